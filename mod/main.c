@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gomalloc: Go's three-level memory allocator as a kernel module.
+ *
+ * Go allocates on three levels: a goroutine's stack (bump allocation,
+ * released a frame at a time), the heap with its caches (a per-P mcache
+ * per size class, a shared mcentral per class, the mheap of spans), and the
+ * system (the mheap grows by asking the OS for large chunks). gomalloc maps
+ * them onto the kernel: a P is a CPU, the OS is the page allocator, and the
+ * garbage collector's sweep is replaced by explicit gom_free().
+ *
+ * This file owns module init and exit, CPU hotplug, and giving memory back
+ * to the page allocator: delayed work (Go's scavenger) releases wholly free
+ * arenas beyond a reserve, a shrinker does the same and drains caches under
+ * memory pressure, and gom_shrink_all() does everything at once. It takes
+ * no lock of its own; see internal.h for the lock order.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpuhotplug.h>
+#include <linux/module.h>
+#include <linux/shrinker.h>
+#include <linux/slab.h>
+#include "internal.h"
+
+static unsigned int gom_reserve_arenas = 1;
+module_param_named(reserve_arenas, gom_reserve_arenas, uint, 0644);
+MODULE_PARM_DESC(reserve_arenas, "Free arenas each node keeps instead of returning them to the page allocator");
+
+static unsigned int gom_scavenge_ms = 1000;
+module_param_named(scavenge_delay_ms, gom_scavenge_ms, uint, 0644);
+MODULE_PARM_DESC(scavenge_delay_ms, "Delay before free arenas are returned to the page allocator");
+
+static enum cpuhp_state gom_cpuhp_state;
+static struct shrinker *gom_shrinker;
+
+static void scavenge(struct work_struct *work)
+{
+	int nid;
+
+	for_each_node(nid)
+		gom_mheap_release(gom_heaps[nid], READ_ONCE(gom_reserve_arenas));
+}
+
+static DECLARE_DELAYED_WORK(gom_scavenge_work, scavenge);
+
+/**
+ * gom_scavenge_kick() - schedule the release of free arenas
+ *
+ * Called when a heap has a wholly free arena; does nothing if the release
+ * is already scheduled or the heap keeps no more than its reserve.
+ *
+ * Context: any.
+ */
+void gom_scavenge_kick(void)
+{
+	if (!delayed_work_pending(&gom_scavenge_work))
+		queue_delayed_work(system_unbound_wq, &gom_scavenge_work,
+				   msecs_to_jiffies(READ_ONCE(gom_scavenge_ms)));
+}
+
+static unsigned long trim_centrals(void)
+{
+	unsigned long n = 0;
+	unsigned int cls;
+	int nid;
+
+	for_each_node(nid)
+		for (cls = 1; cls < GOM_NR_CLASSES; cls++)
+			n += gom_mcentral_trim(gom_central(nid, cls), 0);
+	return n;
+}
+
+static unsigned long release_heaps(void)
+{
+	unsigned long n = 0;
+	int nid;
+
+	for_each_node(nid)
+		n += gom_mheap_release(gom_heaps[nid], 0);
+	return n;
+}
+
+/**
+ * gom_shrink_all() - give back everything that is not in use
+ *
+ * Drains every CPU's magazines, returns free spans to the heaps and free
+ * arenas to the page allocator, keeping no reserve.
+ *
+ * Context: process context, interrupts enabled.
+ */
+void gom_shrink_all(void)
+{
+	gom_mcache_drain_all();
+	trim_centrals();
+	release_heaps();
+}
+GOM_EXPORT_INTERNAL(gom_shrink_all);
+
+static unsigned long shrink_count(struct shrinker *s,
+				  struct shrink_control *sc)
+{
+	unsigned long pages = 0;
+	int nid;
+
+	for_each_node(nid)
+		pages += READ_ONCE(gom_heaps[nid]->pages_free);
+	return pages;
+}
+
+static unsigned long shrink_scan(struct shrinker *s, struct shrink_control *sc)
+{
+	unsigned long released;
+
+	gom_mcache_drain_all();
+	trim_centrals();
+	released = release_heaps() << gom_arena_order;
+	return released ? released : SHRINK_STOP;
+}
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+static int shrinker_start(void)
+{
+	gom_shrinker = shrinker_alloc(0, "gomalloc");
+	if (!gom_shrinker)
+		return -ENOMEM;
+	gom_shrinker->count_objects = shrink_count;
+	gom_shrinker->scan_objects = shrink_scan;
+	gom_shrinker->seeks = DEFAULT_SEEKS;
+	shrinker_register(gom_shrinker);
+	return 0;
+}
+
+static void shrinker_stop(void)
+{
+	shrinker_free(gom_shrinker);
+}
+#else
+static struct shrinker gom_shrinker_static = {
+	.count_objects = shrink_count,
+	.scan_objects = shrink_scan,
+	.seeks = DEFAULT_SEEKS,
+};
+
+static int shrinker_start(void)
+{
+	gom_shrinker = &gom_shrinker_static;
+	return register_shrinker(gom_shrinker, "gomalloc");
+}
+
+static void shrinker_stop(void)
+{
+	unregister_shrinker(gom_shrinker);
+}
+#endif
+
+static int cpu_dead(unsigned int cpu)
+{
+	gom_mcache_drain_cpu(cpu);
+	return 0;
+}
+
+static void nodes_exit(void)
+{
+	int nid;
+
+	for_each_node(nid) {
+		if (gom_heaps[nid])
+			gom_mheap_destroy(gom_heaps[nid]);
+		kfree(gom_heaps[nid]);
+		kfree(gom_centrals[nid]);
+		gom_heaps[nid] = NULL;
+		gom_centrals[nid] = NULL;
+	}
+}
+
+static int nodes_init(void)
+{
+	unsigned int cls;
+	int nid;
+
+	for_each_node(nid) {
+		gom_heaps[nid] = kzalloc_node(sizeof(struct gom_mheap),
+					      GFP_KERNEL, nid);
+		gom_centrals[nid] = kcalloc_node(GOM_NR_CLASSES,
+						 sizeof(struct gom_mcentral),
+						 GFP_KERNEL, nid);
+		if (!gom_heaps[nid] || !gom_centrals[nid])
+			return -ENOMEM;
+		gom_mheap_init(gom_heaps[nid], nid);
+		for (cls = 0; cls < GOM_NR_CLASSES; cls++)
+			gom_mcentral_init(gom_central(nid, cls), nid, cls);
+	}
+	return 0;
+}
+
+/* Report objects still allocated when the module goes away. */
+static unsigned long report_leaks(void)
+{
+	unsigned long n, total = 0;
+	unsigned int cls;
+	int nid;
+
+	for_each_node(nid) {
+		for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
+			n = gom_mcentral_inuse(gom_central(nid, cls));
+			if (n)
+				pr_err("node %d: %lu objects of %u bytes still allocated\n",
+				       nid, n, gom_classes[cls].size);
+			total += n;
+		}
+		n = gom_heaps[nid]->large_spans;
+		if (n)
+			pr_err("node %d: %lu page runs still allocated\n",
+			       nid, n);
+		total += n;
+	}
+	return total;
+}
+
+static int __init gom_init(void)
+{
+	int ret;
+
+	ret = gom_table_init();
+	if (ret)
+		return ret;
+	ret = nodes_init();
+	if (ret)
+		goto free_nodes;
+	ret = gom_mcache_init();
+	if (ret)
+		goto free_nodes;
+	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "mm/gomalloc:dead",
+					NULL, cpu_dead);
+	if (ret < 0)
+		goto free_mcaches;
+	gom_cpuhp_state = ret;
+	ret = shrinker_start();
+	if (ret)
+		goto remove_cpuhp;
+	ret = gom_sysfs_init();
+	if (ret)
+		goto stop_shrinker;
+	pr_info("loaded: %u size classes, arenas of %lu KiB\n",
+		GOM_NR_CLASSES - 1, (PAGE_SIZE << gom_arena_order) >> 10);
+	return 0;
+
+stop_shrinker:
+	shrinker_stop();
+remove_cpuhp:
+	cpuhp_remove_state_nocalls(gom_cpuhp_state);
+free_mcaches:
+	gom_mcache_exit();
+free_nodes:
+	nodes_exit();
+	gom_table_exit();
+	return ret;
+}
+
+static void __exit gom_exit(void)
+{
+	unsigned long leaked;
+
+	gom_sysfs_exit();
+	shrinker_stop();
+	cpuhp_remove_state_nocalls(gom_cpuhp_state);
+	cancel_delayed_work_sync(&gom_scavenge_work);
+	gom_mcache_drain_all();
+	trim_centrals();
+	leaked = report_leaks();
+	gom_mcache_exit();
+	nodes_exit();
+	gom_table_exit();
+	if (leaked)
+		pr_err("unloaded with %lu allocations leaked; their arenas stay allocated\n",
+		       leaked);
+}
+
+module_init(gom_init);
+module_exit(gom_exit);
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("gomalloc developers");
+MODULE_DESCRIPTION("Go's three-level memory allocator for the kernel");
