@@ -44,7 +44,10 @@
  * Protected by the lock of the mcentral that owns it.
  */
 struct gom_span {
-	struct list_head list;		/* on mcentral partial or full list */
+	union {
+		struct list_head list;	/* on mcentral partial or full list */
+		struct rcu_head rcu;	/* freed after lockless lookups end */
+	};
 	unsigned long base;		/* address of object 0 */
 	u16 cls;			/* size class, never 0 */
 	u16 node;			/* NUMA node of its pages */

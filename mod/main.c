@@ -264,10 +264,11 @@ static void __exit gom_exit(void)
 
 	gom_sysfs_exit();
 	shrinker_stop();
-	cpuhp_remove_state_nocalls(gom_cpuhp_state);
-	cancel_delayed_work_sync(&gom_scavenge_work);
 	gom_mcache_drain_all();
+	cpuhp_remove_state_nocalls(gom_cpuhp_state);
 	trim_centrals();
+	/* Freeing spans above may have scheduled the scavenger again. */
+	cancel_delayed_work_sync(&gom_scavenge_work);
 	leaked = report_leaks();
 	gom_mcache_exit();
 	nodes_exit();

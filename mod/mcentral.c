@@ -68,6 +68,9 @@ GOM_EXPORT_INTERNAL(gom_span_desc_alloc);
  * gom_span_desc_free() - free a span descriptor
  * @span: descriptor from gom_span_desc_alloc(), or NULL
  *
+ * The descriptor is freed after an RCU grace period: a racing gom_free()
+ * of a stale pointer may still be reading it.
+ *
  * Context: any.
  */
 void gom_span_desc_free(struct gom_span *span)
@@ -75,7 +78,7 @@ void gom_span_desc_free(struct gom_span *span)
 	if (!span)
 		return;
 	atomic_long_sub(desc_size(span->cls), &gom_errors.metadata_bytes);
-	kfree(span);
+	kfree_rcu(span, rcu);
 }
 GOM_EXPORT_INTERNAL(gom_span_desc_free);
 
