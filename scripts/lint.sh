@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Static checks with the tools from Debian's linux-source-6.1 tree.
+#
+# usage: scripts/lint.sh
+#   checkpatch.pl --strict --no-tree -f   every .c/.h in mod/ include/ kunit/
+#                                         samples/ bench/ (any ERROR, WARNING
+#                                         or CHECK fails)
+#   kernel-doc -none -Werror              include/*.h mod/*.c
+#   get_abi.pl validate                   Documentation/ABI (when it has files)
+#   Prints "lint: ok|FAIL|skip: <what>" lines and exits non-zero on a failure.
+set -euo pipefail
+
+[[ $# -eq 0 ]] || { echo "usage: $0" >&2; exit 2; }
+source "$(dirname "$0")/lib.sh"
+SRC=$("$GOM_ROOT/scripts/build-kernel.sh" --extract-only | tail -1)
+cd "$GOM_ROOT"
+
+fail=0
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+
+mapfile -t CFILES < <(find mod include kunit samples bench -maxdepth 2 \
+	-name '*.[ch]' ! -name '*.mod.c' 2>/dev/null | sort)
+if (( ${#CFILES[@]} == 0 )); then
+	echo "lint: skip: checkpatch (no .c/.h files yet)"
+else
+	bad=0
+	for f in "${CFILES[@]}"; do
+		"$SRC/scripts/checkpatch.pl" --strict --no-tree --no-summary \
+			--terse --show-types -f "$f" >"$tmp" 2>&1 || true
+		if grep -qE '(ERROR|WARNING|CHECK):' "$tmp"; then
+			sed 's/^/lint:   /' "$tmp"
+			bad=$((bad + 1))
+		fi
+	done
+	if (( bad )); then
+		echo "lint: FAIL: checkpatch: $bad of ${#CFILES[@]} file(s) with findings"
+		fail=1
+	else
+		echo "lint: ok: checkpatch --strict (${#CFILES[@]} files)"
+	fi
+fi
+
+mapfile -t DFILES < <(ls include/*.h mod/*.c 2>/dev/null | sort)
+if (( ${#DFILES[@]} == 0 )); then
+	echo "lint: skip: kernel-doc (no include/*.h or mod/*.c yet)"
+else
+	rc=0
+	"$SRC/scripts/kernel-doc" -none -Werror "${DFILES[@]}" >"$tmp" 2>&1 || rc=$?
+	if (( rc )) || grep -qi 'warning\|error' "$tmp"; then
+		sed 's/^/lint:   /' "$tmp" | head -50
+		echo "lint: FAIL: kernel-doc"
+		fail=1
+	else
+		echo "lint: ok: kernel-doc (${#DFILES[@]} files)"
+	fi
+fi
+
+if [[ -d Documentation/ABI ]] && [[ -n $(find Documentation/ABI -type f 2>/dev/null) ]]; then
+	rc=0
+	"$SRC/scripts/get_abi.pl" validate --dir Documentation/ABI >"$tmp" 2>&1 || rc=$?
+	if (( rc )) || grep -qi 'warning\|error' "$tmp"; then
+		sed 's/^/lint:   /' "$tmp" | head -50
+		echo "lint: FAIL: get_abi.pl validate"
+		fail=1
+	else
+		echo "lint: ok: get_abi.pl validate Documentation/ABI"
+	fi
+else
+	echo "lint: skip: ABI validation (Documentation/ABI has no files yet)"
+fi
+
+exit $fail
