@@ -32,7 +32,9 @@
 #include "internal.h"
 
 struct gom_mcache * __percpu *gom_mcaches;
+GOM_EXPORT_INTERNAL(gom_mcaches);
 struct gom_errors gom_errors;
+GOM_EXPORT_INTERNAL(gom_errors);
 
 static __always_inline struct gom_mag *this_mag(unsigned int cls)
 {

@@ -32,6 +32,7 @@ module_param_named(empty_spans, gom_empty_spans, uint, 0644);
 MODULE_PARM_DESC(empty_spans, "Free spans each size class keeps per node before returning pages to the heap");
 
 struct gom_mcentral *gom_centrals[MAX_NUMNODES];
+GOM_EXPORT_INTERNAL(gom_centrals);
 
 static size_t desc_size(unsigned int cls)
 {
@@ -338,6 +339,7 @@ bool gom_object_free(struct gom_span *span, unsigned long addr)
 	return idx < k->nobjs && idx * k->size == off &&
 	       test_bit(idx, span->free_bits);
 }
+GOM_EXPORT_INTERNAL(gom_object_free);
 
 /**
  * gom_mcentral_inuse() - objects of the mcentral not free in its spans

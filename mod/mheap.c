@@ -42,6 +42,7 @@
 unsigned int gom_arena_order = GOM_MAX_ORDER;
 module_param_named(arena_order, gom_arena_order, uint, 0444);
 MODULE_PARM_DESC(arena_order, "Arena size as a page order (default: the largest the kernel allows)");
+GOM_EXPORT_INTERNAL(gom_arena_order);
 
 unsigned int gom_arena_shift;
 struct gom_arena ***gom_l1;
@@ -50,6 +51,7 @@ static unsigned long gom_l1_size;
 static DEFINE_SPINLOCK(gom_table_lock);
 
 struct gom_mheap *gom_heaps[MAX_NUMNODES];
+GOM_EXPORT_INTERNAL(gom_heaps);
 
 static unsigned int arena_pages(void)
 {
@@ -120,6 +122,7 @@ bool gom_page_free(struct gom_arena *arena, unsigned long addr)
 	}
 	return false;
 }
+GOM_EXPORT_INTERNAL(gom_page_free);
 
 static void push_free(struct gom_mheap *h, struct gom_arena *a,
 		      unsigned long pg, unsigned int order)
@@ -532,6 +535,7 @@ int gom_heap_node(int node)
 		return numa_mem_id();
 	return node;
 }
+GOM_EXPORT_INTERNAL(gom_heap_node);
 
 /**
  * gom_table_init() - size and allocate the arena lookup table
