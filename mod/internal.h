@@ -128,15 +128,16 @@ struct gom_mcentral {
  * struct gom_mag - one CPU's magazine of free objects of one class
  *
  * Touched only by its CPU with interrupts disabled, or by the hotplug
- * callback once the CPU is dead. Counters are summed by sysfs.
+ * callback once the CPU is dead. Counters are summed by sysfs. The
+ * structure is 512 bytes so that indexing by class is a shift.
  */
 struct gom_mag {
 	unsigned int count;
 	unsigned int cap;
 	unsigned long allocs;
 	unsigned long frees;
-	unsigned long refills;
-	unsigned long flushes;
+	unsigned int refills;
+	unsigned int flushes;
 	void *objs[GOM_MAG_MAX];
 };
 

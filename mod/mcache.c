@@ -167,10 +167,16 @@ static void *alloc_large(size_t size, gfp_t flags, int node)
 	return p;
 }
 
+/* Clear an object; out of line to keep the fast paths short. */
+static noinline void init_object(void *obj, unsigned int cls)
+{
+	memset(obj, 0, gom_classes[cls].size);
+}
+
 static __always_inline void *finish(void *obj, unsigned int cls, gfp_t flags)
 {
 	if (unlikely(want_init_on_alloc(flags)) && obj)
-		memset(obj, 0, gom_classes[cls].size);
+		init_object(obj, cls);
 	return obj;
 }
 
@@ -235,7 +241,7 @@ void *gom_alloc(size_t size, gfp_t flags)
 EXPORT_SYMBOL_GPL(gom_alloc);
 
 /* Move the oldest half of a full magazine back to the mcentral. */
-static void flush_half(struct gom_mag *m, unsigned int cls)
+static noinline void flush_half(struct gom_mag *m, unsigned int cls)
 {
 	unsigned int batch = gom_classes[cls].batch;
 
@@ -278,7 +284,7 @@ static __always_inline void put_object(struct gom_span *s, void *obj)
 	struct gom_mag *m = this_mag(s->cls);
 
 	if (unlikely(want_init_on_free()))
-		memset(obj, 0, gom_classes[s->cls].size);
+		init_object(obj, s->cls);
 	if (unlikely(m->count == m->cap))
 		flush_half(m, s->cls);
 	m->objs[m->count++] = obj;
