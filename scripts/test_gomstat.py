@@ -52,7 +52,8 @@ def cls(size, pages, per_span, spans, partial, full, inuse, free, cached,
 # The sample tree, in the form gomstat --json must give back. Consistent:
 # spans = partial + full, sum(occupancy) = spans, inuse + free + cached fills
 # the spans, allocs - frees = inuse, pages_total = pages_inuse + pages_free,
-# per-CPU totals are the sums of the CPUs listed (zero CPUs left out).
+# per-CPU totals are the sums of the CPUs listed (zero CPUs left out),
+# free_blocks adds up to pages_free, the byte totals match the classes.
 def sample():
     return {
         "alloc_failures": 0,
@@ -85,7 +86,7 @@ def sample():
         "heap": {
             "arena_bytes": 8388608,
             "arenas": 2,
-            "free_blocks": [0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1],
+            "free_blocks": [0, 0, 1, 1, 0, 0, 1, 1, 1, 1, 1],
             "large_bytes": 65536,
             "large_spans": 1,
             "pages_free": 1996,
@@ -303,7 +304,7 @@ class TestTable(Base):
         self.assertIn("\nheap:   2 arenas (8.0 MiB), 2048 pages: 52 in use, "
                       "1996 free, 512 released\n"
                       "        large spans: 1 (64.0 KiB)\n"
-                      "        free blocks by order: 0 0 0 1 1 1 1 1 1 1 1\n"
+                      "        free blocks by order: 0 0 1 1 0 0 1 1 1 1 1\n"
                       "memory: 149.6 KiB in use, 35.3 KiB cached, "
                       "8.0 MiB heap, 20.0 KiB metadata\n"
                       "errors: 0 invalid frees, 1 double frees, "
@@ -335,12 +336,13 @@ class TestSort(Base):
     }
 
     def test_orders(self):
-        for field, want in self.EXPECT.items():
-            for args in (("--sort", field), (f"--sort={field}",),
-                         ("-s", field)):
-                rc, out, err = run(*args, self.root)
-                self.assertEqual((rc, err), (0, ""))
-                self.assertEqual(order(out), want, args)
+        forms = (lambda f: ("--sort", f), lambda f: (f"--sort={f}",),
+                 lambda f: ("-s", f))
+        for i, (field, want) in enumerate(self.EXPECT.items()):
+            args = forms[i % len(forms)](field)
+            rc, out, err = run(*args, self.root)
+            self.assertEqual((rc, err), (0, ""))
+            self.assertEqual(order(out), want, args)
 
     def test_default_is_size(self):
         self.assertEqual(order(run(self.root)[1]), self.EXPECT["size"])
@@ -528,25 +530,60 @@ class TestSnapshot(Base):
 class TestCheck(Base):
     def test_ok(self):
         rc, out, err = run("--check", self.root)
-        self.assertEqual((rc, out, err), (0, "gomstat: check: ok (6 classes)\n",
-                                          ""))
+        self.assertEqual((rc, out, err),
+                         (0, "gomstat: check: ok (6 classes)\n", ""))
+
+    # Each change breaks exactly one stated relation of the sample tree.
+    BREAK = (
+        ("classes/64/spans_full", "5",
+         "classes/64: spans 10 != spans_partial 6 + spans_full 5"),
+        ("classes/704/occupancy", "0 0 0 0 0 0 0 0 1 1",
+         "classes/704: sum(occupancy) 2 != spans 3"),
+        ("classes/16/objects_free", "1",
+         "classes/16: spans * objects_per_span 0 != objects_inuse 0 + "
+         "objects_free 1 + objects_cached 0"),
+        ("classes/8/allocs", "250001 C0=200000 C1=50000",
+         "classes/8/allocs: total 250001 != sum of CPUs 250000"),
+        ("classes/4096/object_size", "4095",
+         "classes/4096: object_size 4095 != directory name"),
+        ("heap/pages_inuse", "53",
+         "heap: pages_total 2048 != pages_inuse 53 + pages_free 1996"),
+        ("heap/free_blocks", "0 0 1 1 0 0 1 1 1 1 0",
+         "heap: pages in free_blocks 972 != pages_free 1996"),
+        ("heap/arena_bytes", "4194304",
+         "heap: arena_bytes 4194304 != pages_total * 4096 8388608\n"
+         "gomstat: check: bytes_heap 8388608 != heap/arena_bytes 4194304"),
+        ("bytes_heap", "4194304",
+         "bytes_heap 4194304 != heap/arena_bytes 8388608"),
+        ("bytes_cached", "0",
+         "bytes_cached 0 != sum of objects_cached * object_size 36128"),
+        ("bytes_inuse", "87648",
+         "bytes_inuse 87648 != sum of objects_inuse * object_size 87648 + "
+         "heap/large_bytes 65536"),
+    )
 
     def test_violations(self):
-        self.put("classes/64/spans_full", "5\n")
-        self.put("classes/704/occupancy", "0 0 0 0 0 0 0 0 0 0\n")
-        self.put("classes/8/allocs", "250001 C0=200000 C1=50000\n")
-        self.put("heap/pages_inuse", "53\n")
-        rc, out, err = run("--check", self.root)
-        self.assertEqual((rc, err), (1, ""))
-        self.assertEqual(out.splitlines(), [
-            "gomstat: check: classes/8/allocs: total 250001 != sum of "
-            "CPUs 250000",
-            "gomstat: check: classes/64: spans 10 != spans_partial 6 + "
-            "spans_full 5",
-            "gomstat: check: classes/704: sum(occupancy) 0 != spans 3",
-            "gomstat: check: heap: pages_total 2048 != pages_inuse 53 + "
-            "pages_free 1996",
-        ])
+        for rel, text, msg in self.BREAK:
+            old = open(self.path(rel)).read()
+            self.put(rel, text + "\n")
+            rc, out, err = run("--check", self.root)
+            self.assertEqual((rc, out, err),
+                             (1, f"gomstat: check: {msg}\n", ""), rel)
+            self.put(rel, old)
+
+    def test_all_reported(self):
+        for rel, text, _ in self.BREAK[:4]:
+            self.put(rel, text + "\n")
+        rc, out, _ = run("--check", self.root)
+        self.assertEqual(rc, 1)
+        self.assertEqual(len(out.splitlines()), 4, out)
+
+    def test_missing_files_skipped(self):
+        for rel in ("classes/64/spans_full", "heap/free_blocks",
+                    "bytes_cached", "classes/8/objects_cached"):
+            os.unlink(self.path(rel))
+        self.put("bytes_inuse", "1\n")     # needs every class: skipped too
+        self.assertEqual(run("--check", self.root)[0], 0)
 
 
 class TestWatch(Base):
@@ -640,6 +677,43 @@ class TestEnvironment(Base):
         _, err = p.communicate(timeout=60)
         self.assertEqual(p.returncode, 0)
         self.assertEqual(err, b"")
+
+
+class TestAbiDoc(unittest.TestCase):
+    """The ABI document, gomstat's file table and the sample tree agree."""
+    ABI = os.path.join(HERE, "..", "Documentation", "ABI", "testing",
+                       "sysfs-kernel-gomalloc")
+    PREFIX = "/sys/kernel/gomalloc"
+
+    def documented(self):
+        whats = []
+        with open(self.ABI) as f:
+            for ln in f:
+                if ln.startswith("What:"):
+                    whats.append(ln.split(None, 1)[1].strip())
+        self.assertEqual(len(whats), len(set(whats)), "duplicate What:")
+        for w in whats:
+            self.assertTrue(w.startswith(self.PREFIX), w)
+        return {w[len(self.PREFIX):].lstrip("/") for w in whats}
+
+    def test_every_file_documented(self):
+        with tempfile.TemporaryDirectory() as d:
+            write_tree(d, sample())
+            files = set()
+            for dirpath, _, names in os.walk(d):
+                rel = os.path.relpath(dirpath, d).split(os.sep)
+                if rel[:1] == ["classes"] and len(rel) > 1:
+                    rel[1] = "<size>"
+                rel = "/".join(r for r in rel if r != ".")
+                files |= {f"{rel}/{n}" if rel else n for n in names}
+        dirs = {"", "classes/<size>"}      # documented directories
+        self.assertEqual(files, self.documented() - dirs)
+
+    def test_file_kinds_documented(self):
+        g = load_gomstat()
+        names = {p.rpartition("/")[2] for p in self.documented() if p}
+        names -= {"<size>"} | g.WRITE_ONLY
+        self.assertEqual(set(g.FILE_KINDS), names)
 
 
 def main(argv):
