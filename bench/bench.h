@@ -114,6 +114,7 @@ int gom_bench_bulk(struct gom_bench_ctx *ctx);
 int gom_bench_pages(struct gom_bench_ctx *ctx);
 int gom_bench_large(struct gom_bench_ctx *ctx);
 int gom_bench_xcpu(struct gom_bench_ctx *ctx);
+int gom_bench_stack(struct gom_bench_ctx *ctx);
 int gom_bench_mem(struct gom_bench_ctx *ctx);
 void gom_bench_mem_release(void);
 int gom_bench_mem_free_fraction(unsigned int percent);

@@ -65,6 +65,7 @@ static const struct gom_bench_case gom_bench_cases[] = {
 	{ "pages", gom_bench_pages, GOM_BENCH_PINNED | GOM_BENCH_DEFAULT },
 	{ "large", gom_bench_large, GOM_BENCH_PINNED | GOM_BENCH_DEFAULT },
 	{ "xcpu", gom_bench_xcpu, GOM_BENCH_SMP | GOM_BENCH_DEFAULT },
+	{ "stack", gom_bench_stack, GOM_BENCH_PINNED | GOM_BENCH_DEFAULT },
 	{ "mem", gom_bench_mem, GOM_BENCH_HOLD },
 };
 
