@@ -138,7 +138,9 @@ static int span_new(struct gom_mcentral *c, struct gom_span **spare)
 	s->nfree = k->nobjs;
 	s->full = 0;
 	s->occ = 0;
-	bitmap_fill(s->free_bits, k->nobjs);
+	/* bitmap_fill() would also set the bits past the last object. */
+	bitmap_zero(s->free_bits, k->nobjs);
+	bitmap_set(s->free_bits, 0, k->nobjs);
 	list_add_tail(&s->list, &c->partial);
 	c->nr_partial++;
 	c->nr_empty++;
@@ -236,6 +238,10 @@ static void span_put(struct gom_mcentral *c, struct gom_span *s, void *obj)
 	unsigned long off = (unsigned long)obj - s->base;
 	unsigned int idx = (off * k->divmul) >> 32;
 
+	if (idx >= k->nobjs || idx * k->size != off) {
+		gom_refuse_free(obj, "not the start of an object", false);
+		return;
+	}
 	if (__test_and_set_bit(idx, s->free_bits)) {
 		gom_refuse_free(obj, "object already free in its span", true);
 		return;
@@ -258,34 +264,51 @@ static void span_put(struct gom_mcentral *c, struct gom_span *s, void *obj)
 		list_move_tail(&s->list, &c->partial);
 }
 
+/* The span of a small object of class @cls, or NULL; lockless. */
+static struct gom_span *obj_span(void *obj, unsigned int cls)
+{
+	unsigned long addr = (unsigned long)obj, entry;
+	struct gom_arena *a = __gom_arena_lookup(addr);
+
+	entry = a ? __gom_map_entry(a, addr) : 0;
+	if (!entry || (entry & GOM_MAP_TAGS) ||
+	    ((struct gom_span *)entry)->cls != cls)
+		return NULL;
+	return (struct gom_span *)entry;
+}
+
 /**
  * gom_mcentral_flush() - return a batch of objects to their spans
  * @cls: size class of every object in @objs
- * @objs: objects, already validated as gomalloc objects of @cls
+ * @objs: objects, validated as gomalloc objects of @cls when freed
  * @nr: number of objects
  *
  * Objects may come from spans of different nodes; each goes to the
- * mcentral of its span's node.
+ * mcentral of its span's node. The span is looked up again under that
+ * mcentral's lock: the second copy of an object freed twice while in a
+ * magazine may find its span gone, or its pages serving another span, and
+ * is then refused as a double free.
  *
  * Context: interrupts disabled; takes mcentral locks one at a time.
  */
 void gom_mcentral_flush(unsigned int cls, void **objs, int nr)
 {
 	struct gom_mcentral *c = NULL;
+	struct gom_span *s;
 	int i;
 
 	lockdep_assert_irqs_disabled();
 	for (i = 0; i < nr; i++) {
-		unsigned long addr = (unsigned long)objs[i];
-		struct gom_arena *a = __gom_arena_lookup(addr);
-		struct gom_span *s;
-
-		s = (struct gom_span *)__gom_map_entry(a, addr);
-		if (!c || c->node != s->node) {
+		s = obj_span(objs[i], cls);
+		if (s && (!c || c->node != s->node)) {
 			if (c)
 				spin_unlock(&c->lock);
 			c = gom_central(s->node, cls);
 			spin_lock(&c->lock);
+		}
+		if (!s || s != obj_span(objs[i], cls)) {
+			gom_refuse_free(objs[i], "object already free", true);
+			continue;
 		}
 		span_put(c, s, objs[i]);
 	}
