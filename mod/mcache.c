@@ -283,6 +283,11 @@ static __always_inline void put_object(struct gom_span *s, void *obj)
 {
 	struct gom_mag *m = this_mag(s->cls);
 
+	/* The cheapest double free to catch: twice in a row on one CPU. */
+	if (unlikely(m->count && m->objs[m->count - 1] == obj)) {
+		gom_refuse_free(obj, "object already free", true);
+		return;
+	}
 	if (unlikely(want_init_on_free()))
 		init_object(obj, s->cls);
 	if (unlikely(m->count == m->cap))
