@@ -49,7 +49,7 @@ placeholders:
 modules: kdir-check placeholders
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
-clean:
+clean: placeholders
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	rm -rf build
 

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Run gomalloc's benchmark module in QEMU on the stock Debian 6.1 kernel.
+#
+# usage: scripts/bench.sh [MODE...]
+#   MODE is one of icount-ioa0 icount-default wall-ioa0 wall-default
+#   (default: all four):
+#     icount-*  1 vCPU, -icount shift=0,sleep=off (1 virtual ns = 1 insn)
+#     wall-*    2 vCPUs, wall clock
+#     *-ioa0    init_on_alloc=0 on the kernel command line
+#     *-default Debian's default (init_on_alloc=1)
+#   The guest side is scripts/guest/bench.sh (written with bench/); its
+#   /out/*.json and *.txt land in build/bench/. Settings for the guest go on
+#   the kernel command line: gombench.mode=MODE, plus GOM_BENCH_ARGS (e.g.
+#   "gombench.cases=hot gombench.iters=5000").
+#   Exit 77 (skip) when bench/ or scripts/guest/bench.sh do not exist yet.
+set -euo pipefail
+
+ALL_MODES=(icount-ioa0 icount-default wall-ioa0 wall-default)
+MODES=("$@")
+(( ${#MODES[@]} )) || MODES=("${ALL_MODES[@]}")
+for m in "${MODES[@]}"; do
+	[[ " ${ALL_MODES[*]} " == *" $m "* ]] ||
+		{ echo "usage: $0 [${ALL_MODES[*]}]" >&2; exit 2; }
+done
+
+source "$(dirname "$0")/lib.sh"
+GUEST=$GOM_ROOT/scripts/guest/bench.sh
+if [[ ! -f $GUEST || ! -f $GOM_ROOT/bench/Kbuild ]]; then
+	echo "bench: SKIP: no bench/Kbuild or scripts/guest/bench.sh yet"
+	exit 77
+fi
+[[ -f $GOM_STOCK_KERNEL ]] || "$GOM_ROOT/scripts/setup.sh" --no-kernel
+BUILD=$GOM_ROOT/build/6.1
+"$GOM_ROOT/scripts/build-modules.sh" "$GOM_HDR61" "$BUILD"
+for ko in mod/gomalloc.ko bench/gomalloc_bench.ko; do
+	[[ -f $BUILD/$ko ]] || gom_die "$ko was not built"
+done
+
+OUT=$GOM_ROOT/build/bench
+mkdir -p "$OUT"
+rc=0
+for m in "${MODES[@]}"; do
+	args=(--kernel "$GOM_STOCK_KERNEL" --quiet --no-python
+	      --timeout "${GOM_BENCH_TIMEOUT:-3600}"
+	      --ko "$BUILD/mod/gomalloc.ko" --ko "$BUILD/bench/gomalloc_bench.ko"
+	      --script "$GUEST" --log "$OUT/$m.console.log" --out "$OUT/$m")
+	append="gombench.mode=$m ${GOM_BENCH_ARGS:-}"
+	case $m in
+	icount-*) args+=(--icount --cpus 1) ;;
+	wall-*) args+=(--cpus 2) ;;
+	esac
+	[[ $m == *-ioa0 ]] && append="init_on_alloc=0 $append"
+	echo "bench: $m (kernel cmdline: $append)"
+	rm -rf "$OUT/$m"
+	if "$GOM_ROOT/scripts/vm-run" "${args[@]}" --append "$append"; then
+		cp "$OUT/$m"/* "$OUT"/ 2>/dev/null || true
+	else
+		echo "bench: FAILED: $m (log: $OUT/$m.console.log)"
+		rc=1
+	fi
+done
+
+"$GOM_PY" - "$OUT" "${MODES[@]}" <<'PY'
+import json, os, sys
+out, modes = sys.argv[1], sys.argv[2:]
+for m in modes:
+    path = os.path.join(out, f"bench-{m}.json")
+    if not os.path.exists(path):
+        print(f"bench: {m}: no results ({path} missing)")
+        continue
+    print(f"bench: {m}:")
+    print(f"  {'case':<16} {'size':>6} {'gomalloc':>12} {'peer':>12} {'ratio':>7}  unit (peer)")
+    for line in open(path):
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            r = json.loads(line)
+        except ValueError:
+            print(f"  unparsable: {line[:60]}")
+            continue
+        print(f"  {r.get('case', '?'):<16} {r.get('size', 0):>6} {r.get('gom', 0):>12} "
+              f"{r.get('peer', 0):>12} {r.get('ratio', 0):>7.3f}  "
+              f"{r.get('unit', '')} ({r.get('peer_name', '')})")
+PY
+echo "bench: results in $OUT"
+exit $rc

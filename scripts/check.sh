@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Every gomalloc test, in order; the last line is the tally.
+#
+# usage: scripts/check.sh [STEP...]
+#   Steps: setup lint build-6.1 build-6.12 dkms kunit-selftest kunit
+#          integration (default: all, in that order).
+#   A step counts as one test, except kunit and integration, whose own
+#   test cases are counted. Step logs: build/check/<step>.log.
+#   Last line: "N passed, N failed, N skipped"; exit 1 if anything failed.
+set -euo pipefail
+
+source "$(dirname "$0")/lib.sh"
+ALL_STEPS=(setup lint build-6.1 build-6.12 dkms kunit-selftest kunit integration)
+if (( $# )); then
+	for s in "$@"; do
+		[[ " ${ALL_STEPS[*]} " == *" $s "* ]] ||
+			{ echo "usage: $0 [${ALL_STEPS[*]}]" >&2; exit 2; }
+	done
+	STEPS=("$@")
+else
+	STEPS=("${ALL_STEPS[@]}")
+fi
+
+LOGDIR=$GOM_ROOT/build/check
+mkdir -p "$LOGDIR"
+PASS=0 FAIL=0 SKIP=0
+FAILED_STEPS=()
+
+step_setup() { "$GOM_ROOT/scripts/setup.sh"; }
+step_lint() { "$GOM_ROOT/scripts/lint.sh"; }
+step_build-6.1() {
+	"$GOM_ROOT/scripts/build-modules.sh" --werror "$GOM_HDR61" "$GOM_ROOT/build/6.1"
+}
+step_build-6.12() {
+	local h
+	h=$(gom_hdr612)
+	[[ -n $h ]] || { echo "no 6.12 headers (run scripts/setup.sh)"; return 1; }
+	"$GOM_ROOT/scripts/build-modules.sh" --werror "$h" "$GOM_ROOT/build/6.12"
+}
+step_dkms() {
+	local ver tmp rc=0
+	ver=$(sed -n 's/^PACKAGE_VERSION="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$GOM_ROOT/dkms.conf")
+	tmp=$(mktemp -d /tmp/gom-dkms.XXXXXX)
+	mkdir -p "$tmp/src/gomalloc-$ver" "$tmp/tree" "$tmp/install"
+	rsync -a --exclude=.git/ --exclude=/build/ --exclude='*.o' --exclude='*.ko' \
+		--exclude='.*.cmd' --exclude='*.mod*' --exclude=Module.symvers \
+		--exclude=modules.order "$GOM_ROOT"/ "$tmp/src/gomalloc-$ver"/
+	local opts=(-m gomalloc -v "$ver" --sourcetree "$tmp/src"
+		    --dkmstree "$tmp/tree" --installtree "$tmp/install")
+	# dkms signs with a MOK key it generates in /var/lib/dkms unless told
+	# otherwise: keep that throwaway key in the temp dir too.
+	export mok_signing_key=$tmp/mok.key mok_certificate=$tmp/mok.pub
+	dkms add "${opts[@]}" &&
+	dkms build "${opts[@]}" -k "$GOM_KVER61" --kernelsourcedir "$GOM_HDR61" || rc=$?
+	unset mok_signing_key mok_certificate
+	local ko
+	ko=$(find "$tmp/tree/gomalloc/$ver/$GOM_KVER61" -name 'gomalloc.ko*' 2>/dev/null | head -1)
+	if (( rc == 0 )) && [[ -n $ko ]]; then
+		echo "dkms build ok: ${ko#"$tmp"/tree/}"
+	else
+		cat "$tmp"/tree/gomalloc/"$ver"/build/make.log 2>/dev/null | tail -30
+		echo "dkms build failed (rc=$rc)"
+		rc=1
+	fi
+	dkms remove "${opts[@]}" --all >/dev/null 2>&1 || true
+	rm -rf "$tmp"
+	return $rc
+}
+step_kunit-selftest() { "$GOM_ROOT/scripts/kunit.sh" --selftest; }
+step_kunit() { "$GOM_ROOT/scripts/kunit.sh"; }
+step_integration() { "$GOM_ROOT/scripts/integration.sh"; }
+
+# run_step NAME COUNTS_CASES
+run_step() {
+	local name=$1 cases=$2 log=$LOGDIR/$1.log rc=0 t0 t
+	t0=$(date +%s)
+	echo "check: --- $name"
+	"step_$name" >"$log" 2>&1 || rc=$?
+	t=$(( $(date +%s) - t0 ))
+	local sum p=0 f=0 s=0
+	sum=$(grep -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$log" | tail -1 || true)
+	if (( cases )) && [[ -n $sum ]]; then
+		p=$(sed -E 's/^([0-9]+) passed.*/\1/' <<<"$sum")
+		f=$(sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/' <<<"$sum")
+		[[ $sum == *skipped ]] && s=$(sed -E 's/.* ([0-9]+) skipped$/\1/' <<<"$sum")
+		# a failing step with no failed case still counts as a failure
+		(( rc != 0 && rc != 77 && f == 0 )) && f=1
+		grep -E '^(kunit|integration): ' "$log" | grep -vE ': (ok|suite [0-9]+ .*: ok)' | head -40 || true
+		grep -E '^kunit: suite ' "$log" || true
+	elif (( rc == 77 )); then
+		s=1
+	elif (( rc == 0 )); then
+		p=1
+	else
+		f=1
+	fi
+	if (( rc == 77 )); then
+		echo "check: SKIP $name ($(grep -m1 -i 'skip' "$log" || echo skipped)) [${t}s]"
+	elif (( rc == 0 && f == 0 )); then
+		echo "check: PASS $name${sum:+ ($sum)} [${t}s]"
+	else
+		tail -25 "$log" | sed "s/^/  $name| /"
+		echo "check: FAIL $name${sum:+ ($sum)} [${t}s] (log: $log)"
+		FAILED_STEPS+=("$name")
+	fi
+	PASS=$((PASS + p)) FAIL=$((FAIL + f)) SKIP=$((SKIP + s))
+}
+
+T0=$(date +%s)
+for s in "${STEPS[@]}"; do
+	case $s in
+	kunit|integration) run_step "$s" 1 ;;
+	*) run_step "$s" 0 ;;
+	esac
+	if [[ $s == setup && " ${FAILED_STEPS[*]} " == *" setup "* ]]; then
+		echo "check: setup failed; later steps will likely fail too"
+	fi
+done
+echo "check: total time $(( $(date +%s) - T0 ))s${FAILED_STEPS[*]:+; failed steps: ${FAILED_STEPS[*]}}"
+echo "$PASS passed, $FAIL failed, $SKIP skipped"
+(( FAIL == 0 ))
