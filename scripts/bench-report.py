@@ -1,0 +1,221 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Merge gomalloc_bench results into one table and compare with the targets.
+
+usage: scripts/bench-report.py [--format md|rst] [-o FILE] [--kernel KVER]
+                               [--qemu VERSION] RESULTS.json...
+
+Each input holds JSON records, one per line, as written by
+scripts/guest/bench.sh: case, size, mode, gom, peer, ratio (gom/peer),
+unit, peer_name. Records of all inputs are merged into one row per
+(case, size, peer) with one column per mode, each cell "ratio (gom/peer)".
+The targets of issue 6 are checked in the modes they apply to; a missed
+target is reported with its margin but never changes the exit status
+(the benchmark measures, it does not assert). Exit 1 only for unreadable
+input.
+"""
+
+import argparse
+import json
+import sys
+
+MODE_ORDER = ["icount-ioa0", "icount-default", "wall-ioa0", "wall-default"]
+MODE_DESC = {
+    "icount-ioa0": "QEMU TCG -icount shift=0,sleep=off, 1 vCPU, init_on_alloc=0 "
+                   "(1 ns = 1 guest instruction)",
+    "icount-default": "QEMU TCG -icount shift=0,sleep=off, 1 vCPU, Debian default "
+                   "init_on_alloc=1",
+    "wall-ioa0": "QEMU TCG (multi-threaded), 2 vCPUs, wall clock, init_on_alloc=0",
+    "wall-default": "QEMU TCG (multi-threaded), 2 vCPUs, wall clock, Debian default "
+                 "init_on_alloc=1",
+}
+CASE_ORDER = ["hot", "hot-node", "usable", "burst-seq", "burst-rnd", "bulk-16",
+              "bulk-128", "pages", "large", "xcpu", "stack", "frame-8", "mem",
+              "mem-inuse", "mem-half", "mem-half-inuse", "mem-meta"]
+
+# (case, peer_name or None, mode prefix, op, limit, text)
+TARGETS = [
+    ("hot", None, "icount", "le", 0.25, "hot pair <= 0.25 x SLUB (icount)"),
+    ("burst-seq", None, "icount", "le", 0.5, "burst <= 0.5 x SLUB per object (icount)"),
+    ("burst-rnd", None, "icount", "le", 0.5, "burst <= 0.5 x SLUB per object (icount)"),
+    ("bulk-16", None, "icount", "le", 0.5, "bulk <= 0.5 x SLUB per object (icount)"),
+    ("bulk-128", None, "icount", "le", 0.5, "bulk <= 0.5 x SLUB per object (icount)"),
+    ("pages", None, "icount", "le", 0.5, "pages 1..64 <= 0.5 x alloc_pages (icount)"),
+    ("large", "kmalloc", "icount", "le", 0.5, "large <= 0.5 x kmalloc_large (icount)"),
+    ("xcpu", None, "wall", "ge", 1.5, "cross-CPU >= 1.5 x SLUB throughput (wall clock)"),
+    ("mem", None, "", "le", 1.05, "memory <= 1.05 x SLUB bytes"),
+    ("mem-meta", None, "", "lt", 0.01, "metadata < 1% of heap bytes"),
+]
+
+
+def load(paths):
+    recs = []
+    for p in paths:
+        with open(p) as f:
+            for n, line in enumerate(f, 1):
+                line = line.strip()
+                if not line or line.startswith("#"):
+                    continue
+                try:
+                    recs.append(json.loads(line))
+                except json.JSONDecodeError as e:
+                    raise SystemExit(f"bench-report: {p}:{n}: {e}")
+    return recs
+
+
+def size_str(case, size):
+    if case.startswith("mem"):
+        return "mix"
+    if case == "pages":
+        return f"{size // 4096} p"
+    if size >= 1024 and size % 1024 == 0:
+        return f"{size // 1024} KiB"
+    return str(size)
+
+
+def num(v):
+    v = float(v)
+    if v >= 1e6:
+        return f"{v / 1e6:.1f}M"
+    if v >= 100:
+        return f"{v:.0f}"
+    return f"{v:.1f}"
+
+
+def ratio_of(r):
+    g, p = float(r["gom"]), float(r["peer"])
+    return g / p if p else float("nan")
+
+
+def target_for(case, peer):
+    for t in TARGETS:
+        if t[0] == case and (t[1] is None or t[1] == peer):
+            return t
+    return None
+
+
+def meets(t, ratio):
+    op, lim = t[3], t[4]
+    return {"le": ratio <= lim, "lt": ratio < lim, "ge": ratio >= lim}[op]
+
+
+def margin(t, ratio):
+    """How far a missed figure is from its target, in words."""
+    lim = t[4]
+    if t[3] == "ge":
+        return f"{ratio:.2f} < {lim}: throughput {lim / ratio:.2f}x short" if ratio else "no throughput"
+    return f"{ratio:.3g} > {lim}: {ratio / lim:.2f}x over"
+
+
+def build(recs):
+    modes = [m for m in MODE_ORDER if any(r["mode"] == m for r in recs)]
+    modes += sorted({r["mode"] for r in recs} - set(modes))
+    rows = {}
+    for r in recs:
+        key = (r["case"], int(r.get("size", 0)), r.get("peer_name", ""))
+        rows.setdefault(key, {"unit": r.get("unit", "")})[r["mode"]] = r
+
+    def order(k):
+        c = CASE_ORDER.index(k[0]) if k[0] in CASE_ORDER else len(CASE_ORDER)
+        return (c, k[0], k[1], k[2])
+    keys = sorted(rows, key=order)
+    table, misses, checked = [], [], 0
+    for k in keys:
+        row = rows[k]
+        t = target_for(k[0], k[2])
+        cells, verdicts = [], []
+        for m in modes:
+            r = row.get(m)
+            if not r:
+                cells.append("")
+                continue
+            ratio = ratio_of(r)
+            cell = f"{ratio:.3g} ({num(r['gom'])}/{num(r['peer'])})"
+            if t and m.startswith(t[2]):
+                checked += 1
+                if meets(t, ratio):
+                    verdicts.append(f"{m}: met")
+                else:
+                    cell += " *"
+                    verdicts.append(f"{m}: MISSED")
+                    misses.append((k, m, t, ratio))
+            cells.append(cell)
+        table.append([k[0], size_str(k[0], k[1]), k[2], row["unit"]] + cells +
+                     [t[5] if t else "-"])
+    header = ["case", "size", "peer", "unit"] + modes + ["target"]
+    return header, table, modes, misses, checked
+
+
+def fmt_md(header, table):
+    out = ["| " + " | ".join(header) + " |",
+           "|" + "|".join("---" for _ in header) + "|"]
+    for row in table:
+        out.append("| " + " | ".join(row) + " |")
+    return "\n".join(out)
+
+
+def fmt_rst(header, table):
+    out = [".. list-table::", "   :header-rows: 1", ""]
+    for row in [header] + table:
+        first = True
+        for c in row:
+            out.append(("   * - " if first else "     - ") + (c or "\\-"))
+            first = False
+    return "\n".join(out)
+
+
+def render(args, recs):
+    header, table, modes, misses, checked = build(recs)
+    rst = args.format == "rst"
+    lines = []
+    if args.kernel or args.qemu:
+        lines.append(f"Kernel: {args.kernel or '?'}; {args.qemu or 'QEMU ?'}.")
+        lines.append("")
+    lines.append("Modes:")
+    lines.append("")
+    for m in modes:
+        lines.append(f"- {m}: {MODE_DESC.get(m, '(unknown mode)')}")
+    lines.append("")
+    lines.append("Cells: ratio gom/peer (gomalloc figure / peer figure), in the "
+                 "row's unit; ns figures are per operation, lower is better; "
+                 "obj/s is higher-better; * marks a missed target.")
+    lines.append("")
+    lines.append(fmt_rst(header, table) if rst else fmt_md(header, table))
+    lines.append("")
+    met = checked - len(misses)
+    lines.append(f"Targets: {met} of {checked} checked figures met, "
+                 f"{len(misses)} missed.")
+    if misses:
+        lines.append("")
+        for (case, size, peer), m, t, ratio in misses:
+            lines.append(f"- {case} {size_str(case, size)} vs {peer}, {m}: "
+                         f"{margin(t, ratio)} (target: {t[5]})")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("results", nargs="+")
+    ap.add_argument("--format", choices=["md", "rst"], default="md")
+    ap.add_argument("-o", "--output")
+    ap.add_argument("--kernel", default="")
+    ap.add_argument("--qemu", default="")
+    args = ap.parse_args()
+    try:
+        recs = load(args.results)
+    except OSError as e:
+        print(f"bench-report: {e}", file=sys.stderr)
+        return 1
+    if not recs:
+        print("bench-report: no records", file=sys.stderr)
+        return 1
+    text = render(args, recs)
+    if args.output:
+        with open(args.output, "w") as f:
+            f.write(text)
+    sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
