@@ -53,9 +53,14 @@ clean: placeholders
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	rm -rf build
 
+# Debian's headers report the upstream version (6.1.192) from "make
+# kernelrelease"; the release modules belong to is UTS_RELEASE.
+KREL = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+
 install: modules
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
-	depmod -a $$($(MAKE) -s -C $(KDIR) kernelrelease)
+	$(MAKE) -C $(KDIR) M=$(CURDIR) KERNELRELEASE=$(KREL) modules_install
+	depmod -a $(KREL)
 
 setup:
 	scripts/setup.sh
