@@ -86,13 +86,14 @@ struct gom_seg {
  * struct gom_stack - a stack of frames
  *
  * Sits at the start of the first segment, whose header (@bottom) it ends
- * with. The first four fields are all the bump path and push read.
+ * with. The first five fields are all the bump path and push read.
  */
 struct gom_stack {
 	unsigned long top;	/* next free byte of @cur, 8-byte aligned */
 	unsigned long end;	/* end of @cur's bump area */
 	unsigned long base;	/* start of @cur's bump area */
 	unsigned long mark_hi;	/* @cur's generation in frame mark position */
+	size_t half;		/* larger requests get a dedicated block */
 	struct gom_seg *cur;	/* the current (newest) segment */
 	size_t below;		/* bump bytes in use under @cur */
 	size_t big_inuse;	/* bytes in use in dedicated blocks */
@@ -247,6 +248,7 @@ static void gom_stack_set_cur(struct gom_stack *stack, struct gom_seg *seg,
 	stack->base = gom_seg_data(seg);
 	stack->top = stack->base + off;
 	stack->end = seg->end;
+	stack->half = (stack->end - stack->base) / 2;
 	stack->below = seg->below;
 	stack->mark_hi = (unsigned long)seg->gen << GOM_MARK_SHIFT;
 }
@@ -350,7 +352,7 @@ static void *gom_frame_alloc_slow(struct gom_stack *stack, size_t size,
 		return NULL;
 	}
 	need = ALIGN(size, GOM_STACK_ALIGN) + align - GOM_STACK_ALIGN;
-	if (need > (stack->end - stack->base) / 2)
+	if (need > stack->half)
 		return gom_stack_alloc_big(stack, size, align, flags, ip);
 	if (gom_stack_grow(stack, need, flags, ip))
 		return NULL;
@@ -479,7 +481,7 @@ void *gom_frame_alloc(struct gom_stack *stack, size_t size, gfp_t flags)
 
 	gom_stack_enter(stack);
 	p = stack->top;
-	if (likely(size - 1 < stack->end - p))
+	if (likely(size - 1 < stack->end - p && size <= stack->half))
 		stack->top = p + ALIGN(size, GOM_STACK_ALIGN);
 	else
 		p = (unsigned long)gom_frame_alloc_slow(stack, size,
@@ -514,7 +516,8 @@ void *gom_frame_alloc_aligned(struct gom_stack *stack, size_t size,
 	align = max_t(size_t, align, GOM_STACK_ALIGN);
 	gom_stack_enter(stack);
 	p = ALIGN(stack->top, align);
-	if (likely(p < stack->end && size - 1 < stack->end - p))
+	if (likely(p < stack->end && size - 1 < stack->end - p &&
+		   size + align <= stack->half + GOM_STACK_ALIGN))
 		stack->top = p + ALIGN(size, GOM_STACK_ALIGN);
 	else
 		p = (unsigned long)gom_frame_alloc_slow(stack, size, align,
