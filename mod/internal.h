@@ -255,9 +255,41 @@ void gom_refuse_free(const void *ptr, const char *why, bool dbl);
 /* stack.c */
 void gom_stack_read_stats(struct gom_stack_stats *out);
 
-/* sysfs.c */
+/* sysfs.c: what /sys/kernel/gomalloc shows, also read by the KUnit suites */
+
+/* One size class, summed over nodes and CPUs; see gom_class_stats(). */
+struct gom_class_stats {
+	unsigned long spans;		/* spans_partial + spans_full */
+	unsigned long spans_partial;
+	unsigned long spans_full;
+	unsigned long objects_inuse;	/* handed out, not in a magazine */
+	unsigned long objects_free;	/* free in spans */
+	unsigned long objects_cached;	/* in per-CPU magazines */
+	unsigned long allocs;
+	unsigned long frees;
+	unsigned long refills;
+	unsigned long flushes;
+	unsigned long occupancy[GOM_OCC_BUCKETS];
+};
+
+/* The page heaps, summed over nodes; see gom_heap_stats(). */
+struct gom_heap_stats {
+	unsigned long arenas;
+	unsigned long arena_pages;	/* pages in one arena */
+	unsigned long pages_total;
+	unsigned long pages_inuse;	/* pages_total - pages_free */
+	unsigned long pages_free;
+	unsigned long pages_released;	/* since load */
+	unsigned long large_spans;
+	unsigned long large_pages;
+	unsigned long small_spans;
+	unsigned long free_blocks[GOM_MAX_ORDER + 1];	/* per order */
+};
+
 int gom_sysfs_init(void);
 void gom_sysfs_exit(void);
+void gom_class_stats(unsigned int cls, struct gom_class_stats *st);
+void gom_heap_stats(struct gom_heap_stats *st);
 
 /* main.c: memory return */
 void gom_shrink_all(void);

@@ -1,20 +1,777 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * gomalloc statistics in /sys/kernel/gomalloc (placeholder while the full
- * attribute set is written).
+ * gomalloc statistics: /sys/kernel/gomalloc and debugfs.
+ *
+ * This file owns the statistics tree, one value per file:
+ *
+ *   /sys/kernel/gomalloc/		bytes_inuse, bytes_cached, bytes_heap,
+ *					metadata_bytes, invalid_frees,
+ *					double_frees, alloc_failures, shrink
+ *   /sys/kernel/gomalloc/heap/		the page heaps, summed over nodes
+ *   /sys/kernel/gomalloc/stack/	level 1, from gom_stack_read_stats()
+ *   /sys/kernel/gomalloc/classes/<object_size>/
+ *					one directory per size class
+ *   /sys/kernel/debug/gomalloc/classes	every class in one table
+ *
+ * and the sums behind them, gom_class_stats() and gom_heap_stats(), which
+ * the KUnit suites check. Documentation/ABI/testing/sysfs-kernel-gomalloc
+ * describes every file.
+ *
+ * Every file is a struct gom_attr declared with GOM_ATTR_RO() or
+ * GOM_ATTR_WO(), as mm/slub.c does with SLAB_ATTR_RO(), and every directory
+ * is a struct gom_kobj, so one sysfs_ops serves the whole tree. A show
+ * function gets the size class of its directory (0 outside classes/).
+ *
+ * Locking: none is taken. The counters of the mcentrals, the heaps and the
+ * per-CPU magazines are read with READ_ONCE() while allocation runs on
+ * every CPU, without their locks and without disabling interrupts, so a
+ * reader never stalls an allocator. A file is a lockless snapshot: it may
+ * be off by what changed while it was read, and a difference that would go
+ * negative is clamped at 0. Only the shrink file acts, through
+ * gom_shrink_all().
  */
+#include <linux/debugfs.h>
 #include <linux/kobject.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
 #include "internal.h"
 
-static struct kobject *gom_kobj;
+/* A directory of the tree; @cls is its size class, 0 outside classes/. */
+struct gom_kobj {
+	struct kobject kobj;
+	unsigned int cls;
+};
 
-int gom_sysfs_init(void)
+/* A file of the tree, shown or stored for the class of its directory. */
+struct gom_attr {
+	struct attribute attr;
+	ssize_t (*show)(unsigned int cls, char *buf);
+	ssize_t (*store)(unsigned int cls, const char *buf, size_t count);
+};
+
+#define GOM_ATTR_RO(_grp, _name)					\
+	static struct gom_attr _grp##_##_name##_attr =			\
+		__ATTR(_name, 0444, _grp##_##_name##_show, NULL)
+
+#define GOM_ATTR_WO(_grp, _name)					\
+	static struct gom_attr _grp##_##_name##_attr =			\
+		__ATTR(_name, 0200, NULL, _grp##_##_name##_store)
+
+static struct kobject *gom_root;
+static struct kobject *gom_classes_dir;
+static struct kobject *gom_class_kobj[GOM_NR_CLASSES];
+static struct dentry *gom_debugfs;
+
+/* Per-CPU magazine counters, shown in SLUB's "total C0=n C1=n" form. */
+enum gom_mag_stat {
+	MAG_CACHED,
+	MAG_ALLOCS,
+	MAG_FREES,
+	MAG_REFILLS,
+	MAG_FLUSHES,
+};
+
+static const struct gom_mag *cpu_mag(unsigned int cpu, unsigned int cls)
 {
-	gom_kobj = kobject_create_and_add("gomalloc", kernel_kobj);
-	return gom_kobj ? 0 : -ENOMEM;
+	return &(*per_cpu_ptr(gom_mcaches, cpu))->mag[cls];
 }
 
+static unsigned long mag_stat(const struct gom_mag *m, enum gom_mag_stat item)
+{
+	switch (item) {
+	case MAG_CACHED:
+		return READ_ONCE(m->count);
+	case MAG_ALLOCS:
+		return READ_ONCE(m->allocs);
+	case MAG_FREES:
+		return READ_ONCE(m->frees);
+	case MAG_REFILLS:
+		return READ_ONCE(m->refills);
+	case MAG_FLUSHES:
+		return READ_ONCE(m->flushes);
+	}
+	return 0;
+}
+
+static unsigned long clamp_sub(unsigned long a, unsigned long b)
+{
+	return a > b ? a - b : 0;
+}
+
+/* Add one node's mcentral of a class; returns the objects not free in it. */
+static unsigned long add_central(struct gom_class_stats *st,
+				 struct gom_mcentral *c)
+{
+	long inuse = (long)gom_mcentral_inuse(c);
+	unsigned int b;
+
+	st->spans_partial += READ_ONCE(c->nr_partial);
+	st->spans_full += READ_ONCE(c->nr_full);
+	st->objects_free += READ_ONCE(c->objs_free);
+	for (b = 0; b < GOM_OCC_BUCKETS; b++)
+		st->occupancy[b] += READ_ONCE(c->occ[b]);
+	return inuse > 0 ? inuse : 0;
+}
+
+static void add_mag(struct gom_class_stats *st, const struct gom_mag *m)
+{
+	st->objects_cached += mag_stat(m, MAG_CACHED);
+	st->allocs += mag_stat(m, MAG_ALLOCS);
+	st->frees += mag_stat(m, MAG_FREES);
+	st->refills += mag_stat(m, MAG_REFILLS);
+	st->flushes += mag_stat(m, MAG_FLUSHES);
+}
+
+/**
+ * gom_class_stats() - snapshot the statistics of one size class
+ * @cls: size class, 1 to GOM_NR_CLASSES - 1
+ * @st: filled with the class's counters, summed over nodes and CPUs
+ *
+ * objects_inuse counts the objects handed out: those not free in their
+ * spans minus those cached in per-CPU magazines.
+ *
+ * Context: any; takes no lock (a lockless snapshot, see the file header).
+ */
+void gom_class_stats(unsigned int cls, struct gom_class_stats *st)
+{
+	unsigned long taken = 0;
+	unsigned int cpu;
+	int nid;
+
+	memset(st, 0, sizeof(*st));
+	for_each_node(nid)
+		taken += add_central(st, gom_central(nid, cls));
+	for_each_possible_cpu(cpu)
+		add_mag(st, cpu_mag(cpu, cls));
+	st->spans = st->spans_partial + st->spans_full;
+	st->objects_inuse = clamp_sub(taken, st->objects_cached);
+}
+
+GOM_EXPORT_INTERNAL(gom_class_stats);
+
+static void add_heap(struct gom_heap_stats *st, struct gom_mheap *h)
+{
+	unsigned int o;
+
+	st->arenas += READ_ONCE(h->nr_arenas);
+	st->pages_total += READ_ONCE(h->pages_total);
+	st->pages_free += READ_ONCE(h->pages_free);
+	st->pages_released += READ_ONCE(h->pages_released);
+	st->large_spans += READ_ONCE(h->large_spans);
+	st->large_pages += READ_ONCE(h->large_pages);
+	st->small_spans += READ_ONCE(h->small_spans);
+	for (o = 0; o <= gom_arena_order; o++)
+		st->free_blocks[o] += READ_ONCE(h->nr_free[o]);
+}
+
+/**
+ * gom_heap_stats() - snapshot the page heaps
+ * @st: filled with the heap counters, summed over nodes
+ *
+ * Context: any; takes no lock (a lockless snapshot, see the file header).
+ */
+void gom_heap_stats(struct gom_heap_stats *st)
+{
+	int nid;
+
+	memset(st, 0, sizeof(*st));
+	for_each_node(nid)
+		add_heap(st, gom_heaps[nid]);
+	st->arena_pages = 1UL << gom_arena_order;
+	st->pages_inuse = clamp_sub(st->pages_total, st->pages_free);
+}
+
+GOM_EXPORT_INTERNAL(gom_heap_stats);
+
+static struct gom_heap_stats heap_stats(void)
+{
+	struct gom_heap_stats hs;
+
+	gom_heap_stats(&hs);
+	return hs;
+}
+
+/* Bytes of small objects in use (plus large runs) and cached in magazines. */
+static void sum_bytes(unsigned long *inuse, unsigned long *cached)
+{
+	struct gom_class_stats st;
+	unsigned int cls;
+
+	*inuse = 0;
+	*cached = 0;
+	for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
+		gom_class_stats(cls, &st);
+		*inuse += st.objects_inuse * gom_classes[cls].size;
+		*cached += st.objects_cached * gom_classes[cls].size;
+	}
+	*inuse += heap_stats().large_pages << PAGE_SHIFT;
+}
+
+/* The top level: /sys/kernel/gomalloc/ */
+
+static ssize_t top_bytes_inuse_show(unsigned int cls, char *buf)
+{
+	unsigned long inuse, cached;
+
+	sum_bytes(&inuse, &cached);
+	return sysfs_emit(buf, "%lu\n", inuse);
+}
+GOM_ATTR_RO(top, bytes_inuse);
+
+static ssize_t top_bytes_cached_show(unsigned int cls, char *buf)
+{
+	unsigned long inuse, cached;
+
+	sum_bytes(&inuse, &cached);
+	return sysfs_emit(buf, "%lu\n", cached);
+}
+GOM_ATTR_RO(top, bytes_cached);
+
+static ssize_t top_bytes_heap_show(unsigned int cls, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", heap_stats().pages_total << PAGE_SHIFT);
+}
+GOM_ATTR_RO(top, bytes_heap);
+
+static ssize_t emit_counter(char *buf, atomic_long_t *counter)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(counter));
+}
+
+static ssize_t top_metadata_bytes_show(unsigned int cls, char *buf)
+{
+	return emit_counter(buf, &gom_errors.metadata_bytes);
+}
+GOM_ATTR_RO(top, metadata_bytes);
+
+static ssize_t top_invalid_frees_show(unsigned int cls, char *buf)
+{
+	return emit_counter(buf, &gom_errors.invalid_frees);
+}
+GOM_ATTR_RO(top, invalid_frees);
+
+static ssize_t top_double_frees_show(unsigned int cls, char *buf)
+{
+	return emit_counter(buf, &gom_errors.double_frees);
+}
+GOM_ATTR_RO(top, double_frees);
+
+static ssize_t top_alloc_failures_show(unsigned int cls, char *buf)
+{
+	return emit_counter(buf, &gom_errors.alloc_failures);
+}
+GOM_ATTR_RO(top, alloc_failures);
+
+/* "1", with or without a newline, gives back everything not in use. */
+static ssize_t top_shrink_store(unsigned int cls, const char *buf,
+				size_t count)
+{
+	if (!sysfs_streq(buf, "1"))
+		return -EINVAL;
+	gom_shrink_all();
+	return count;
+}
+GOM_ATTR_WO(top, shrink);
+
+static struct attribute *top_attrs[] = {
+	&top_bytes_inuse_attr.attr,
+	&top_bytes_cached_attr.attr,
+	&top_bytes_heap_attr.attr,
+	&top_metadata_bytes_attr.attr,
+	&top_invalid_frees_attr.attr,
+	&top_double_frees_attr.attr,
+	&top_alloc_failures_attr.attr,
+	&top_shrink_attr.attr,
+	NULL
+};
+
+static const struct attribute_group top_group = {
+	.attrs = top_attrs,
+};
+
+/* heap/ */
+
+static ssize_t heap_arenas_show(unsigned int cls, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", heap_stats().arenas);
+}
+GOM_ATTR_RO(heap, arenas);
+
+static ssize_t heap_pages_total_show(unsigned int cls, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", heap_stats().pages_total);
+}
+GOM_ATTR_RO(heap, pages_total);
+
+static ssize_t heap_pages_inuse_show(unsigned int cls, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", heap_stats().pages_inuse);
+}
+GOM_ATTR_RO(heap, pages_inuse);
+
+static ssize_t heap_pages_free_show(unsigned int cls, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", heap_stats().pages_free);
+}
+GOM_ATTR_RO(heap, pages_free);
+
+static ssize_t heap_pages_released_show(unsigned int cls, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", heap_stats().pages_released);
+}
+GOM_ATTR_RO(heap, pages_released);
+
+static ssize_t heap_large_spans_show(unsigned int cls, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", heap_stats().large_spans);
+}
+GOM_ATTR_RO(heap, large_spans);
+
+/* Bytes of all arenas, as bytes_heap. */
+static ssize_t heap_arena_bytes_show(unsigned int cls, char *buf)
+{
+	struct gom_heap_stats hs = heap_stats();
+
+	return sysfs_emit(buf, "%lu\n",
+			  (hs.arenas * hs.arena_pages) << PAGE_SHIFT);
+}
+GOM_ATTR_RO(heap, arena_bytes);
+
+static ssize_t heap_large_bytes_show(unsigned int cls, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", heap_stats().large_pages << PAGE_SHIFT);
+}
+GOM_ATTR_RO(heap, large_bytes);
+
+/* Free buddy blocks of each order, 0 to gom_arena_order, as in buddyinfo. */
+static ssize_t heap_free_blocks_show(unsigned int cls, char *buf)
+{
+	struct gom_heap_stats hs = heap_stats();
+	unsigned int o;
+	int len = 0;
+
+	for (o = 0; o <= gom_arena_order; o++)
+		len += sysfs_emit_at(buf, len, "%s%lu", o ? " " : "",
+				     hs.free_blocks[o]);
+	return len + sysfs_emit_at(buf, len, "\n");
+}
+GOM_ATTR_RO(heap, free_blocks);
+
+static struct attribute *heap_attrs[] = {
+	&heap_arenas_attr.attr,
+	&heap_arena_bytes_attr.attr,
+	&heap_pages_total_attr.attr,
+	&heap_pages_inuse_attr.attr,
+	&heap_pages_free_attr.attr,
+	&heap_pages_released_attr.attr,
+	&heap_free_blocks_attr.attr,
+	&heap_large_spans_attr.attr,
+	&heap_large_bytes_attr.attr,
+	NULL
+};
+
+static const struct attribute_group heap_group = {
+	.name = "heap",
+	.attrs = heap_attrs,
+};
+
+/* stack/ */
+
+static struct gom_stack_stats stack_stats(void)
+{
+	struct gom_stack_stats ss;
+
+	gom_stack_read_stats(&ss);
+	return ss;
+}
+
+static ssize_t stack_stacks_show(unsigned int cls, char *buf)
+{
+	return sysfs_emit(buf, "%ld\n", stack_stats().stacks);
+}
+GOM_ATTR_RO(stack, stacks);
+
+static ssize_t stack_segments_show(unsigned int cls, char *buf)
+{
+	return sysfs_emit(buf, "%ld\n", stack_stats().segments);
+}
+GOM_ATTR_RO(stack, segments);
+
+static ssize_t stack_bytes_reserved_show(unsigned int cls, char *buf)
+{
+	return sysfs_emit(buf, "%ld\n", stack_stats().bytes_reserved);
+}
+GOM_ATTR_RO(stack, bytes_reserved);
+
+static ssize_t stack_bytes_inuse_show(unsigned int cls, char *buf)
+{
+	return sysfs_emit(buf, "%ld\n", stack_stats().bytes_inuse);
+}
+GOM_ATTR_RO(stack, bytes_inuse);
+
+static ssize_t stack_high_water_show(unsigned int cls, char *buf)
+{
+	return sysfs_emit(buf, "%ld\n", stack_stats().high_water);
+}
+GOM_ATTR_RO(stack, high_water);
+
+static struct attribute *stack_attrs[] = {
+	&stack_stacks_attr.attr,
+	&stack_segments_attr.attr,
+	&stack_bytes_reserved_attr.attr,
+	&stack_bytes_inuse_attr.attr,
+	&stack_high_water_attr.attr,
+	NULL
+};
+
+static const struct attribute_group stack_group = {
+	.name = "stack",
+	.attrs = stack_attrs,
+};
+
+static const struct attribute_group *root_groups[] = {
+	&top_group,
+	&heap_group,
+	&stack_group,
+	NULL
+};
+
+/* classes/<object_size>/ */
+
+static ssize_t class_object_size_show(unsigned int cls, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", gom_classes[cls].size);
+}
+GOM_ATTR_RO(class, object_size);
+
+static ssize_t class_span_pages_show(unsigned int cls, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", gom_classes[cls].npages);
+}
+GOM_ATTR_RO(class, span_pages);
+
+static ssize_t class_objects_per_span_show(unsigned int cls, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", gom_classes[cls].nobjs);
+}
+GOM_ATTR_RO(class, objects_per_span);
+
+static struct gom_class_stats class_stats(unsigned int cls)
+{
+	struct gom_class_stats st;
+
+	gom_class_stats(cls, &st);
+	return st;
+}
+
+static ssize_t class_spans_show(unsigned int cls, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", class_stats(cls).spans);
+}
+GOM_ATTR_RO(class, spans);
+
+static ssize_t class_spans_partial_show(unsigned int cls, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", class_stats(cls).spans_partial);
+}
+GOM_ATTR_RO(class, spans_partial);
+
+static ssize_t class_spans_full_show(unsigned int cls, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", class_stats(cls).spans_full);
+}
+GOM_ATTR_RO(class, spans_full);
+
+static ssize_t class_objects_inuse_show(unsigned int cls, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", class_stats(cls).objects_inuse);
+}
+GOM_ATTR_RO(class, objects_inuse);
+
+static ssize_t class_objects_free_show(unsigned int cls, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", class_stats(cls).objects_free);
+}
+GOM_ATTR_RO(class, objects_free);
+
+static ssize_t class_occupancy_show(unsigned int cls, char *buf)
+{
+	struct gom_class_stats st;
+	unsigned int b;
+	int len = 0;
+
+	gom_class_stats(cls, &st);
+	for (b = 0; b < GOM_OCC_BUCKETS; b++)
+		len += sysfs_emit_at(buf, len, "%s%lu", b ? " " : "",
+				     st.occupancy[b]);
+	return len + sysfs_emit_at(buf, len, "\n");
+}
+GOM_ATTR_RO(class, occupancy);
+
+/* The total, then " C<cpu>=<n>" for every CPU whose value is not 0. */
+static ssize_t show_percpu(unsigned int cls, char *buf, enum gom_mag_stat item)
+{
+	unsigned long *v, sum = 0;
+	unsigned int cpu;
+	int len;
+
+	v = kmalloc_array(nr_cpu_ids, sizeof(*v), GFP_KERNEL);
+	if (!v)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		v[cpu] = mag_stat(cpu_mag(cpu, cls), item);
+		sum += v[cpu];
+	}
+	len = sysfs_emit(buf, "%lu", sum);
+	for_each_possible_cpu(cpu) {
+		if (v[cpu])
+			len += sysfs_emit_at(buf, len, " C%u=%lu", cpu, v[cpu]);
+	}
+	kfree(v);
+	return len + sysfs_emit_at(buf, len, "\n");
+}
+
+#define CLASS_PERCPU_ATTR(_name, _item)					\
+static ssize_t class_##_name##_show(unsigned int cls, char *buf)	\
+{									\
+	return show_percpu(cls, buf, _item);				\
+}									\
+GOM_ATTR_RO(class, _name)
+
+CLASS_PERCPU_ATTR(objects_cached, MAG_CACHED);
+CLASS_PERCPU_ATTR(allocs, MAG_ALLOCS);
+CLASS_PERCPU_ATTR(frees, MAG_FREES);
+CLASS_PERCPU_ATTR(refills, MAG_REFILLS);
+CLASS_PERCPU_ATTR(flushes, MAG_FLUSHES);
+
+static struct attribute *class_attrs[] = {
+	&class_object_size_attr.attr,
+	&class_span_pages_attr.attr,
+	&class_objects_per_span_attr.attr,
+	&class_spans_attr.attr,
+	&class_spans_partial_attr.attr,
+	&class_spans_full_attr.attr,
+	&class_objects_inuse_attr.attr,
+	&class_objects_free_attr.attr,
+	&class_objects_cached_attr.attr,
+	&class_allocs_attr.attr,
+	&class_frees_attr.attr,
+	&class_refills_attr.attr,
+	&class_flushes_attr.attr,
+	&class_occupancy_attr.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(class);
+
+/* The kobjects of the tree and their sysfs_ops. */
+
+static unsigned int kobj_cls(struct kobject *kobj)
+{
+	return container_of(kobj, struct gom_kobj, kobj)->cls;
+}
+
+static struct gom_attr *to_gom_attr(struct attribute *attr)
+{
+	return container_of(attr, struct gom_attr, attr);
+}
+
+static ssize_t gom_attr_show(struct kobject *kobj, struct attribute *attr,
+			     char *buf)
+{
+	struct gom_attr *a = to_gom_attr(attr);
+
+	return a->show ? a->show(kobj_cls(kobj), buf) : -EIO;
+}
+
+static ssize_t gom_attr_store(struct kobject *kobj, struct attribute *attr,
+			      const char *buf, size_t count)
+{
+	struct gom_attr *a = to_gom_attr(attr);
+
+	return a->store ? a->store(kobj_cls(kobj), buf, count) : -EIO;
+}
+
+static const struct sysfs_ops gom_sysfs_ops = {
+	.show = gom_attr_show,
+	.store = gom_attr_store,
+};
+
+static void gom_kobj_release(struct kobject *kobj)
+{
+	kfree(container_of(kobj, struct gom_kobj, kobj));
+}
+
+static const struct kobj_type root_ktype = {
+	.release = gom_kobj_release,
+	.sysfs_ops = &gom_sysfs_ops,
+	.default_groups = root_groups,
+};
+
+static const struct kobj_type dir_ktype = {
+	.release = gom_kobj_release,
+	.sysfs_ops = &gom_sysfs_ops,
+};
+
+static const struct kobj_type class_ktype = {
+	.release = gom_kobj_release,
+	.sysfs_ops = &gom_sysfs_ops,
+	.default_groups = class_groups,
+};
+
+static struct kobject *gom_kobj_add(const struct kobj_type *type,
+				    struct kobject *parent, unsigned int cls,
+				    const char *name)
+{
+	struct gom_kobj *gk = kzalloc(sizeof(*gk), GFP_KERNEL);
+	int ret;
+
+	if (!gk)
+		return ERR_PTR(-ENOMEM);
+	gk->cls = cls;
+	ret = kobject_init_and_add(&gk->kobj, type, parent, "%s", name);
+	if (ret) {
+		kobject_put(&gk->kobj);
+		return ERR_PTR(ret);
+	}
+	return &gk->kobj;
+}
+
+static int classes_add(void)
+{
+	struct kobject *kobj;
+	unsigned int cls;
+	char name[16];
+
+	kobj = gom_kobj_add(&dir_ktype, gom_root, 0, "classes");
+	if (IS_ERR(kobj))
+		return PTR_ERR(kobj);
+	gom_classes_dir = kobj;
+	for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
+		snprintf(name, sizeof(name), "%u", gom_classes[cls].size);
+		kobj = gom_kobj_add(&class_ktype, gom_classes_dir, cls, name);
+		if (IS_ERR(kobj))
+			return PTR_ERR(kobj);
+		gom_class_kobj[cls] = kobj;
+	}
+	return 0;
+}
+
+/* debugfs: every class in one table, as zsmalloc's classes file. */
+
+static void table_row(struct seq_file *m, const char *name, const char *size,
+		      const char *pages, const struct gom_class_stats *st)
+{
+	unsigned int b;
+
+	seq_printf(m, "%6s %6s %5s %7lu %7lu %7lu %9lu %9lu %7lu %12lu %12lu",
+		   name, size, pages, st->spans, st->spans_partial,
+		   st->spans_full, st->objects_inuse, st->objects_free,
+		   st->objects_cached, st->allocs, st->frees);
+	for (b = 0; b < GOM_OCC_BUCKETS; b++)
+		seq_printf(m, " %5lu", st->occupancy[b]);
+	seq_putc(m, '\n');
+}
+
+static void table_add(struct gom_class_stats *sum,
+		      const struct gom_class_stats *st)
+{
+	unsigned int b;
+
+	sum->spans += st->spans;
+	sum->spans_partial += st->spans_partial;
+	sum->spans_full += st->spans_full;
+	sum->objects_inuse += st->objects_inuse;
+	sum->objects_free += st->objects_free;
+	sum->objects_cached += st->objects_cached;
+	sum->allocs += st->allocs;
+	sum->frees += st->frees;
+	for (b = 0; b < GOM_OCC_BUCKETS; b++)
+		sum->occupancy[b] += st->occupancy[b];
+}
+
+static int classes_table_show(struct seq_file *m, void *unused)
+{
+	struct gom_class_stats st, sum = { 0 };
+	char name[12], size[12], pages[12];
+	unsigned int cls, b;
+
+	seq_printf(m, "%6s %6s %5s %7s %7s %7s %9s %9s %7s %12s %12s",
+		   "class", "size", "pages", "spans", "partial", "full",
+		   "inuse", "free", "cached", "allocs", "frees");
+	for (b = 0; b < GOM_OCC_BUCKETS; b++)
+		seq_printf(m, " %4u%%", b * 100 / GOM_OCC_BUCKETS);
+	seq_putc(m, '\n');
+	for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
+		gom_class_stats(cls, &st);
+		table_add(&sum, &st);
+		snprintf(name, sizeof(name), "%u", cls);
+		snprintf(size, sizeof(size), "%u", gom_classes[cls].size);
+		snprintf(pages, sizeof(pages), "%u", gom_classes[cls].npages);
+		table_row(m, name, size, pages, &st);
+	}
+	table_row(m, "Total", "", "", &sum);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(classes_table);
+
+static void debugfs_add(void)
+{
+	gom_debugfs = debugfs_create_dir("gomalloc", NULL);
+	debugfs_create_file("classes", 0444, gom_debugfs, NULL,
+			    &classes_table_fops);
+}
+
+/**
+ * gom_sysfs_exit() - remove /sys/kernel/gomalloc and the debugfs files
+ *
+ * Waits for readers and writers of the files to finish. Safe on a tree
+ * that gom_sysfs_init() built only in part.
+ *
+ * Context: process context (module exit or failed init).
+ */
 void gom_sysfs_exit(void)
 {
-	kobject_put(gom_kobj);
+	unsigned int cls;
+
+	debugfs_remove_recursive(gom_debugfs);
+	gom_debugfs = NULL;
+	for (cls = GOM_NR_CLASSES - 1; cls > 0; cls--) {
+		kobject_put(gom_class_kobj[cls]);
+		gom_class_kobj[cls] = NULL;
+	}
+	kobject_put(gom_classes_dir);
+	gom_classes_dir = NULL;
+	kobject_put(gom_root);
+	gom_root = NULL;
+}
+
+/**
+ * gom_sysfs_init() - create /sys/kernel/gomalloc and the debugfs files
+ *
+ * A debugfs failure (debugfs absent or not mounted) is ignored; the
+ * statistics stay in sysfs.
+ *
+ * Context: process context (module init), after the heaps, mcentrals and
+ * magazines are set up.
+ * Return: 0, or a negative errno with nothing left behind.
+ */
+int gom_sysfs_init(void)
+{
+	int ret;
+
+	gom_root = gom_kobj_add(&root_ktype, kernel_kobj, 0, "gomalloc");
+	if (IS_ERR(gom_root)) {
+		ret = PTR_ERR(gom_root);
+		gom_root = NULL;
+		return ret;
+	}
+	ret = classes_add();
+	if (ret) {
+		gom_sysfs_exit();
+		return ret;
+	}
+	debugfs_add();
+	return 0;
 }
