@@ -1,0 +1,340 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# /sys/kernel/gomalloc: layout, modes, invariants under a workload, gomstat,
+# the shrink control and the debugfs table. (Contract: see run-tests.sh.)
+#
+# Workload: the sample client (samples/gomalloc_sample.ko) and the
+# benchmark's mem case, which holds ~45 MB in 270k objects of mixed sizes
+# until it is unloaded, whichever were built; with neither, the idle module
+# is checked.
+# shellcheck disable=SC2154 # rd VAR FILE assigns VAR
+
+G=/sys/kernel/gomalloc
+D=/sys/kernel/debug/gomalloc
+PAGE=4096
+
+ok()   { echo "ok - $*"; }
+nok()  { echo "not ok - $*"; }
+skip() { echo "ok - $1 # SKIP $2"; }
+# check WHAT COMMAND...: ok if the command succeeds
+check() { what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; fi; }
+# first word of a file (the total of a per-CPU file)
+val() { read -r v _ < "$1" && echo "$v"; }
+# rd VAR FILE: the same without a fork (this runs under TCG: forks are slow)
+rd() { read -r "$1" _ < "$2"; }
+
+if [ ! -d $G ]; then
+	nok "$G exists"
+	exit 0
+fi
+
+TOP="bytes_inuse bytes_cached bytes_heap metadata_bytes invalid_frees double_frees alloc_failures"
+HEAP="arenas arena_bytes pages_total pages_inuse pages_free pages_released free_blocks large_spans large_bytes"
+STACK="stacks segments bytes_reserved bytes_inuse high_water"
+CLASS="object_size span_pages objects_per_span spans spans_partial spans_full objects_inuse objects_free objects_cached allocs frees refills flushes occupancy"
+PERCPU="objects_cached allocs frees refills flushes"
+
+# Every statistics file (not shrink), one per line.
+stat_files() {
+	for f in $TOP; do echo $G/$f; done
+	for f in $HEAP; do echo $G/heap/$f; done
+	for f in $STACK; do echo $G/stack/$f; done
+	for c in $G/classes/*; do
+		for f in $CLASS; do echo "$c/$f"; done
+	done
+}
+
+# --- layout and modes ------------------------------------------------------
+
+layout_ok() {
+	# shellcheck disable=SC2046
+	stat -c '%a %n' $(stat_files) $G/shrink > /tmp/sysfs-modes 2>&1
+	n=$(grep -c . /tmp/sysfs-modes)
+	bad=$(grep -v -e '^444 ' -e "^200 $G/shrink\$" /tmp/sysfs-modes)
+	echo "  $n files"
+	[ -z "$bad" ] || { echo "$bad" | head -5; return 1; }
+	grep -q "^200 $G/shrink\$" /tmp/sysfs-modes
+}
+check "every statistics file exists, counters 0444, shrink 0200" layout_ok
+
+classes_ok() {
+	n=0 bad=0
+	for c in $G/classes/*; do
+		rd s "$c/object_size"
+		if [ "$s" != "${c##*/}" ]; then
+			echo "  $c: object_size $s"
+			bad=1
+		fi
+		n=$((n + 1))
+	done
+	[ -d $G/classes/8 ] && [ -d $G/classes/32768 ] || bad=1
+	echo "  $n size classes"
+	return $bad
+}
+check "classes/<object_size>/ from 8 to 32768, object_size matches" classes_ok
+
+# --- workload --------------------------------------------------------------
+
+reads_ok() {	# read every file; print them to /out/sysfs-$1.txt
+	bad=0
+	for f in $(stat_files); do
+		read -r v < "$f" || { echo "  read $f failed" >&2; bad=1; }
+		[ -n "$v" ] || { echo "  $f is empty" >&2; bad=1; }
+		echo "${f#$G/}: $v"
+	done > /out/sysfs-"$1".txt
+	# No kernel addresses: every value is numbers, spaces and C<n>=<n>.
+	if grep -v '^[a-z_0-9/]*: [0-9][0-9 C=]*$' /out/sysfs-"$1".txt | head -3 | grep .; then
+		bad=1
+	fi
+	return $bad
+}
+
+reader_loop() {	# read everything until /tmp/sysfs-stop appears
+	files=$(stat_files)
+	n=0
+	while [ ! -e /tmp/sysfs-stop ]; do
+		for f in $files; do read -r v < "$f" || echo "read-fail $f"; done
+		cat $D/classes > /dev/null 2>&1
+		n=$((n + 1))
+	done
+	echo "reader: $n passes" > /tmp/sysfs-reader.out
+}
+
+before_inuse=$(val $G/bytes_inuse)
+WORK=""
+load() {	# load MODULE ARGS...: insmod /modules/MODULE.ko if it is there
+	m=$1
+	shift
+	[ -f /modules/"$m".ko ] || return 0
+	if insmod /modules/"$m".ko "$@"; then
+		ok "load workload $m while every file is read"
+		WORK="$WORK $m"
+	else
+		nok "load workload $m while every file is read"
+	fi
+}
+
+if [ -f /modules/gomalloc_sample.ko ] || [ -f /modules/gomalloc_bench.ko ]; then
+	rm -f /tmp/sysfs-stop
+	reader_loop &
+	rpid=$!
+	load gomalloc_sample
+	load gomalloc_bench cases=mem mem_alloc=gom
+	touch /tmp/sysfs-stop
+	wait $rpid
+	cat /tmp/sysfs-reader.out
+	check "reads during allocation all succeed" \
+		sh -c "! grep -q read-fail /tmp/sysfs-reader.out"
+else
+	skip "load a workload" "no samples/gomalloc_sample.ko or bench module"
+fi
+
+check "read every file (values in /out/sysfs-loaded.txt, no addresses)" \
+	reads_ok loaded
+
+if [ -n "$WORK" ]; then
+	after_inuse=$(val $G/bytes_inuse)
+	echo "  bytes_inuse $before_inuse -> $after_inuse"
+	check "bytes_inuse rises with the workload" \
+		[ "$after_inuse" -gt "$before_inuse" ]
+fi
+
+# --- invariants ------------------------------------------------------------
+
+# Sums over classes, set by class_sums: INUSE_B CACHED_B SPAN_PAGES.
+class_sums() {
+	bad=0 INUSE_B=0 CACHED_B=0 SPAN_PAGES=0
+	for c in $G/classes/*; do
+		rd size "$c/object_size"; rd pages "$c/span_pages"
+		rd per "$c/objects_per_span"; rd spans "$c/spans"
+		rd part "$c/spans_partial"; rd full "$c/spans_full"
+		rd inuse "$c/objects_inuse"; rd free "$c/objects_free"
+		rd cached "$c/objects_cached"
+		read -r line < "$c/occupancy"
+		occ=0
+		for b in $line; do occ=$((occ + b)); done
+		if [ "$spans" -ne $((part + full)) ]; then
+			echo "  ${c##*/}: spans $spans != partial $part + full $full"; bad=1
+		fi
+		if [ "$occ" -ne "$spans" ]; then
+			echo "  ${c##*/}: sum(occupancy) $occ != spans $spans"; bad=1
+		fi
+		if [ $((inuse + free + cached)) -ne $((spans * per)) ]; then
+			echo "  ${c##*/}: inuse $inuse + free $free + cached $cached != $spans spans x $per"; bad=1
+		fi
+		for f in $PERCPU; do
+			read -r line < "$c/$f"
+			# shellcheck disable=SC2086
+			set -- $line
+			tot=$1 sum=0
+			shift
+			for kv in "$@"; do sum=$((sum + ${kv#*=})); done
+			if [ $# -gt 0 ] && [ "$sum" -ne "$tot" ]; then
+				echo "  ${c##*/}/$f: total $tot != sum of CPUs $sum"; bad=1
+			fi
+		done
+		INUSE_B=$((INUSE_B + inuse * size))
+		CACHED_B=$((CACHED_B + cached * size))
+		SPAN_PAGES=$((SPAN_PAGES + spans * pages))
+	done
+	return $bad
+}
+
+heap_ok() {
+	bad=0
+	rd total $G/heap/pages_total; rd inuse $G/heap/pages_inuse
+	rd free $G/heap/pages_free; rd large $G/heap/large_bytes
+	if [ "$total" -ne $((inuse + free)) ]; then
+		echo "  pages_total $total != pages_inuse $inuse + pages_free $free"; bad=1
+	fi
+	if [ "$inuse" -ne $((SPAN_PAGES + large / PAGE)) ]; then
+		echo "  pages_inuse $inuse != span pages $SPAN_PAGES + large $((large / PAGE))"; bad=1
+	fi
+	if [ "$(val $G/bytes_heap)" -ne $((total * PAGE)) ] ||
+	   [ "$(val $G/heap/arena_bytes)" -ne $((total * PAGE)) ]; then
+		echo "  bytes_heap/arena_bytes != pages_total x $PAGE"; bad=1
+	fi
+	if [ "$(val $G/bytes_inuse)" -ne $((INUSE_B + large)) ]; then
+		echo "  bytes_inuse $(val $G/bytes_inuse) != objects $INUSE_B + large $large"; bad=1
+	fi
+	if [ "$(val $G/bytes_cached)" -ne "$CACHED_B" ]; then
+		echo "  bytes_cached $(val $G/bytes_cached) != $CACHED_B"; bad=1
+	fi
+	fb=0 o=0
+	read -r line < $G/heap/free_blocks
+	for n in $line; do fb=$((fb + (n << o))); o=$((o + 1)); done
+	if [ "$fb" -ne "$free" ]; then
+		echo "  free_blocks add up to $fb pages, pages_free $free"; bad=1
+	fi
+	return $bad
+}
+
+invariants() {	# invariants WHEN
+	check "$1: per class spans = partial + full, sum(occupancy) = spans, inuse + free + cached = spans x objects, per-CPU totals" class_sums
+	check "$1: pages_total = inuse + free, pages_inuse = span + large pages, bytes add up, free_blocks = pages_free" heap_ok
+}
+invariants "with workload"
+
+# --- gomstat ---------------------------------------------------------------
+
+if ! command -v python3 > /dev/null; then
+	skip "gomstat table, --json and --check" "no python3 in the guest"
+elif ! command -v gomstat > /dev/null; then
+	skip "gomstat table, --json and --check" "gomstat not packed"
+else
+	check "gomstat prints the table" sh -c 'gomstat > /out/gomstat.txt && grep -q "^ *TOTAL" /out/gomstat.txt'
+	head -12 /out/gomstat.txt
+	json_ok() {
+		gomstat --json > /out/gomstat.json || return 1
+		python3 - "$G" /out/gomstat.json <<'EOF'
+import json, os, sys
+root, path = sys.argv[1], sys.argv[2]
+d = json.load(open(path))
+classes = sorted(os.listdir(root + "/classes"), key=int)
+assert sorted(d["classes"], key=int) == classes, "class list"
+for c in classes:
+    row = d["classes"][c]
+    assert row["object_size"] == int(c), c
+    assert len(row["occupancy"]) == 10, c
+    assert row["spans"] == row["spans_partial"] + row["spans_full"], c
+    assert isinstance(row["allocs"]["total"], int), c
+h = d["heap"]
+assert h["pages_total"] == h["pages_inuse"] + h["pages_free"], "heap"
+for k in ("stacks", "segments", "bytes_reserved", "bytes_inuse", "high_water"):
+    assert isinstance(d["stack"][k], int), k
+assert "shrink" not in d, "shrink read"
+print("  gomstat --json: %d classes, %d pages in use" %
+      (len(classes), h["pages_inuse"]))
+EOF
+	}
+	check "gomstat --json parses and matches the tree" json_ok
+	check "gomstat --check passes" gomstat --check
+fi
+
+# --- debugfs ---------------------------------------------------------------
+
+if [ -f $D/classes ]; then
+	table_ok() {
+		cat $D/classes > /out/debugfs-classes.txt || return 1
+		head -1 /out/debugfs-classes.txt | grep -q 'class *size *pages *spans' || return 1
+		rows=$(grep -c '^ *[0-9]' /out/debugfs-classes.txt)
+		grep -q '^ *Total' /out/debugfs-classes.txt &&
+			[ "$rows" -eq "$(ls $G/classes | wc -l)" ]
+	}
+	check "debugfs gomalloc/classes: header, one row per class, Total" table_ok
+	head -4 /out/debugfs-classes.txt
+else
+	skip "debugfs gomalloc/classes" "debugfs not mounted"
+fi
+
+# --- shrink ----------------------------------------------------------------
+
+grep -q '^nobody:' /etc/passwd || echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >> /etc/passwd
+grep -q '^nogroup:' /etc/group 2>/dev/null || echo 'nogroup:x:65534:' >> /etc/group
+if su -s /bin/sh nobody -c 'test "$(id -u)" = 65534' 2>/dev/null; then
+	su -s /bin/sh nobody -c "echo 1 > $G/shrink" > /tmp/sysfs-su 2>&1
+	rc=$?
+	echo "  as nobody: rc $rc: $(cat /tmp/sysfs-su)"
+	check "unprivileged write to shrink is refused (EACCES)" \
+		sh -c "[ $rc -ne 0 ] && grep -q 'Permission denied' /tmp/sysfs-su"
+	check "unprivileged read of a counter works" \
+		su -s /bin/sh nobody -c "cat $G/heap/pages_total > /dev/null"
+else
+	skip "unprivileged write to shrink is refused" "cannot run as nobody"
+fi
+
+einval() {	# einval VALUE: writing VALUE fails with EINVAL
+	# shellcheck disable=SC2059
+	printf "$1" > /tmp/sysfs-val
+	cat /tmp/sysfs-val 2> /tmp/sysfs-err > $G/shrink && return 1
+	echo "  $(cat /tmp/sysfs-err)"
+	grep -q 'Invalid argument' /tmp/sysfs-err
+}
+check "writing 2 to shrink gives EINVAL" einval '2\n'
+check "writing 10 to shrink gives EINVAL" einval '10'
+
+if [ -e /sys/kernel/debug/gomalloc_bench/mem_free ]; then
+	# Scattered frees leave free objects and pages behind.
+	echo 50 > /sys/kernel/debug/gomalloc_bench/mem_free
+fi
+t0=$(val $G/heap/pages_total) r0=$(val $G/heap/pages_released)
+a0=$(val $G/heap/arenas) i0=$(val $G/heap/pages_inuse)
+check "write 1 to shrink" sh -c "echo 1 > $G/shrink"
+check "write 1 without a newline to shrink" sh -c "printf 1 > $G/shrink"
+t1=$(val $G/heap/pages_total) r1=$(val $G/heap/pages_released)
+a1=$(val $G/heap/arenas) i1=$(val $G/heap/pages_inuse)
+echo "  shrink: arenas $a0 -> $a1, pages_total $t0 -> $t1, pages_inuse $i0 -> $i1, released +$((r1 - r0))"
+shrunk_ok() {
+	bad=0
+	class_sums || bad=1
+	if [ "$(val $G/bytes_cached)" -ne 0 ]; then
+		echo "  bytes_cached $(val $G/bytes_cached) after shrink"; bad=1
+	fi
+	if [ "$i1" -gt "$i0" ] || [ "$a1" -gt "$a0" ]; then
+		echo "  pages_inuse or arenas grew"; bad=1
+	fi
+	if [ $((r1 - r0)) -ne $((t0 - t1)) ]; then
+		echo "  released $((r1 - r0)) pages, pages_total fell by $((t0 - t1))"; bad=1
+	fi
+	# No wholly free arena is kept: the top-order free count is 0.
+	read -r line < $G/heap/free_blocks
+	# shellcheck disable=SC2086
+	set -- $line
+	eval "top=\${$#}"
+	if [ "$top" -ne 0 ]; then echo "  $top free arenas kept"; bad=1; fi
+	return $bad
+}
+check "shrink drains the magazines and releases every free arena" shrunk_ok
+invariants "after shrink"
+
+# --- back to idle ----------------------------------------------------------
+
+if [ -n "$WORK" ]; then
+	for m in $WORK; do check "unload workload $m" rmmod "$m"; done
+	echo 1 > $G/shrink
+	check "idle after unload + shrink: nothing in use, no arenas" \
+		sh -c "[ $(val $G/bytes_inuse) -eq 0 ] && [ $(val $G/heap/pages_inuse) -eq 0 ] && [ $(val $G/heap/arenas) -eq 0 ]"
+	invariants "idle"
+fi
+reads_ok idle > /dev/null
+exit 0
