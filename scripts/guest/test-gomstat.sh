@@ -1,0 +1,128 @@
+#!/bin/sh
+# gomstat and the /sys/kernel/gomalloc layout, with the module loaded.
+# (Contract: see /guest/run-tests.sh.)
+#
+# Keeps for the host, in /out/: gomstat.txt (gomstat -a), gomstat.json,
+# gomalloc-sysfs.tar.gz (a gomstat --snapshot; read it with
+# "scripts/gomstat DIR" after unpacking) and, with debugfs,
+# gomalloc-debugfs-classes.txt.
+G=/usr/bin/gomstat
+S=/sys/kernel/gomalloc
+
+ok()  { echo "ok - $*"; }
+nok() { echo "not ok - $*"; }
+
+# run WHAT CMD...: one test, passing if CMD exits 0; shows output on failure
+run() {
+	what=$1
+	shift
+	if "$@" > /tmp/gomstat.out 2>&1; then
+		ok "$what"
+	else
+		nok "$what (exit $?)"
+		head -20 /tmp/gomstat.out
+	fi
+}
+
+if [ ! -f $G ] || ! command -v python3 > /dev/null; then
+	ok "gomstat # SKIP no python3 or /usr/bin/gomstat in the initramfs"
+	exit 0
+fi
+if [ ! -d $S/classes ]; then
+	ok "gomstat # SKIP no $S/classes in this build"
+	exit 0
+fi
+nclasses=$(ls $S/classes | wc -l)
+
+run "gomstat runs by its #! line" $G --help
+run "gomstat: table" python3 $G
+if grep -q '^ *SIZE ' /tmp/gomstat.out && grep -q '^TOTAL ' /tmp/gomstat.out; then
+	ok "gomstat: table has a header and a TOTAL row"
+else
+	nok "gomstat: table has a header and a TOTAL row"
+	head -20 /tmp/gomstat.out
+fi
+
+run "gomstat -a: every class" sh -c \
+	"python3 $G -a > /out/gomstat.txt && grep '^$nclasses of $nclasses classes shown' /out/gomstat.txt"
+
+run "gomstat --json: valid, one entry per class" sh -c \
+	"python3 $G --json > /out/gomstat.json && python3 -c '
+import json, sys
+d = json.load(open(\"/out/gomstat.json\"))
+sys.exit(len(d[\"classes\"]) != $nclasses)'"
+
+# Every file of the live tree is one gomstat (and so the ABI document, which
+# scripts/test_gomstat.py keeps in step with it) knows, and the other way.
+run "sysfs files match the documented layout" python3 -c '
+import importlib.machinery as m, importlib.util as u, os, sys
+sys.dont_write_bytecode = True
+l = m.SourceFileLoader("gomstat", "/usr/bin/gomstat")
+g = u.module_from_spec(u.spec_from_loader("gomstat", l))
+l.exec_module(g)
+root = "/sys/kernel/gomalloc"
+groups = {"": set(), "heap": set(), "stack": set(), "classes/*": set()}
+for dirpath, dirs, files in os.walk(root):
+    rel = os.path.relpath(dirpath, root)
+    rel = "" if rel == "." else rel
+    if rel.startswith("classes/"):
+        rel = "classes/*"
+    if rel in groups:
+        groups[rel] |= set(files)
+    elif files:
+        print("unexpected directory", rel)
+        sys.exit(1)
+kinds = set(g.FILE_KINDS) | g.WRITE_ONLY
+want = {
+    "": {"bytes_inuse", "bytes_cached", "bytes_heap", "metadata_bytes",
+         "invalid_frees", "double_frees", "alloc_failures", "shrink"},
+    "heap": {"arenas", "arena_bytes", "pages_total", "pages_inuse",
+             "pages_free", "pages_released", "free_blocks", "large_spans",
+             "large_bytes"},
+    "stack": {"stacks", "segments", "bytes_reserved", "bytes_inuse",
+              "high_water"},
+    "classes/*": {"object_size", "span_pages", "objects_per_span", "spans",
+                  "spans_partial", "spans_full", "objects_inuse",
+                  "objects_free", "objects_cached", "allocs", "frees",
+                  "refills", "flushes", "occupancy"},
+}
+bad = 0
+for k, files in groups.items():
+    for f in sorted(files - want[k]):
+        print("undocumented:", (k + "/" if k else "") + f)
+        bad = 1
+    for f in sorted(want[k] - files):
+        print("missing:", (k + "/" if k else "") + f)
+        bad = 1
+for names in want.values():
+    bad |= bool(names - kinds)
+sys.exit(bad)'
+
+bad=$(find $S -type f ! -name shrink ! -perm 0444; find $S -type f -name shrink ! -perm 0200)
+if [ -z "$bad" ]; then
+	ok "sysfs modes: 0444, shrink 0200"
+else
+	nok "sysfs modes: 0444, shrink 0200"
+	ls -l $bad | head -10
+fi
+
+run "gomstat --check (idle module)" python3 $G --check
+
+if echo 2 > $S/shrink 2> /dev/null; then
+	nok "shrink refuses 2"
+else
+	ok "shrink refuses 2"
+fi
+run "shrink accepts 1" sh -c "echo 1 > $S/shrink"
+run "gomstat --check after shrink" python3 $G --check
+
+rm -rf /tmp/gomalloc-sysfs
+run "gomstat --snapshot, then read back" sh -c \
+	"python3 $G --snapshot /tmp/gomalloc-sysfs &&
+	 python3 $G --check /tmp/gomalloc-sysfs &&
+	 tar -czf /out/gomalloc-sysfs.tar.gz -C /tmp gomalloc-sysfs"
+
+if [ -r /sys/kernel/debug/gomalloc/classes ]; then
+	cp /sys/kernel/debug/gomalloc/classes /out/gomalloc-debugfs-classes.txt
+fi
+exit 0
