@@ -168,16 +168,21 @@ static void *alloc_large(size_t size, gfp_t flags, int node)
 }
 
 /* Clear an object; out of line to keep the fast paths short. */
-static noinline void init_object(void *obj, unsigned int cls)
+static noinline void *init_object(void *obj, unsigned int cls)
 {
-	memset(obj, 0, gom_classes[cls].size);
+	return memset(obj, 0, gom_classes[cls].size);
 }
 
 static __always_inline void *finish(void *obj, unsigned int cls, gfp_t flags)
 {
 	if (unlikely(want_init_on_alloc(flags)) && obj)
-		init_object(obj, cls);
+		return init_object(obj, cls);
 	return obj;
+}
+
+static noinline void *alloc_miss(unsigned int cls, gfp_t flags)
+{
+	return finish(alloc_slow(cls, flags, NUMA_NO_NODE), cls, flags);
 }
 
 /**
@@ -223,7 +228,7 @@ void *gom_alloc(size_t size, gfp_t flags)
 	unsigned int cls = gom_size_class(size);
 	unsigned long irqflags;
 	struct gom_mag *m;
-	void *obj;
+	void *obj = NULL;
 
 	if (unlikely(!cls))
 		return alloc_large(size, flags, NUMA_NO_NODE);
@@ -232,11 +237,11 @@ void *gom_alloc(size_t size, gfp_t flags)
 	if (likely(m->count)) {
 		obj = m->objs[--m->count];
 		m->allocs++;
-		local_irq_restore(irqflags);
-		return finish(obj, cls, flags);
 	}
 	local_irq_restore(irqflags);
-	return finish(alloc_slow(cls, flags, NUMA_NO_NODE), cls, flags);
+	if (unlikely(!obj))
+		return alloc_miss(cls, flags);
+	return finish(obj, cls, flags);
 }
 EXPORT_SYMBOL_GPL(gom_alloc);
 
@@ -329,6 +334,37 @@ static void free_other(const void *ptr)
 	local_irq_restore(irqflags);
 }
 
+/*
+ * The hit path of gom_free(): push if nothing else is needed. Checking
+ * init_on_free here keeps every call out of gom_free(), so it needs no
+ * callee-saved registers.
+ */
+static __always_inline bool push_fast(struct gom_span *s, void *obj)
+{
+	struct gom_mag *m = this_mag(s->cls);
+
+	if (unlikely(m->count == m->cap || want_init_on_free() ||
+		     (m->count && m->objs[m->count - 1] == obj)))
+		return false;
+	m->objs[m->count++] = obj;
+	m->frees++;
+	return true;
+}
+
+static noinline void free_slow(const void *ptr)
+{
+	unsigned long irqflags;
+	struct gom_span *s;
+
+	local_irq_save(irqflags);
+	s = small_span((unsigned long)ptr);
+	if (s)
+		put_object(s, (void *)ptr);
+	local_irq_restore(irqflags);
+	if (!s)
+		free_other(ptr);
+}
+
 /**
  * gom_free() - free memory from gom_alloc() and friends
  * @ptr: the memory; NULL and ZERO_SIZE_PTR are ignored
@@ -343,16 +379,16 @@ void gom_free(const void *ptr)
 {
 	unsigned long irqflags;
 	struct gom_span *s;
+	bool done;
 
 	if (unlikely(ZERO_OR_NULL_PTR(ptr)))
 		return;
 	local_irq_save(irqflags);
 	s = small_span((unsigned long)ptr);
-	if (likely(s))
-		put_object(s, (void *)ptr);
+	done = s && push_fast(s, (void *)ptr);
 	local_irq_restore(irqflags);
-	if (unlikely(!s))
-		free_other(ptr);
+	if (unlikely(!done))
+		free_slow(ptr);
 }
 EXPORT_SYMBOL_GPL(gom_free);
 
