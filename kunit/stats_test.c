@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for gomalloc's statistics (mod/sysfs.c): the numbers that
+ * /sys/kernel/gomalloc shows follow allocations exactly and add up.
+ *
+ * The suite needs gomalloc to itself: it checks that a shrink gives every
+ * page back to the page allocator, so each case frees what it allocates,
+ * and so must the suites loaded before it. Counts are exact for the class
+ * of STATS_SIZE, which nothing else in the test VM allocates while the
+ * suite runs.
+ */
+#include <kunit/test.h>
+#include <linux/delay.h>
+#include <linux/module.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <gomalloc.h>
+#include "internal.h"
+
+#define STATS_SIZE	13312		/* 2 objects in a 7-page span */
+#define STATS_NR	25		/* more than a magazine holds */
+#define LARGE_SIZE	40000		/* a 10-page run */
+#define LARGE_PAGES	DIV_ROUND_UP(LARGE_SIZE, PAGE_SIZE)
+#define SCAVENGE_WAIT_MS	20000	/* scavenge_delay_ms is 1000 by default */
+
+static unsigned int stats_cls(void)
+{
+	return gom_size_class(STATS_SIZE);
+}
+
+/* Allocate @nr objects of @size; returns how many it got. */
+static int alloc_n(void **objs, int nr, size_t size)
+{
+	int i;
+
+	for (i = 0; i < nr; i++) {
+		objs[i] = gom_alloc(size, GFP_KERNEL);
+		if (!objs[i])
+			break;
+	}
+	return i;
+}
+
+static void free_n(void **objs, int nr)
+{
+	while (nr--)
+		gom_free(objs[nr]);
+}
+
+static void **objs_array(struct kunit *test, int nr)
+{
+	void **objs = kunit_kcalloc(test, nr, sizeof(void *), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	return objs;
+}
+
+/* n allocations raise objects_inuse and allocs by n; n frees undo it. */
+static void stats_inuse_follows_allocs(struct kunit *test)
+{
+	void **objs = objs_array(test, STATS_NR);
+	struct gom_class_stats base, st;
+	int got;
+
+	gom_class_stats(stats_cls(), &base);
+	got = alloc_n(objs, STATS_NR, STATS_SIZE);
+	KUNIT_EXPECT_EQ(test, got, STATS_NR);
+	gom_class_stats(stats_cls(), &st);
+	KUNIT_EXPECT_EQ(test, st.objects_inuse - base.objects_inuse, got);
+	KUNIT_EXPECT_EQ(test, st.allocs - base.allocs, got);
+	KUNIT_EXPECT_GE(test, st.refills, base.refills + 1);
+	free_n(objs, got);
+	gom_class_stats(stats_cls(), &st);
+	KUNIT_EXPECT_EQ(test, st.objects_inuse, base.objects_inuse);
+	KUNIT_EXPECT_EQ(test, st.frees - base.frees, got);
+}
+
+/* Freeing and gom_shrink_all() bring the class and the heap back. */
+static void stats_shrink_restores_baseline(struct kunit *test)
+{
+	void **objs = objs_array(test, STATS_NR);
+	struct gom_class_stats base, st;
+	struct gom_heap_stats hbase, hs;
+	int got;
+
+	gom_shrink_all();
+	gom_class_stats(stats_cls(), &base);
+	gom_heap_stats(&hbase);
+	got = alloc_n(objs, STATS_NR, STATS_SIZE);
+	KUNIT_EXPECT_EQ(test, got, STATS_NR);
+	gom_class_stats(stats_cls(), &st);
+	gom_heap_stats(&hs);
+	KUNIT_EXPECT_GE(test, st.spans - base.spans,
+			DIV_ROUND_UP(got, gom_classes[stats_cls()].nobjs));
+	KUNIT_EXPECT_GT(test, hs.pages_inuse, hbase.pages_inuse);
+	free_n(objs, got);
+	gom_shrink_all();
+	gom_class_stats(stats_cls(), &st);
+	gom_heap_stats(&hs);
+	KUNIT_EXPECT_EQ(test, st.objects_inuse, base.objects_inuse);
+	KUNIT_EXPECT_EQ(test, st.objects_cached, 0);
+	KUNIT_EXPECT_EQ(test, st.spans, base.spans);
+	KUNIT_EXPECT_EQ(test, hs.pages_inuse, hbase.pages_inuse);
+}
+
+/* Check what must hold of a quiescent allocator, for every class. */
+static void expect_consistent(struct kunit *test)
+{
+	unsigned long span_pages = 0, occ;
+	struct gom_class_stats st;
+	struct gom_heap_stats hs;
+	unsigned int cls, b;
+
+	for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
+		const struct gom_class *k = &gom_classes[cls];
+
+		gom_class_stats(cls, &st);
+		KUNIT_EXPECT_EQ_MSG(test, st.spans,
+				    st.spans_partial + st.spans_full,
+				    "class %u", k->size);
+		for (occ = 0, b = 0; b < GOM_OCC_BUCKETS; b++)
+			occ += st.occupancy[b];
+		KUNIT_EXPECT_EQ_MSG(test, occ, st.spans, "class %u", k->size);
+		KUNIT_EXPECT_EQ_MSG(test, st.objects_inuse + st.objects_free +
+				    st.objects_cached, st.spans * k->nobjs,
+				    "class %u", k->size);
+		span_pages += st.spans * k->npages;
+	}
+	gom_heap_stats(&hs);
+	KUNIT_EXPECT_EQ(test, hs.pages_total, hs.pages_inuse + hs.pages_free);
+	KUNIT_EXPECT_EQ(test, hs.pages_inuse, span_pages + hs.large_pages);
+	KUNIT_EXPECT_EQ(test, hs.pages_total, hs.arenas * hs.arena_pages);
+}
+
+/* The invariants hold with objects of many classes and a large run live. */
+static void stats_invariants(struct kunit *test)
+{
+	static const size_t sizes[] = { 8, 100, 700, 3328, 32768 };
+	void **objs = objs_array(test, ARRAY_SIZE(sizes) * STATS_NR);
+	void *large;
+	int i, got = 0;
+
+	expect_consistent(test);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		got += alloc_n(objs + got, STATS_NR, sizes[i]);
+	KUNIT_EXPECT_EQ(test, got, ARRAY_SIZE(sizes) * STATS_NR);
+	large = gom_alloc(LARGE_SIZE, GFP_KERNEL);
+	KUNIT_EXPECT_NOT_NULL(test, large);
+	expect_consistent(test);
+	/* Free every other object: partial spans, magazines flushed. */
+	for (i = 0; i < got; i += 2)
+		gom_free(objs[i]);
+	expect_consistent(test);
+	for (i = 1; i < got; i += 2)
+		gom_free(objs[i]);
+	gom_free(large);
+	expect_consistent(test);
+	gom_shrink_all();
+	expect_consistent(test);
+}
+
+/* Large runs show in large_spans and large_bytes, and go away. */
+static void stats_large(struct kunit *test)
+{
+	struct gom_heap_stats base, hs;
+	void *large, *pages;
+
+	gom_heap_stats(&base);
+	large = gom_alloc(LARGE_SIZE, GFP_KERNEL);
+	pages = gom_alloc_pages(3, GFP_KERNEL);
+	KUNIT_EXPECT_NOT_NULL(test, large);
+	KUNIT_EXPECT_NOT_NULL(test, pages);
+	gom_heap_stats(&hs);
+	KUNIT_EXPECT_EQ(test, hs.large_spans - base.large_spans, 2);
+	KUNIT_EXPECT_EQ(test, hs.large_pages - base.large_pages,
+			LARGE_PAGES + 3);
+	gom_free(large);
+	gom_free_pages(pages);
+	gom_heap_stats(&hs);
+	KUNIT_EXPECT_EQ(test, hs.large_spans, base.large_spans);
+	KUNIT_EXPECT_EQ(test, hs.large_pages, base.large_pages);
+}
+
+static bool same_arena(const void *a, const void *b)
+{
+	bool same;
+
+	rcu_read_lock();
+	same = gom_arena_lookup((unsigned long)a) ==
+	       gom_arena_lookup((unsigned long)b);
+	rcu_read_unlock();
+	return same;
+}
+
+/* Refused frees move invalid_frees and double_frees, nothing else. */
+static void stats_refused_frees(struct kunit *test)
+{
+	long invalid = atomic_long_read(&gom_errors.invalid_frees);
+	long dbl = atomic_long_read(&gom_errors.double_frees);
+	struct gom_class_stats base, st;
+	void *foreign, *obj, *keep, *victim;
+
+	foreign = kunit_kmalloc(test, 64, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, foreign);
+	gom_free(foreign);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gom_errors.invalid_frees),
+			invalid + 1);
+
+	obj = gom_alloc(STATS_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	gom_class_stats(stats_cls(), &base);
+	gom_free(obj + 8);
+	gom_class_stats(stats_cls(), &st);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gom_errors.invalid_frees),
+			invalid + 2);
+	KUNIT_EXPECT_EQ(test, st.objects_inuse, base.objects_inuse);
+	KUNIT_EXPECT_EQ(test, st.frees, base.frees);
+	gom_free(obj);
+
+	/* A run freed twice; @keep holds the arena so it is not released. */
+	keep = gom_alloc_node(LARGE_SIZE, GFP_KERNEL, 0);
+	victim = gom_alloc_node(LARGE_SIZE, GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, keep);
+	KUNIT_ASSERT_NOT_NULL(test, victim);
+	gom_free(victim);
+	if (same_arena(keep, victim)) {
+		gom_free(victim);
+		KUNIT_EXPECT_EQ(test,
+				atomic_long_read(&gom_errors.double_frees),
+				dbl + 1);
+	} else {
+		kunit_info(test, "runs in different arenas, double free skipped\n");
+	}
+	gom_free(keep);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gom_errors.invalid_frees),
+			invalid + 2);
+}
+
+/* With everything freed, a shrink gives every page back. */
+static void stats_shrink_releases_all(struct kunit *test)
+{
+	void **objs = objs_array(test, STATS_NR);
+	struct gom_heap_stats before, hs;
+	void *big[2];
+	int got, i;
+
+	got = alloc_n(objs, STATS_NR, STATS_SIZE);
+	for (i = 0; i < ARRAY_SIZE(big); i++)
+		big[i] = gom_alloc(1UL << 20, GFP_KERNEL);
+	for (i = 0; i < ARRAY_SIZE(big); i++)
+		gom_free(big[i]);
+	free_n(objs, got);
+	gom_heap_stats(&before);
+	KUNIT_EXPECT_GT(test, before.pages_total, 0);
+	gom_shrink_all();
+	gom_heap_stats(&hs);
+	KUNIT_EXPECT_EQ_MSG(test, hs.pages_inuse, 0,
+			    "pages still in use: did a suite leak?");
+	KUNIT_EXPECT_EQ(test, hs.arenas, 0);
+	KUNIT_EXPECT_EQ(test, hs.pages_total, 0);
+	/* At least 99% of the heap went back to the page allocator. */
+	KUNIT_EXPECT_GE(test, (hs.pages_released - before.pages_released) * 100,
+			before.pages_total * 99);
+	expect_consistent(test);
+}
+
+/* Free arenas go back after scavenge_delay_ms, down to the reserve. */
+static void stats_scavenger(struct kunit *test)
+{
+	struct gom_heap_stats base, hs;
+	unsigned long waited = 0;
+	size_t arena_bytes;
+	void *runs[3];
+	int i;
+
+	gom_shrink_all();
+	gom_heap_stats(&base);
+	arena_bytes = base.arena_pages << PAGE_SHIFT;
+	for (i = 0; i < ARRAY_SIZE(runs); i++) {
+		runs[i] = gom_alloc_node(arena_bytes, GFP_KERNEL, 0);
+		KUNIT_EXPECT_NOT_NULL(test, runs[i]);
+	}
+	gom_heap_stats(&hs);
+	KUNIT_EXPECT_EQ(test, hs.arenas, base.arenas + ARRAY_SIZE(runs));
+	for (i = 0; i < ARRAY_SIZE(runs); i++)
+		gom_free(runs[i]);
+	/* The default reserve is one free arena per node (all on node 0). */
+	do {
+		msleep(100);
+		waited += 100;
+		gom_heap_stats(&hs);
+	} while (hs.arenas > base.arenas + 1 && waited < SCAVENGE_WAIT_MS);
+	kunit_info(test, "arenas %lu -> %lu after %lu ms\n",
+		   base.arenas + ARRAY_SIZE(runs), hs.arenas, waited);
+	KUNIT_EXPECT_LE(test, hs.arenas, base.arenas + 1);
+	KUNIT_EXPECT_EQ(test, hs.pages_released - base.pages_released,
+			(base.arenas + ARRAY_SIZE(runs) - hs.arenas) *
+			base.arena_pages);
+	gom_shrink_all();
+}
+
+static struct kunit_case stats_cases[] = {
+	KUNIT_CASE(stats_inuse_follows_allocs),
+	KUNIT_CASE(stats_shrink_restores_baseline),
+	KUNIT_CASE(stats_invariants),
+	KUNIT_CASE(stats_large),
+	KUNIT_CASE(stats_refused_frees),
+	KUNIT_CASE(stats_scavenger),
+	KUNIT_CASE(stats_shrink_releases_all),
+	{}
+};
+
+static struct kunit_suite stats_suite = {
+	.name = "gomalloc_stats",
+	.test_cases = stats_cases,
+};
+
+kunit_test_suite(stats_suite);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests for gomalloc's statistics");
+GOM_MODULE_IMPORT_NS(GOMALLOC_INTERNAL);
