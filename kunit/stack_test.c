@@ -68,6 +68,36 @@ static void expect_baseline(struct kunit *test, struct gom_stack_stats *base)
 	KUNIT_EXPECT_EQ(test, now.bytes_inuse, base->bytes_inuse);
 }
 
+/* What the heap has handed out: small objects and large page runs. */
+struct heap_usage {
+	unsigned long objects;
+	unsigned long large;
+};
+
+static struct heap_usage read_heap(void)
+{
+	struct heap_usage u = { };
+	struct gom_class_stats cs;
+	struct gom_heap_stats hs;
+	unsigned int cls;
+
+	for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
+		gom_class_stats(cls, &cs);
+		u.objects += cs.objects_inuse;
+	}
+	gom_heap_stats(&hs);
+	u.large = hs.large_spans;
+	return u;
+}
+
+static void expect_heap(struct kunit *test, struct heap_usage *base)
+{
+	struct heap_usage now = read_heap();
+
+	KUNIT_EXPECT_EQ(test, now.objects, base->objects);
+	KUNIT_EXPECT_EQ(test, now.large, base->large);
+}
+
 static void gom_stack_test_create_destroy(struct kunit *test)
 {
 	struct gom_stack_stats base = read_stats(), now;
@@ -241,6 +271,7 @@ static void gom_stack_test_pop_exact(struct kunit *test)
 static void gom_stack_test_growth(struct kunit *test)
 {
 	struct gom_stack_stats base = read_stats(), now;
+	struct heap_usage heap = read_heap();
 	struct gom_stack *s = new_stack(test, 0);
 	size_t total = 0, size;
 	void **ptrs;
@@ -265,8 +296,11 @@ static void gom_stack_test_growth(struct kunit *test)
 		KUNIT_EXPECT_TRUE(test, check(ptrs[i], 8 + (i * 37) % 249, i));
 	/* high_water saw at least what was in use before the last segment. */
 	KUNIT_EXPECT_GE(test, now.high_water, base.bytes_inuse + (long)total / 2);
+	/* The 256K and 512K segments are large page runs of the heap. */
+	KUNIT_EXPECT_GE(test, read_heap().large, heap.large + 2);
 	gom_stack_destroy(s);
 	expect_baseline(test, &base);
+	expect_heap(test, &heap);
 	KUNIT_EXPECT_GE(test, read_stats().high_water, now.high_water);
 }
 
@@ -580,6 +614,7 @@ static void gom_stack_test_bad_mark(struct kunit *test)
 static void gom_stack_test_no_leak(struct kunit *test)
 {
 	struct gom_stack_stats base = read_stats();
+	struct heap_usage heap = read_heap();
 	struct gom_stack *s[8];
 	int i, j;
 
@@ -597,9 +632,11 @@ static void gom_stack_test_no_leak(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, read_stats().stacks, base.stacks + 8);
 	KUNIT_EXPECT_GT(test, read_stats().segments, base.segments + 16);
+	KUNIT_EXPECT_GT(test, read_heap().objects, heap.objects + 16);
 	for (i = 0; i < ARRAY_SIZE(s); i++)
 		gom_stack_destroy(s[i]);
 	expect_baseline(test, &base);
+	expect_heap(test, &heap);
 }
 
 static struct kunit_case gom_stack_test_cases[] = {
