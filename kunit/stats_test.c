@@ -11,6 +11,7 @@
  */
 #include <kunit/test.h>
 #include <linux/delay.h>
+#include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
@@ -21,7 +22,8 @@
 #define STATS_NR	25		/* more than a magazine holds */
 #define LARGE_SIZE	40000		/* a 10-page run */
 #define LARGE_PAGES	DIV_ROUND_UP(LARGE_SIZE, PAGE_SIZE)
-#define SCAVENGE_WAIT_MS	20000	/* scavenge_delay_ms is 1000 by default */
+#define SCAVENGE_WAIT_MS	20000	/* default scavenge_delay_ms: 1000 */
+#define READ_MS			500	/* reading while allocating */
 
 static unsigned int stats_cls(void)
 {
@@ -236,6 +238,89 @@ static void stats_refused_frees(struct kunit *test)
 			invalid + 2);
 }
 
+/* An allocating thread bound to one CPU. */
+struct stats_worker {
+	struct task_struct *task;
+	unsigned long rounds;
+};
+
+static int stats_worker_fn(void *arg)
+{
+	struct stats_worker *w = arg;
+	void *objs[12];
+	int i;
+
+	while (!kthread_should_stop()) {
+		for (i = 0; i < ARRAY_SIZE(objs); i++)
+			objs[i] = gom_alloc(16 << (i % 8), GFP_KERNEL);
+		for (i = 0; i < ARRAY_SIZE(objs); i++)
+			gom_free(objs[i]);
+		WRITE_ONCE(w->rounds, w->rounds + 1);
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Read every statistic in a loop; returns the passes made. */
+static unsigned long read_all_for(unsigned int ms)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(ms), passes = 0;
+	struct gom_class_stats st;
+	struct gom_heap_stats hs;
+	unsigned int cls;
+
+	while (time_before(jiffies, end)) {
+		for (cls = 1; cls < GOM_NR_CLASSES; cls++)
+			gom_class_stats(cls, &st);
+		gom_heap_stats(&hs);
+		passes++;
+		cond_resched();
+	}
+	return passes;
+}
+
+/* Lockless reads while every CPU allocates: no splat, nobody stalls. */
+static void stats_read_while_allocating(struct kunit *test)
+{
+	struct stats_worker *w;
+	unsigned long before, passes;
+	unsigned int cpu, n = 0;
+
+	w = kunit_kcalloc(test, nr_cpu_ids, sizeof(*w), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	for_each_online_cpu(cpu) {
+		w[cpu].task = kthread_create(stats_worker_fn, &w[cpu],
+					     "gom_stats/%u", cpu);
+		if (IS_ERR(w[cpu].task)) {
+			w[cpu].task = NULL;
+			continue;
+		}
+		kthread_bind(w[cpu].task, cpu);
+		wake_up_process(w[cpu].task);
+		n++;
+	}
+	KUNIT_EXPECT_GT(test, n, 0);
+	passes = read_all_for(READ_MS);
+	/* Every allocator still makes progress while the reader runs. */
+	for_each_online_cpu(cpu) {
+		if (!w[cpu].task)
+			continue;
+		before = READ_ONCE(w[cpu].rounds);
+		passes += read_all_for(READ_MS / 5);
+		KUNIT_EXPECT_GT_MSG(test, READ_ONCE(w[cpu].rounds), before,
+				    "CPU %u", cpu);
+	}
+	for_each_online_cpu(cpu) {
+		if (w[cpu].task)
+			kthread_stop(w[cpu].task);
+	}
+	kunit_info(test, "%lu read passes over %u allocating CPUs\n", passes,
+		   n);
+	KUNIT_EXPECT_GT(test, passes, 0);
+	gom_shrink_all();
+	expect_consistent(test);
+}
+
 /* With everything freed, a shrink gives every page back. */
 static void stats_shrink_releases_all(struct kunit *test)
 {
@@ -306,6 +391,7 @@ static struct kunit_case stats_cases[] = {
 	KUNIT_CASE(stats_large),
 	KUNIT_CASE(stats_refused_frees),
 	KUNIT_CASE(stats_scavenger),
+	KUNIT_CASE(stats_read_while_allocating),
 	KUNIT_CASE(stats_shrink_releases_all),
 	{}
 };
