@@ -8,6 +8,7 @@
  *   mcentral.c - level 2 middle: per-node, per-class span lists
  *   mheap.c    - level 2/3 back end: arenas from alloc_pages, buddy spans,
  *                pointer-to-span lookup, large page runs, arena release
+ *   pcache.c   - per-CPU cache of small page runs in front of the mheap
  *   stack.c    - level 1: gom_stack bump allocation in frames
  *   sysfs.c    - /sys/kernel/gomalloc and debugfs statistics
  *   main.c     - module init/exit, CPU hotplug, parameters
@@ -62,10 +63,12 @@ struct gom_span {
  *   a struct gom_span pointer: the page belongs to that small span;
  *   (npages << GOM_MAP_SHIFT) | GOM_MAP_LARGE: first page of a large run;
  *   (order << GOM_MAP_SHIFT) | GOM_MAP_FREE: first page of a free block;
+ *   (npages << GOM_MAP_SHIFT) | GOM_MAP_CACHED: a run in a page cache;
  *   0: any other page (inside a free block or a large run).
  */
 #define GOM_MAP_LARGE		1UL
 #define GOM_MAP_FREE		2UL
+#define GOM_MAP_CACHED		3UL	/* large run in a per-CPU page cache */
 #define GOM_MAP_TAGS		3UL
 #define GOM_MAP_SHIFT		2
 
@@ -141,9 +144,21 @@ struct gom_mag {
 	void *objs[GOM_MAG_MAX];
 };
 
-/* struct gom_mcache - all magazines of one CPU, allocated on its node */
+/* Per-CPU page cache: runs of 2^0 .. 2^(GOM_PCACHE_ORDERS - 1) pages. */
+#define GOM_PCACHE_ORDERS	7
+#define GOM_PCACHE_MAX		16
+
+/* struct gom_pcache - one CPU's cached page runs of one order */
+struct gom_pcache {
+	unsigned int count;
+	unsigned int cap;
+	void *runs[GOM_PCACHE_MAX];
+};
+
+/* struct gom_mcache - all caches of one CPU, allocated on its node */
 struct gom_mcache {
 	struct gom_mag mag[GOM_NR_CLASSES];
+	struct gom_pcache pc[GOM_PCACHE_ORDERS];
 };
 
 /* Global counters, see /sys/kernel/gomalloc. */
@@ -251,6 +266,12 @@ void gom_mcache_exit(void);
 void gom_mcache_drain_cpu(unsigned int cpu);
 void gom_mcache_drain_all(void);
 void gom_refuse_free(const void *ptr, const char *why, bool dbl);
+
+/* pcache.c */
+void *gom_pcache_alloc(unsigned int order);
+int gom_pcache_free(struct gom_arena *a, void *run, unsigned int order);
+void gom_pcache_drain(struct gom_mcache *mc);
+void gom_pcache_init(struct gom_mcache *mc);
 
 /* stack.c */
 void gom_stack_read_stats(struct gom_stack_stats *out);

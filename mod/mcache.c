@@ -9,7 +9,9 @@
  * process, softirq and hardirq context. An empty magazine is refilled with
  * a batch of half its capacity from the mcentral of the CPU's node; a full
  * one flushes its oldest half back. An object freed on another CPU than
- * the one that allocated it goes to the freeing CPU's magazine.
+ * the one that allocated it goes to the freeing CPU's magazine, unless its
+ * memory is on another node: then it goes straight back to its span, so
+ * that magazines only ever hold memory of their CPU's node.
  *
  * gom_free() finds an object's span in O(1) through the arena table and
  * refuses, counts and reports (ratelimited) a pointer that is not
@@ -143,28 +145,63 @@ static void *alloc_slow(unsigned int cls, gfp_t flags, int node)
 	return obj;
 }
 
+/* An order the page cache serves for a run of @npages, or -1. */
+static int pcache_order(unsigned int npages)
+{
+	if (!is_power_of_2(npages) || npages >= (1U << GOM_PCACHE_ORDERS))
+		return -1;
+	return ilog2(npages);
+}
+
+static void *alloc_run(unsigned int npages, gfp_t flags, int node)
+{
+	int order = pcache_order(npages);
+	struct gom_mheap *heap;
+	void *p;
+
+	if (order >= 0 && node == NUMA_NO_NODE) {
+		p = gom_pcache_alloc(order);
+		if (p)
+			return p;
+	}
+	heap = gom_heaps[gom_heap_node(node)];
+	while (!(p = gom_mheap_alloc_run(heap, npages, NULL)))
+		if (gom_mheap_grow(heap, flags))
+			return NULL;
+	return p;
+}
+
 static void *alloc_large(size_t size, gfp_t flags, int node)
 {
 	unsigned int npages = DIV_ROUND_UP(size, PAGE_SIZE);
-	struct gom_mheap *heap;
 	void *p;
 
 	if (!size)
 		return ZERO_SIZE_PTR;
-	if (size > arena_bytes()) {
+	p = size <= arena_bytes() ? alloc_run(npages, flags, node) : NULL;
+	if (!p) {
 		fail(size, flags);
 		return NULL;
-	}
-	heap = gom_heaps[gom_heap_node(node)];
-	while (!(p = gom_mheap_alloc_run(heap, npages, NULL))) {
-		if (gom_mheap_grow(heap, flags)) {
-			fail(size, flags);
-			return NULL;
-		}
 	}
 	if (want_init_on_alloc(flags))
 		memset(p, 0, (size_t)npages << PAGE_SHIFT);
 	return p;
+}
+
+/* Free a large run whose map head said so; irqs off. */
+static void free_run(struct gom_arena *a, void *base, unsigned int npages)
+{
+	int order = pcache_order(npages);
+	int err;
+
+	if (want_init_on_free())
+		memset(base, 0, (size_t)npages << PAGE_SHIFT);
+	if (order >= 0)
+		err = gom_pcache_free(a, base, order);
+	else
+		err = gom_mheap_free_run(a->heap, base, npages, NULL);
+	if (err)
+		gom_refuse_free(base, "page run already free", true);
 }
 
 /* Clear an object; out of line to keep the fast paths short. */
@@ -283,6 +320,14 @@ static __always_inline struct gom_span *small_span(unsigned long addr)
 	return s;
 }
 
+/* Return an object of another node's span to its mcentral; irqs off. */
+static noinline void free_remote(struct gom_mag *m, struct gom_span *s,
+				 void *obj)
+{
+	gom_mcentral_flush(s->cls, &obj, 1);
+	m->frees++;
+}
+
 /* Push a validated object to this CPU's magazine; irqs off. */
 static __always_inline void put_object(struct gom_span *s, void *obj)
 {
@@ -295,6 +340,10 @@ static __always_inline void put_object(struct gom_span *s, void *obj)
 	}
 	if (unlikely(want_init_on_free()))
 		init_object(obj, s->cls);
+	if (unlikely(s->node != numa_mem_id())) {
+		free_remote(m, s, obj);
+		return;
+	}
 	if (unlikely(m->count == m->cap))
 		flush_half(m, s->cls);
 	m->objs[m->count++] = obj;
@@ -316,10 +365,9 @@ static void free_other(const void *ptr)
 	if (!a) {
 		gom_refuse_free(ptr, "not a gomalloc pointer", false);
 	} else if ((entry & GOM_MAP_TAGS) == GOM_MAP_LARGE && base == ptr) {
-		if (want_init_on_free())
-			memset(base, 0, (size_t)npages << PAGE_SHIFT);
-		if (gom_mheap_free_run(a->heap, base, npages, NULL))
-			gom_refuse_free(ptr, "page run already free", true);
+		free_run(a, base, npages);
+	} else if ((entry & GOM_MAP_TAGS) == GOM_MAP_CACHED && base == ptr) {
+		gom_refuse_free(ptr, "page run already free", true);
 	} else if (entry && !(entry & GOM_MAP_TAGS)) {
 		if (gom_object_free((struct gom_span *)entry, addr))
 			gom_refuse_free(ptr, "object already free", true);
@@ -581,7 +629,7 @@ static void drain_mag(struct gom_mag *m, unsigned int cls)
 }
 
 /**
- * gom_mcache_drain_cpu() - empty a CPU's magazines into the mcentrals
+ * gom_mcache_drain_cpu() - empty a CPU's magazines and page caches
  * @cpu: a CPU that is dead, or the calling CPU with interrupts disabled
  *
  * Context: CPU hotplug teardown, or an IPI on @cpu.
@@ -595,6 +643,7 @@ void gom_mcache_drain_cpu(unsigned int cpu)
 	local_irq_save(irqflags);
 	for (cls = 1; cls < GOM_NR_CLASSES; cls++)
 		drain_mag(&mc->mag[cls], cls);
+	gom_pcache_drain(mc);
 	local_irq_restore(irqflags);
 }
 GOM_EXPORT_INTERNAL(gom_mcache_drain_cpu);
@@ -641,6 +690,7 @@ int gom_mcache_init(void)
 			goto free_mcaches;
 		for (cls = 1; cls < GOM_NR_CLASSES; cls++)
 			mc->mag[cls].cap = gom_classes[cls].mag_cap;
+		gom_pcache_init(mc);
 		*per_cpu_ptr(gom_mcaches, cpu) = mc;
 		atomic_long_add(sizeof(*mc), &gom_errors.metadata_bytes);
 	}
