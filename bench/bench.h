@@ -12,6 +12,10 @@
 
 #include <linux/types.h>
 
+/* Allocations above this size get fewer iterations, see gom_bench_iters(). */
+#define GOM_BENCH_SCALE_BYTES	1024
+#define GOM_BENCH_MIN_ITERS	16U
+
 /* Case flags. */
 #define GOM_BENCH_SMP		BIT(0)	/* needs two online CPUs */
 #define GOM_BENCH_PINNED	BIT(1)	/* run in a kthread bound to a CPU */
@@ -94,6 +98,7 @@ int gom_bench_measure(struct gom_bench_ctx *ctx, struct gom_bench_pair *pair,
 int gom_bench_run_pair(struct gom_bench_ctx *ctx, struct gom_bench_pair *pair,
 		       struct gom_bench_rec *rec);
 void gom_bench_record(const struct gom_bench_rec *rec);
+unsigned int gom_bench_iters(const struct gom_bench_ctx *ctx, size_t bytes);
 void gom_bench_shuffle(unsigned int *perm, unsigned int n, u64 seed);
 
 struct dentry;

@@ -244,6 +244,7 @@ static int run_sizes(struct gom_bench_ctx *ctx, const char *name,
 	for (i = 0; i < nr_sizes; i++) {
 		a.size = sizes[i];
 		rec.size = sizes[i];
+		pair.n = gom_bench_iters(ctx, a.size);
 		gom_bench_run_pair(ctx, &pair, &rec);
 	}
 	return 0;
@@ -317,7 +318,8 @@ static void burst_one(struct gom_bench_ctx *ctx, struct obj_arg *a,
 {
 	struct gom_bench_pair pair = {
 		.gom = burst_gom, .peer = burst_slub, .gom_arg = a,
-		.peer_arg = a, .n = max(ctx->iters / BURST_OBJS, 1U),
+		.peer_arg = a,
+		.n = max(gom_bench_iters(ctx, a->size) / BURST_OBJS, 1U),
 		.ops = BURST_OBJS,
 	};
 	struct gom_bench_rec rec = {
@@ -368,7 +370,8 @@ static void bulk_one(struct gom_bench_ctx *ctx, struct obj_arg *a,
 {
 	struct gom_bench_pair pair = {
 		.gom = bulk_gom, .peer = bulk_slub, .gom_arg = a,
-		.peer_arg = a, .n = max(ctx->iters / nr, 1U), .ops = nr,
+		.peer_arg = a, .n = max(gom_bench_iters(ctx, a->size) / nr, 1U),
+		.ops = nr,
 	};
 	struct gom_bench_rec rec = {
 		.name = nr == 16 ? "bulk-16" : "bulk-128",

@@ -7,8 +7,9 @@
  *   large  gom_alloc/gom_free of 64 KiB, 256 KiB, 1 MiB against kmalloc
  *          (kmalloc_large on 6.1) and against alloc_pages_exact
  *
- * Sizes are recorded in bytes. Iterations shrink with the size so that
- * zeroing under init_on_alloc=1 does not dominate the run time.
+ * Sizes are recorded in bytes. Iterations shrink with the size (see
+ * gom_bench_iters()) so that zeroing under init_on_alloc=1 does not
+ * dominate the run time.
  */
 #define pr_fmt(fmt) "gombench: " fmt
 
@@ -106,12 +107,6 @@ static int large_exact(void *arg, unsigned int n)
 	return 0;
 }
 
-/* Iterations for allocations of @npages: the base count over 2 * @npages. */
-static unsigned int page_iters(struct gom_bench_ctx *ctx, unsigned int npages)
-{
-	return clamp(ctx->iters / (2 * npages), 8U, ctx->iters);
-}
-
 /**
  * gom_bench_pages() - page-run alloc + free against the buddy allocator
  * @ctx: run parameters
@@ -134,7 +129,7 @@ int gom_bench_pages(struct gom_bench_ctx *ctx)
 		a.npages = page_counts[i];
 		a.order = ilog2(a.npages);
 		a.size = (size_t)a.npages << PAGE_SHIFT;
-		pair.n = page_iters(ctx, a.npages);
+		pair.n = gom_bench_iters(ctx, a.size);
 		rec.size = a.size;
 		gom_bench_run_pair(ctx, &pair, &rec);
 	}
@@ -159,7 +154,7 @@ int gom_bench_large(struct gom_bench_ctx *ctx)
 	for (i = 0; i < ARRAY_SIZE(large_sizes); i++) {
 		a.size = large_sizes[i];
 		a.npages = a.size >> PAGE_SHIFT;
-		pair.n = page_iters(ctx, a.npages);
+		pair.n = gom_bench_iters(ctx, a.size);
 		rec.size = a.size;
 
 		pair.peer = large_kmalloc;

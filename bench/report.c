@@ -212,6 +212,27 @@ int gom_bench_run_pair(struct gom_bench_ctx *ctx, struct gom_bench_pair *pair,
 }
 
 /**
+ * gom_bench_iters() - iterations for a figure on blocks of @bytes
+ * @ctx: run parameters
+ * @bytes: size of each allocation
+ *
+ * Up to GOM_BENCH_SCALE_BYTES the base count; above, proportionally fewer,
+ * so that clearing memory (init_on_alloc=1 costs one instruction per byte
+ * under icount, as rep stosb counts each iteration) keeps every figure's
+ * run time bounded.
+ *
+ * Return: at least GOM_BENCH_MIN_ITERS.
+ */
+unsigned int gom_bench_iters(const struct gom_bench_ctx *ctx, size_t bytes)
+{
+	u64 n = ctx->iters;
+
+	if (bytes > GOM_BENCH_SCALE_BYTES)
+		n = div64_u64(n * GOM_BENCH_SCALE_BYTES, bytes);
+	return max_t(u64, n, min(ctx->iters, GOM_BENCH_MIN_ITERS));
+}
+
+/**
  * gom_bench_shuffle() - fill @perm with a fixed pseudo-random permutation
  * @perm: array of @n entries
  * @n: entries

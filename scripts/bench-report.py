@@ -123,7 +123,7 @@ def build(recs):
     for k in keys:
         row = rows[k]
         t = target_for(k[0], k[2])
-        cells, verdicts = [], []
+        cells = []
         for m in modes:
             r = row.get(m)
             if not r:
@@ -133,11 +133,8 @@ def build(recs):
             cell = f"{ratio:.3g} ({num(r['gom'])}/{num(r['peer'])})"
             if t and m.startswith(t[2]):
                 checked += 1
-                if meets(t, ratio):
-                    verdicts.append(f"{m}: met")
-                else:
-                    cell += " *"
-                    verdicts.append(f"{m}: MISSED")
+                if not meets(t, ratio):
+                    cell += " MISS"
                     misses.append((k, m, t, ratio))
             cells.append(cell)
         table.append([k[0], size_str(k[0], k[1]), k[2], row["unit"]] + cells +
@@ -164,6 +161,35 @@ def fmt_rst(header, table):
     return "\n".join(out)
 
 
+def summary(recs):
+    """One line per target and mode: how many figures met it, best, worst."""
+    groups = {}
+    for r in recs:
+        t = target_for(r["case"], r.get("peer_name", ""))
+        if t and r["mode"].startswith(t[2]):
+            figs = groups.setdefault((t[5], r["mode"]), (t, []))[1]
+            figs.append((ratio_of(r), r["case"], int(r.get("size", 0))))
+    texts = list(dict.fromkeys(t[5] for t in TARGETS))
+
+    def order(k):
+        m = MODE_ORDER.index(k[1]) if k[1] in MODE_ORDER else len(MODE_ORDER)
+        return (texts.index(k[0]), m, k[1])
+    lines = []
+    for k in sorted(groups, key=order):
+        t, figs = groups[k]
+        ok = sum(1 for f in figs if meets(t, f[0]))
+        hi_good = t[3] == "ge"
+        best = (max if hi_good else min)(figs)
+        worst = (min if hi_good else max)(figs)
+        line = (f"- {k[0]}, {k[1]}: {ok} of {len(figs)} met; best "
+                f"{best[0]:.3g} ({best[1]} {size_str(best[1], best[2])}), "
+                f"worst {worst[0]:.3g} ({worst[1]} {size_str(worst[1], worst[2])})")
+        if not meets(t, worst[0]):
+            line += f": {margin(t, worst[0])}"
+        lines.append(line)
+    return lines
+
+
 def render(args, recs):
     header, table, modes, misses, checked = build(recs)
     rst = args.format == "rst"
@@ -178,14 +204,16 @@ def render(args, recs):
     lines.append("")
     lines.append("Cells: ratio gom/peer (gomalloc figure / peer figure), in the "
                  "row's unit; ns figures are per operation, lower is better; "
-                 "obj/s is higher-better; * marks a missed target.")
+                 "obj/s is higher-better; MISS marks a missed target.")
     lines.append("")
     lines.append(fmt_rst(header, table) if rst else fmt_md(header, table))
     lines.append("")
     met = checked - len(misses)
     lines.append(f"Targets: {met} of {checked} checked figures met, "
                  f"{len(misses)} missed.")
-    if misses:
+    lines.append("")
+    lines += summary(recs)
+    if misses and args.misses:
         lines.append("")
         for (case, size, peer), m, t, ratio in misses:
             lines.append(f"- {case} {size_str(case, size)} vs {peer}, {m}: "
@@ -200,6 +228,8 @@ def main():
     ap.add_argument("-o", "--output")
     ap.add_argument("--kernel", default="")
     ap.add_argument("--qemu", default="")
+    ap.add_argument("--misses", action="store_true",
+                    help="also list every missed figure")
     args = ap.parse_args()
     try:
         recs = load(args.results)

@@ -12,7 +12,9 @@
 #   gombench.mode=NAME   tag of the run, e.g. icount-ioa0 (default: unknown)
 #   gombench.cases=LIST  cases for the timed run (default: all)
 #   gombench.iters=N     base iteration count (default: the module's)
-#   gombench.reps=N      timed repetitions per figure
+#   gombench.reps=N      timed repetitions per figure (default: the
+#                        module's 3; 7 in wall-* modes, where the host's
+#                        load makes single repetitions noisy)
 #   gombench.mem=0       skip the memory measurement
 #
 # SLUB's footprint is the change of SUnreclaim in /proc/meminfo (after a
@@ -34,6 +36,10 @@ for a in $(cat /proc/cmdline); do
 	gombench.mem=*) do_mem=${a#*=} ;;
 	esac
 done
+
+if [ -z "$reps" ] && [ "${mode#wall}" != "$mode" ]; then
+	reps=7
+fi
 
 M=/modules
 DBG=/sys/kernel/debug/gomalloc_bench
