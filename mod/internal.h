@@ -33,7 +33,7 @@
 #include "compat.h"
 #include "sizeclasses.h"
 
-#define GOM_EXPORT_INTERNAL(sym)	GOM_EXPORT_SYMBOL_NS_GPL(sym, GOMALLOC_INTERNAL)
+#define GOM_EXPORT_INTERNAL(sym)	EXPORT_SYMBOL_NS_GPL(sym, GOMALLOC_INTERNAL)
 
 /* Buckets of the per-class span occupancy histogram (0-10%, ..., 90-100%). */
 #define GOM_OCC_BUCKETS		10

@@ -118,7 +118,7 @@ static unsigned long shrink_scan(struct shrinker *s, struct shrink_control *sc)
 	return released ? released : SHRINK_STOP;
 }
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#ifdef GOM_HAVE_SHRINKER_ALLOC
 static int shrinker_start(void)
 {
 	gom_shrinker = shrinker_alloc(0, "gomalloc");
@@ -180,10 +180,10 @@ static int nodes_init(void)
 	int nid;
 
 	for_each_node(nid) {
-		gom_heaps[nid] = kzalloc_node(sizeof(struct gom_mheap),
+		gom_heaps[nid] = kzalloc_node(sizeof(*gom_heaps[nid]),
 					      GFP_KERNEL, nid);
 		gom_centrals[nid] = kcalloc_node(GOM_NR_CLASSES,
-						 sizeof(struct gom_mcentral),
+						 sizeof(*gom_centrals[nid]),
 						 GFP_KERNEL, nid);
 		if (!gom_heaps[nid] || !gom_centrals[nid])
 			return -ENOMEM;
