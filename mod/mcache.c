@@ -392,6 +392,7 @@ static __always_inline bool push_fast(struct gom_span *s, void *obj)
 	struct gom_mag *m = this_mag(s->cls);
 
 	if (unlikely(m->count == m->cap || want_init_on_free() ||
+		     s->node != numa_mem_id() ||
 		     (m->count && m->objs[m->count - 1] == obj)))
 		return false;
 	m->objs[m->count++] = obj;
