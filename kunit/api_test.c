@@ -1,0 +1,818 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite gomalloc_api: the public object and page API
+ * (include/gomalloc.h) as a client module sees it: contents, sizes,
+ * flags, NUMA placement, refused frees, concurrency and CPU hotplug.
+ */
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/cpu.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/module.h>
+#include <linux/nodemask.h>
+#include <linux/prandom.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include "internal.h"
+
+static long errs(atomic_long_t *counter)
+{
+	return atomic_long_read(counter);
+}
+
+static void fill(void *p, size_t len, u8 seed)
+{
+	u8 *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		b[i] = seed + i * 7;
+}
+
+static bool intact(const void *p, size_t len, u8 seed)
+{
+	const u8 *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (b[i] != (u8)(seed + i * 7))
+			return false;
+	return true;
+}
+
+static bool all_zero(const void *p, size_t len)
+{
+	return !memchr_inv(p, 0, len);
+}
+
+static unsigned long arena_bytes(void)
+{
+	return PAGE_SIZE << gom_arena_order;
+}
+
+/* Every class: usable size is the class size and the whole of it works. */
+static void api_every_class(struct kunit *test)
+{
+	unsigned int cls;
+
+	for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
+		u32 size = gom_classes[cls].size;
+		size_t asks[] = { size, gom_classes[cls - 1].size + 1 };
+		unsigned int i;
+
+		for (i = 0; i < ARRAY_SIZE(asks); i++) {
+			void *p = gom_alloc(asks[i], GFP_KERNEL);
+			void *q = gom_alloc(asks[i], GFP_KERNEL);
+
+			KUNIT_ASSERT_NOT_NULL(test, p);
+			KUNIT_ASSERT_NOT_NULL(test, q);
+			KUNIT_EXPECT_EQ(test, gom_usable_size(p), (size_t)size);
+			fill(p, size, cls);
+			fill(q, size, ~cls);
+			KUNIT_EXPECT_TRUE_MSG(test, intact(p, size, cls),
+					      "class %u", cls);
+			KUNIT_EXPECT_TRUE_MSG(test, intact(q, size, ~cls),
+					      "class %u", cls);
+			gom_free(p);
+			gom_free(q);
+		}
+	}
+}
+
+/* Size 0 gives ZERO_SIZE_PTR; NULL and ZERO_SIZE_PTR free as no-ops. */
+static void api_zero_size_and_null(struct kunit *test)
+{
+	long inv = errs(&gom_errors.invalid_frees);
+	long dbl = errs(&gom_errors.double_frees);
+
+	KUNIT_EXPECT_PTR_EQ(test, gom_alloc(0, GFP_KERNEL), ZERO_SIZE_PTR);
+	KUNIT_EXPECT_PTR_EQ(test, gom_alloc_node(0, GFP_KERNEL, 0),
+			    ZERO_SIZE_PTR);
+	gom_free(NULL);
+	gom_free(ZERO_SIZE_PTR);
+	gom_free_pages(NULL);
+	KUNIT_EXPECT_EQ(test, gom_usable_size(NULL), (size_t)0);
+	KUNIT_EXPECT_EQ(test, gom_usable_size(ZERO_SIZE_PTR), (size_t)0);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl);
+}
+
+/* More than an arena cannot be served: NULL, counted, no warning. */
+static void api_huge_fails(struct kunit *test)
+{
+	long fails = errs(&gom_errors.alloc_failures);
+
+	KUNIT_EXPECT_NULL(test, gom_alloc(arena_bytes() + 1,
+					  GFP_KERNEL | __GFP_NOWARN));
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.alloc_failures), fails + 1);
+	KUNIT_EXPECT_NULL(test, gom_alloc(SIZE_MAX, GFP_KERNEL | __GFP_NOWARN));
+	KUNIT_EXPECT_NULL(test, gom_alloc_pages((1U << gom_arena_order) + 1,
+						GFP_KERNEL | __GFP_NOWARN));
+	KUNIT_EXPECT_NULL(test, gom_alloc_pages(0, GFP_KERNEL | __GFP_NOWARN));
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.alloc_failures), fails + 4);
+}
+
+static int ptr_cmp(const void *a, const void *b)
+{
+	unsigned long x = *(unsigned long *)a, y = *(unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void check_bulk(struct kunit *test, size_t size, int nr)
+{
+	void **ptrs = kunit_kcalloc(test, nr, sizeof(*ptrs), GFP_KERNEL);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, ptrs);
+	KUNIT_ASSERT_EQ(test, gom_alloc_bulk(size, GFP_KERNEL, nr, ptrs), nr);
+	for (i = 0; i < nr; i++) {
+		KUNIT_ASSERT_NOT_NULL(test, ptrs[i]);
+		KUNIT_EXPECT_GE(test, gom_usable_size(ptrs[i]), size);
+		fill(ptrs[i], size, i);
+	}
+	for (i = 0; i < nr; i++)
+		KUNIT_EXPECT_TRUE(test, intact(ptrs[i], size, i));
+	sort(ptrs, nr, sizeof(*ptrs), ptr_cmp, NULL);
+	for (i = 1; i < nr; i++)
+		KUNIT_EXPECT_GE(test, (unsigned long)ptrs[i],
+				(unsigned long)ptrs[i - 1] + size);
+	gom_free_bulk(nr, ptrs);
+}
+
+/* Bulk allocation: distinct objects, and all or nothing. */
+static void api_bulk(struct kunit *test)
+{
+	long fails = errs(&gom_errors.alloc_failures);
+	void *ptrs[4] = { NULL };
+
+	check_bulk(test, 256, 16);
+	check_bulk(test, 256, 128);
+	check_bulk(test, 24, 600);
+	check_bulk(test, 8192, 16);
+	check_bulk(test, 65536, 4);
+
+	KUNIT_EXPECT_EQ(test, gom_alloc_bulk(arena_bytes() + 1,
+					     GFP_KERNEL | __GFP_NOWARN,
+					     ARRAY_SIZE(ptrs), ptrs), 0);
+	KUNIT_EXPECT_GT(test, errs(&gom_errors.alloc_failures), fails);
+}
+
+/* Page runs of 1..64 pages and of a whole arena. */
+static void api_pages(struct kunit *test)
+{
+	unsigned int n;
+	u8 *p;
+
+	for (n = 1; n <= 64; n++) {
+		p = gom_alloc_pages(n, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(p));
+		KUNIT_EXPECT_EQ(test, gom_usable_size(p),
+				(size_t)n * PAGE_SIZE);
+		p[0] = n;
+		p[n * PAGE_SIZE - 1] = n;
+		KUNIT_EXPECT_EQ(test, p[0], p[n * PAGE_SIZE - 1]);
+		gom_free_pages(p);
+	}
+	n = 1U << gom_arena_order;
+	p = gom_alloc_pages(n, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)p, arena_bytes()));
+	KUNIT_EXPECT_EQ(test, gom_usable_size(p), (size_t)arena_bytes());
+	memset(p, 0x3c, arena_bytes());
+	KUNIT_EXPECT_EQ(test, p[arena_bytes() - 1], 0x3c);
+	gom_free_pages(p);
+}
+
+/* gom_free_pages() refuses a small object and leaves it alone. */
+static void api_free_pages_refuses_object(struct kunit *test)
+{
+	long inv = errs(&gom_errors.invalid_frees);
+	void *p = gom_alloc(512, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	fill(p, 512, 9);
+	gom_free_pages(p);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv + 1);
+	KUNIT_EXPECT_EQ(test, gom_usable_size(p), (size_t)512);
+	KUNIT_EXPECT_TRUE(test, intact(p, 512, 9));
+	gom_free(p);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv + 1);
+}
+
+/* Objects above the classes are exact page runs. */
+static void api_large_objects(struct kunit *test)
+{
+	size_t sizes[] = { GOM_MAX_SMALL_SIZE + 1, 65536, 100000, 1 << 20 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		void *p = gom_alloc(sizes[i], GFP_KERNEL);
+
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(p));
+		KUNIT_EXPECT_EQ(test, gom_usable_size(p),
+				round_up(sizes[i], PAGE_SIZE));
+		fill(p, sizes[i], i);
+		KUNIT_EXPECT_TRUE(test, intact(p, sizes[i], i));
+		gom_free(p);
+	}
+}
+
+/* GFP_ATOMIC with interrupts off, small and large. */
+static void api_atomic_irqs_off(struct kunit *test)
+{
+	size_t sizes[] = { 8, 200, 3000, 32768, 40000 };
+	void *p[ARRAY_SIZE(sizes)];
+	unsigned int i;
+
+	local_irq_disable();
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		p[i] = gom_alloc(sizes[i], GFP_ATOMIC);
+		if (p[i])
+			fill(p[i], sizes[i], i);
+	}
+	local_irq_enable();
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		KUNIT_EXPECT_NOT_NULL(test, p[i]);
+		if (p[i])
+			KUNIT_EXPECT_TRUE(test, intact(p[i], sizes[i], i));
+	}
+	local_irq_disable();
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		gom_free(p[i]);
+	local_irq_enable();
+}
+
+/* __GFP_ZERO clears the whole usable size of a dirty, reused object. */
+static void api_gfp_zero(struct kunit *test)
+{
+	size_t sizes[] = { 8, 100, 1024, 1500, 4096, 20000, 50000 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		size_t usable;
+		void *p, *q;
+
+		migrate_disable();
+		p = gom_alloc(sizes[i], GFP_KERNEL);
+		if (p) {
+			usable = gom_usable_size(p);
+			memset(p, 0xff, usable);
+			gom_free(p);
+		}
+		q = gom_zalloc(sizes[i], GFP_KERNEL);
+		migrate_enable();
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		KUNIT_ASSERT_NOT_NULL(test, q);
+		if (sizes[i] <= GOM_MAX_SMALL_SIZE)
+			KUNIT_EXPECT_PTR_EQ(test, q, p);
+		KUNIT_EXPECT_TRUE_MSG(test, all_zero(q, gom_usable_size(q)),
+				      "size %zu", sizes[i]);
+		gom_free(q);
+	}
+}
+
+/* init_on_alloc=1: every allocation comes back cleared. */
+static void api_init_on_alloc(struct kunit *test)
+{
+	void *p, *q;
+
+	if (!want_init_on_alloc(0))
+		kunit_skip(test, "init_on_alloc is off (boot with init_on_alloc=1)");
+	migrate_disable();
+	p = gom_alloc(700, GFP_KERNEL);
+	if (p) {
+		memset(p, 0xa5, gom_usable_size(p));
+		gom_free(p);
+	}
+	q = gom_alloc(700, GFP_KERNEL);
+	migrate_enable();
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	KUNIT_EXPECT_TRUE(test, all_zero(q, gom_usable_size(q)));
+	gom_free(q);
+	q = gom_alloc(70000, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	KUNIT_EXPECT_TRUE(test, all_zero(q, gom_usable_size(q)));
+	gom_free(q);
+}
+
+/* init_on_free=1: a freed object is cleared before it is cached. */
+static void api_init_on_free(struct kunit *test)
+{
+	void *p;
+
+	if (!want_init_on_free())
+		kunit_skip(test, "init_on_free is off (boot with init_on_free=1)");
+	migrate_disable();
+	p = gom_alloc(700, GFP_KERNEL);
+	if (p) {
+		memset(p, 0xa5, 700);
+		gom_free(p);
+		/* still in this CPU's magazine, so still mapped */
+		KUNIT_EXPECT_TRUE(test, all_zero(p, 700));
+	}
+	migrate_enable();
+	KUNIT_EXPECT_NOT_NULL(test, p);
+}
+
+/* gom_alloc_node() places memory on the node asked for. */
+static void api_alloc_node(struct kunit *test)
+{
+	size_t sizes[] = { 64, 4096, 65536 };
+	unsigned int i;
+	int nid;
+
+	for_each_online_node(nid) {
+		if (!node_state(nid, N_MEMORY))
+			continue;
+		for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+			void *p = gom_alloc_node(sizes[i], GFP_KERNEL, nid);
+
+			KUNIT_ASSERT_NOT_NULL(test, p);
+			KUNIT_EXPECT_EQ_MSG(test, page_to_nid(virt_to_page(p)),
+					    nid, "size %zu", sizes[i]);
+			memset(p, 0, sizes[i]);
+			gom_free(p);
+		}
+	}
+}
+
+/* A node gomalloc has no heap for falls back to a node that has one. */
+static void api_alloc_node_invalid(struct kunit *test)
+{
+	int nodes[] = { NUMA_NO_NODE, -5, MAX_NUMNODES, MAX_NUMNODES + 7 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(nodes); i++) {
+		void *p = gom_alloc_node(200, GFP_KERNEL, nodes[i]);
+		void *q = gom_alloc_node(50000, GFP_KERNEL, nodes[i]);
+
+		KUNIT_EXPECT_NOT_NULL_MSG(test, p, "node %d", nodes[i]);
+		KUNIT_EXPECT_NOT_NULL_MSG(test, q, "node %d", nodes[i]);
+		if (p)
+			memset(p, 1, 200);
+		if (q)
+			memset(q, 1, 50000);
+		gom_free(p);
+		gom_free(q);
+	}
+}
+
+/*
+ * A remote object freed here must not come back from this CPU's magazine
+ * as memory of the local node.
+ */
+static void api_alloc_node_after_remote_free(struct kunit *test)
+{
+	int nid, local, other = NUMA_NO_NODE;
+	void *p, *q;
+
+	migrate_disable();
+	local = numa_mem_id();
+	for_each_online_node(nid)
+		if (nid != local && node_state(nid, N_MEMORY))
+			other = nid;
+	if (other == NUMA_NO_NODE) {
+		migrate_enable();
+		kunit_skip(test, "needs a second NUMA node with memory");
+	}
+	p = gom_alloc_node(96, GFP_KERNEL, other);
+	gom_free(p);
+	q = gom_alloc_node(96, GFP_KERNEL, local);
+	migrate_enable();
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	KUNIT_EXPECT_EQ(test, page_to_nid(virt_to_page(p)), other);
+	KUNIT_EXPECT_EQ(test, page_to_nid(virt_to_page(q)), local);
+	gom_free(q);
+}
+
+/* Pointers gomalloc does not own are refused, counted and not touched. */
+static void api_invalid_free_foreign(struct kunit *test)
+{
+	long inv = errs(&gom_errors.invalid_frees);
+	long dbl = errs(&gom_errors.double_frees);
+	u8 stack_buf[64];
+	void *k;
+
+	k = kmalloc(256, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, k);
+	fill(k, 256, 1);
+	fill(stack_buf, sizeof(stack_buf), 2);
+	gom_free(k);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv + 1);
+	gom_free(stack_buf);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv + 2);
+	gom_free_pages(k);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv + 3);
+	gom_free((void *)&api_invalid_free_foreign);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv + 4);
+	KUNIT_EXPECT_EQ(test, gom_usable_size(k), (size_t)0);
+	KUNIT_EXPECT_TRUE(test, intact(k, 256, 1));
+	KUNIT_EXPECT_TRUE(test, intact(stack_buf, sizeof(stack_buf), 2));
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl);
+	kfree(k);
+}
+
+/* A pointer inside a live object or run is refused and changes nothing. */
+static void api_invalid_free_interior(struct kunit *test)
+{
+	long inv = errs(&gom_errors.invalid_frees);
+	long dbl = errs(&gom_errors.double_frees);
+	u8 *small, *large;
+
+	small = gom_alloc(128, GFP_KERNEL);
+	large = gom_alloc(5 * PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, small);
+	KUNIT_ASSERT_NOT_NULL(test, large);
+	fill(small, 128, 3);
+	fill(large, 5 * PAGE_SIZE, 4);
+
+	gom_free(small + 8);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv + 1);
+	gom_free(small + 127);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv + 2);
+	gom_free(large + 100);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv + 3);
+	gom_free(large + PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv + 4);
+	gom_free_pages(large + 4 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv + 5);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl);
+
+	KUNIT_EXPECT_EQ(test, gom_usable_size(small + 8), (size_t)0);
+	KUNIT_EXPECT_EQ(test, gom_usable_size(large + PAGE_SIZE), (size_t)0);
+	KUNIT_EXPECT_EQ(test, gom_usable_size(small), (size_t)128);
+	KUNIT_EXPECT_EQ(test, gom_usable_size(large), 5 * PAGE_SIZE);
+	KUNIT_EXPECT_TRUE(test, intact(small, 128, 3));
+	KUNIT_EXPECT_TRUE(test, intact(large, 5 * PAGE_SIZE, 4));
+	gom_free(small);
+	gom_free(large);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv + 5);
+}
+
+/* A page run freed twice: the second free is refused as a double free. */
+static void api_double_free_large(struct kunit *test)
+{
+	long dbl = errs(&gom_errors.double_frees);
+	long inv = errs(&gom_errors.invalid_frees);
+	void *p = gom_alloc(65536, GFP_KERNEL);
+	void *q = gom_alloc_pages(3, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	gom_free(p);
+	gom_free(p);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl + 1);
+	gom_free_pages(q);
+	gom_free_pages(q);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl + 2);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv);
+}
+
+/* Every pointer in @ptrs differs from every other. */
+static void expect_distinct(struct kunit *test, void **ptrs, int nr)
+{
+	int i;
+
+	sort(ptrs, nr, sizeof(*ptrs), ptr_cmp, NULL);
+	for (i = 1; i < nr; i++)
+		KUNIT_EXPECT_PTR_NE(test, ptrs[i], ptrs[i - 1]);
+}
+
+/*
+ * A small object freed again after it went back to its span is refused
+ * and counted; later allocations never hand it out twice.
+ */
+static void api_double_free_small(struct kunit *test)
+{
+	enum { NR = 3 * GOM_MAG_MAX };
+	long dbl = errs(&gom_errors.double_frees);
+	void **ptrs;
+	void *p;
+	int i;
+
+	ptrs = kunit_kcalloc(test, NR, sizeof(*ptrs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ptrs);
+	p = gom_alloc(96, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	gom_free(p);
+	gom_mcache_drain_all();
+	gom_free(p);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl + 1);
+
+	for (i = 0; i < NR; i++) {
+		ptrs[i] = gom_alloc(96, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, ptrs[i]);
+	}
+	expect_distinct(test, ptrs, NR);
+	gom_free_bulk(NR, ptrs);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl + 1);
+}
+
+/* The same, with the object still in this CPU's magazine. */
+static void api_double_free_small_cached(struct kunit *test)
+{
+	long dbl = errs(&gom_errors.double_frees);
+	void *p, *a, *b;
+
+	migrate_disable();
+	p = gom_alloc(96, GFP_KERNEL);
+	gom_free(p);
+	gom_free(p);
+	a = gom_alloc(96, GFP_KERNEL);
+	b = gom_alloc(96, GFP_KERNEL);
+	migrate_enable();
+	KUNIT_EXPECT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl + 1);
+	KUNIT_EXPECT_PTR_NE(test, a, b);
+	gom_free(a);
+	if (b != a)
+		gom_free(b);
+}
+
+/* Concurrent alloc/free on every CPU, objects freed on other CPUs. */
+struct kt_shared {
+	spinlock_t lock;		/* protects objs and nr */
+	struct list_head objs;
+	unsigned int nr;
+	atomic_t bad;
+	atomic_t ops;
+};
+
+struct kt_obj {
+	struct list_head node;
+	u32 size;
+	u32 seed;
+	u8 data[];
+};
+
+struct kt_arg {
+	struct kt_shared *sh;
+	struct completion done;
+	unsigned int cpu;
+};
+
+#define KT_ITERS	20000
+#define KT_MAX_QUEUE	512
+
+/* Word patterns: cheap enough for the concurrency test under KASAN. */
+static u64 kt_word(u32 seed, size_t i)
+{
+	return ((u64)seed << 32 | seed) ^ (i * 0x9e3779b97f4a7c15ULL);
+}
+
+static void kt_fill(struct kt_obj *o)
+{
+	u64 *w = (u64 *)o->data;
+	size_t i, n = (o->size - sizeof(*o)) / sizeof(u64);
+
+	for (i = 0; i < n; i++)
+		w[i] = kt_word(o->seed, i);
+}
+
+static bool kt_intact(struct kt_obj *o)
+{
+	u64 *w = (u64 *)o->data;
+	size_t i, n = (o->size - sizeof(*o)) / sizeof(u64);
+
+	for (i = 0; i < n; i++)
+		if (w[i] != kt_word(o->seed, i))
+			return false;
+	return true;
+}
+
+static struct kt_obj *kt_new(struct rnd_state *rnd)
+{
+	u32 r = prandom_u32_state(rnd), size;
+	struct kt_obj *o;
+
+	if (r % 64 == 0)
+		size = GOM_MAX_SMALL_SIZE + 1 + r % 40000;
+	else
+		size = sizeof(*o) + r % 2048;
+	o = gom_alloc(size, (r & 1) ? GFP_KERNEL : GFP_ATOMIC);
+	if (!o)
+		return NULL;
+	o->size = size;
+	o->seed = r;
+	kt_fill(o);
+	return o;
+}
+
+static int kt_fn(void *data)
+{
+	struct kt_arg *arg = data;
+	struct kt_shared *sh = arg->sh;
+	struct kt_obj *o;
+	struct rnd_state rnd;
+	int i;
+
+	prandom_seed_state(&rnd, arg->cpu * 7919 + 1);
+	for (i = 0; i < KT_ITERS; i++) {
+		bool take = prandom_u32_state(&rnd) & 1;
+
+		o = NULL;
+		spin_lock(&sh->lock);
+		if ((take && sh->nr) || sh->nr >= KT_MAX_QUEUE) {
+			o = list_first_entry(&sh->objs, struct kt_obj, node);
+			list_del(&o->node);
+			sh->nr--;
+		}
+		spin_unlock(&sh->lock);
+		if (o) {
+			if (gom_usable_size(o) < o->size || !kt_intact(o))
+				atomic_inc(&sh->bad);
+			gom_free(o);
+		} else {
+			o = kt_new(&rnd);
+			if (!o) {
+				atomic_inc(&sh->bad);
+				continue;
+			}
+			spin_lock(&sh->lock);
+			list_add_tail(&o->node, &sh->objs);
+			sh->nr++;
+			spin_unlock(&sh->lock);
+		}
+		atomic_inc(&sh->ops);
+		if (i % 256 == 0)
+			cond_resched();
+	}
+	kthread_complete_and_exit(&arg->done, 0);
+}
+
+static void api_concurrent_cross_cpu(struct kunit *test)
+{
+	long inv = errs(&gom_errors.invalid_frees);
+	long dbl = errs(&gom_errors.double_frees);
+	struct kt_shared *sh;
+	struct kt_arg *args;
+	struct kt_obj *o, *tmp;
+	unsigned int cpu, n = 0, i;
+
+	sh = kunit_kzalloc(test, sizeof(*sh), GFP_KERNEL);
+	args = kunit_kcalloc(test, nr_cpu_ids, sizeof(*args), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, sh);
+	KUNIT_ASSERT_NOT_NULL(test, args);
+	spin_lock_init(&sh->lock);
+	INIT_LIST_HEAD(&sh->objs);
+
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		struct task_struct *t;
+
+		args[n].sh = sh;
+		args[n].cpu = cpu;
+		init_completion(&args[n].done);
+		t = kthread_create_on_cpu(kt_fn, &args[n], cpu, "gom_kt/%u");
+		if (IS_ERR(t))
+			break;
+		wake_up_process(t);
+		n++;
+	}
+	cpus_read_unlock();
+	for (i = 0; i < n; i++)
+		wait_for_completion(&args[i].done);
+
+	list_for_each_entry_safe(o, tmp, &sh->objs, node) {
+		if (!kt_intact(o))
+			atomic_inc(&sh->bad);
+		list_del(&o->node);
+		gom_free(o);
+	}
+	KUNIT_EXPECT_EQ(test, n, num_online_cpus());
+	KUNIT_EXPECT_EQ(test, atomic_read(&sh->bad), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&sh->ops), (int)(n * KT_ITERS));
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl);
+}
+
+struct irq_arg {
+	void *objs[8];
+	void *stale;
+};
+
+static void irq_alloc_fn(void *data)
+{
+	struct irq_arg *a = data;
+	unsigned int i;
+
+	/* free what process context allocated, allocate for it to free */
+	gom_free(a->stale);
+	for (i = 0; i < ARRAY_SIZE(a->objs); i++) {
+		a->objs[i] = gom_alloc(16 << i, GFP_ATOMIC);
+		if (a->objs[i])
+			fill(a->objs[i], 16 << i, i);
+	}
+}
+
+/* Hard interrupt context allocates and frees. */
+static void api_hardirq_context(struct kunit *test)
+{
+	struct irq_arg a;
+	unsigned int cpu, i;
+
+	for_each_online_cpu(cpu) {
+		memset(&a, 0, sizeof(a));
+		a.stale = gom_alloc(333, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, a.stale);
+		KUNIT_ASSERT_EQ(test,
+				smp_call_function_single(cpu, irq_alloc_fn,
+							 &a, 1), 0);
+		for (i = 0; i < ARRAY_SIZE(a.objs); i++) {
+			KUNIT_EXPECT_NOT_NULL(test, a.objs[i]);
+			if (a.objs[i])
+				KUNIT_EXPECT_TRUE(test, intact(a.objs[i],
+							       16 << i, i));
+			gom_free(a.objs[i]);
+		}
+	}
+}
+
+static void hot_fill_fn(void *data)
+{
+	unsigned int cls = *(unsigned int *)data, i;
+	void *objs[16];
+
+	for (i = 0; i < ARRAY_SIZE(objs); i++)
+		objs[i] = gom_alloc(gom_classes[cls].size, GFP_ATOMIC);
+	for (i = 0; i < ARRAY_SIZE(objs); i++)
+		gom_free(objs[i]);
+}
+
+/* A CPU going offline has its magazines drained into the mcentrals. */
+static void api_cpu_offline_drains(struct kunit *test)
+{
+	unsigned int cls = gom_size_class(160), cpu;
+	struct gom_mag *m;
+	int ret;
+
+	if (!IS_ENABLED(CONFIG_HOTPLUG_CPU) || num_online_cpus() < 2)
+		kunit_skip(test, "needs CPU hotplug and two online CPUs");
+	cpu = cpumask_last(cpu_online_mask);
+	if (!cpu)
+		kunit_skip(test, "only the boot CPU is online");
+	m = &(*per_cpu_ptr(gom_mcaches, cpu))->mag[cls];
+	KUNIT_ASSERT_EQ(test, smp_call_function_single(cpu, hot_fill_fn, &cls,
+						       1), 0);
+	KUNIT_EXPECT_GT(test, m->count, 0U);
+
+	ret = remove_cpu(cpu);
+	if (ret)
+		kunit_skip(test, "remove_cpu(%u) failed: %d", cpu, ret);
+	KUNIT_EXPECT_FALSE(test, cpu_online(cpu));
+	/* the CPU is dead: its magazines are not touched concurrently */
+	for (cls = 1; cls < GOM_NR_CLASSES; cls++)
+		KUNIT_EXPECT_EQ_MSG(test,
+				    (*per_cpu_ptr(gom_mcaches, cpu))->mag[cls].count,
+				    0U, "class %u", cls);
+	KUNIT_EXPECT_EQ(test, add_cpu(cpu), 0);
+	KUNIT_EXPECT_TRUE(test, cpu_online(cpu));
+
+	/* and it allocates again once back */
+	cls = gom_size_class(160);
+	KUNIT_EXPECT_EQ(test, smp_call_function_single(cpu, hot_fill_fn, &cls,
+						       1), 0);
+	KUNIT_EXPECT_GT(test, m->count, 0U);
+}
+
+static struct kunit_case gomalloc_api_cases[] = {
+	KUNIT_CASE(api_every_class),
+	KUNIT_CASE(api_zero_size_and_null),
+	KUNIT_CASE(api_huge_fails),
+	KUNIT_CASE(api_bulk),
+	KUNIT_CASE(api_pages),
+	KUNIT_CASE(api_free_pages_refuses_object),
+	KUNIT_CASE(api_large_objects),
+	KUNIT_CASE(api_atomic_irqs_off),
+	KUNIT_CASE(api_gfp_zero),
+	KUNIT_CASE(api_init_on_alloc),
+	KUNIT_CASE(api_init_on_free),
+	KUNIT_CASE(api_alloc_node),
+	KUNIT_CASE(api_alloc_node_invalid),
+	KUNIT_CASE(api_alloc_node_after_remote_free),
+	KUNIT_CASE(api_invalid_free_foreign),
+	KUNIT_CASE(api_invalid_free_interior),
+	KUNIT_CASE(api_double_free_large),
+	KUNIT_CASE(api_double_free_small),
+	KUNIT_CASE(api_double_free_small_cached),
+	KUNIT_CASE(api_concurrent_cross_cpu),
+	KUNIT_CASE(api_hardirq_context),
+	KUNIT_CASE(api_cpu_offline_drains),
+	{}
+};
+
+static struct kunit_suite gomalloc_api_suite = {
+	.name = "gomalloc_api",
+	.test_cases = gomalloc_api_cases,
+};
+
+kunit_test_suite(gomalloc_api_suite);
+
+GOM_MODULE_IMPORT_NS(GOMALLOC_INTERNAL);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests for gomalloc's public API");
