@@ -99,7 +99,10 @@ run_step() {
 	elif (( rc == 0 && f == 0 )); then
 		echo "check: PASS $name${sum:+ ($sum)} [${t}s]"
 	else
-		tail -25 "$log" | sed "s/^/  $name| /"
+		# case-counting steps already showed their failed cases
+		if (( ! cases )) || [[ -z $sum ]]; then
+			tail -25 "$log" | sed "s/^/  $name| /"
+		fi
 		echo "check: FAIL $name${sum:+ ($sum)} [${t}s] (log: $log)"
 		FAILED_STEPS+=("$name")
 	fi

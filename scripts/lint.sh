@@ -24,15 +24,11 @@ mapfile -t CFILES < <(find mod include kunit samples bench -maxdepth 2 \
 if (( ${#CFILES[@]} == 0 )); then
 	echo "lint: skip: checkpatch (no .c/.h files yet)"
 else
-	bad=0
-	for f in "${CFILES[@]}"; do
-		"$SRC/scripts/checkpatch.pl" --strict --no-tree --no-summary \
-			--terse --show-types -f "$f" >"$tmp" 2>&1 || true
-		if grep -qE '(ERROR|WARNING|CHECK):' "$tmp"; then
-			sed 's/^/lint:   /' "$tmp"
-			bad=$((bad + 1))
-		fi
-	done
+	# one run over all files: perl and checkpatch's setup start once
+	"$SRC/scripts/checkpatch.pl" --strict --no-tree --no-summary --terse \
+		--show-types -f "${CFILES[@]}" >"$tmp" 2>&1 || true
+	bad=$(grep -E '(ERROR|WARNING|CHECK):' "$tmp" | cut -d: -f1 | sort -u | wc -l)
+	grep -E '(ERROR|WARNING|CHECK):' "$tmp" | sed 's/^/lint:   /' || true
 	if (( bad )); then
 		echo "lint: FAIL: checkpatch: $bad of ${#CFILES[@]} file(s) with findings"
 		fail=1

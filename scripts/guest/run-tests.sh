@@ -6,7 +6,8 @@
 #   the module loaded, unloads it, loads and unloads it a second time, and
 #   checks dmesg. Every result is one line "GOM-T: ok - what",
 #   "GOM-T: not ok - what" or "GOM-T: ok - what # SKIP why"; the host counts
-#   them as tests.
+#   them as tests. Exit status 0 = ran to the end (whatever the results),
+#   non-zero = aborted early (gomalloc.ko missing or not loadable).
 #
 # Contract for test-*.sh (written by whoever owns the feature):
 #   - run with /bin/sh (busybox), gomalloc.ko already loaded, cwd /
@@ -97,4 +98,7 @@ else
 	ok "gomalloc gone from /proc/modules after rmmod"
 fi
 dmesg > /out/dmesg.txt
-exit $failed
+# Failures are reported (and counted by the host) as "not ok" lines; the
+# exit status only says whether this script ran to the end.
+[ "$failed" -eq 0 ] || echo "run-tests: some checks failed"
+exit 0
