@@ -338,8 +338,8 @@ static void *gom_stack_alloc_big(struct gom_stack *stack, size_t size,
 	return PTR_ALIGN((void *)(big + 1), align);
 }
 
-/* Everything the bump paths leave: size 0, a new segment, a dedicated block. */
-static void *gom_frame_alloc_slow(struct gom_stack *stack, size_t size,
+/* Serve what the bump paths cannot: size 0, a new segment, a dedicated block. */
+static void *gom_frame_alloc_more(struct gom_stack *stack, size_t size,
 				  size_t align, gfp_t flags, unsigned long ip)
 {
 	size_t need;
@@ -361,8 +361,16 @@ static void *gom_frame_alloc_slow(struct gom_stack *stack, size_t size,
 	return p;
 }
 
-static void *gom_frame_zero(void *p, size_t size, gfp_t flags)
+/* Out of line so that the bump paths need no stack frame. */
+static noinline void *gom_frame_alloc_slow(struct gom_stack *stack,
+					   size_t size, size_t align,
+					   gfp_t flags, unsigned long ip)
 {
+	void *p;
+
+	gom_stack_enter(stack);
+	p = gom_frame_alloc_more(stack, size, align, flags, ip);
+	gom_stack_exit(stack);
 	if ((flags & __GFP_ZERO) && !ZERO_OR_NULL_PTR(p))
 		memset(p, 0, size);
 	return p;
@@ -477,18 +485,17 @@ EXPORT_SYMBOL_GPL(gom_frame_push);
  */
 void *gom_frame_alloc(struct gom_stack *stack, size_t size, gfp_t flags)
 {
-	unsigned long p;
+	unsigned long p = stack->top;
 
+	if (unlikely(size - 1 >= stack->end - p || size > stack->half))
+		return gom_frame_alloc_slow(stack, size, GOM_STACK_ALIGN, flags,
+					    _RET_IP_);
 	gom_stack_enter(stack);
-	p = stack->top;
-	if (likely(size - 1 < stack->end - p && size <= stack->half))
-		stack->top = p + ALIGN(size, GOM_STACK_ALIGN);
-	else
-		p = (unsigned long)gom_frame_alloc_slow(stack, size,
-							GOM_STACK_ALIGN, flags,
-							_RET_IP_);
+	stack->top = p + ALIGN(size, GOM_STACK_ALIGN);
 	gom_stack_exit(stack);
-	return gom_frame_zero((void *)p, size, flags);
+	if (unlikely(flags & __GFP_ZERO))
+		return memset((void *)p, 0, size);
+	return (void *)p;
 }
 EXPORT_SYMBOL_GPL(gom_frame_alloc);
 
@@ -514,16 +521,17 @@ void *gom_frame_alloc_aligned(struct gom_stack *stack, size_t size,
 		return NULL;
 	}
 	align = max_t(size_t, align, GOM_STACK_ALIGN);
-	gom_stack_enter(stack);
 	p = ALIGN(stack->top, align);
-	if (likely(p < stack->end && size - 1 < stack->end - p &&
-		   size + align <= stack->half + GOM_STACK_ALIGN))
-		stack->top = p + ALIGN(size, GOM_STACK_ALIGN);
-	else
-		p = (unsigned long)gom_frame_alloc_slow(stack, size, align,
-							flags, _RET_IP_);
+	if (unlikely(p >= stack->end || size - 1 >= stack->end - p ||
+		     size + align > stack->half + GOM_STACK_ALIGN))
+		return gom_frame_alloc_slow(stack, size, align, flags,
+					    _RET_IP_);
+	gom_stack_enter(stack);
+	stack->top = p + ALIGN(size, GOM_STACK_ALIGN);
 	gom_stack_exit(stack);
-	return gom_frame_zero((void *)p, size, flags);
+	if (unlikely(flags & __GFP_ZERO))
+		return memset((void *)p, 0, size);
+	return (void *)p;
 }
 EXPORT_SYMBOL_GPL(gom_frame_alloc_aligned);
 
