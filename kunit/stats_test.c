@@ -130,7 +130,8 @@ static void expect_consistent(struct kunit *test)
 	}
 	gom_heap_stats(&hs);
 	KUNIT_EXPECT_EQ(test, hs.pages_total, hs.pages_inuse + hs.pages_free);
-	KUNIT_EXPECT_EQ(test, hs.pages_inuse, span_pages + hs.large_pages);
+	KUNIT_EXPECT_EQ(test, hs.pages_inuse,
+			span_pages + hs.large_pages + hs.cached_pages);
 	KUNIT_EXPECT_EQ(test, hs.pages_total, hs.arenas * hs.arena_pages);
 }
 
@@ -181,6 +182,32 @@ static void stats_large(struct kunit *test)
 	gom_heap_stats(&hs);
 	KUNIT_EXPECT_EQ(test, hs.large_spans, base.large_spans);
 	KUNIT_EXPECT_EQ(test, hs.large_pages, base.large_pages);
+}
+
+/* Runs in the per-CPU page caches are cached pages, not large runs. */
+static void stats_page_cache(struct kunit *test)
+{
+	struct gom_heap_stats base, hs;
+	void *run;
+
+	gom_shrink_all();
+	gom_heap_stats(&base);
+	KUNIT_EXPECT_EQ(test, base.cached_pages, 0);
+	run = gom_alloc_pages(4, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, run);
+	gom_heap_stats(&hs);
+	KUNIT_EXPECT_EQ(test, hs.large_spans - base.large_spans, 1);
+	KUNIT_EXPECT_EQ(test, hs.large_pages - base.large_pages, 4);
+	gom_free_pages(run);
+	gom_heap_stats(&hs);
+	KUNIT_EXPECT_EQ(test, hs.large_spans, base.large_spans);
+	KUNIT_EXPECT_EQ(test, hs.large_pages, base.large_pages);
+	KUNIT_EXPECT_GE(test, hs.cached_pages, 4);
+	expect_consistent(test);
+	gom_shrink_all();
+	gom_heap_stats(&hs);
+	KUNIT_EXPECT_EQ(test, hs.cached_pages, 0);
+	KUNIT_EXPECT_EQ(test, hs.pages_inuse, base.pages_inuse);
 }
 
 static bool same_arena(const void *a, const void *b)
@@ -389,6 +416,7 @@ static struct kunit_case stats_cases[] = {
 	KUNIT_CASE(stats_shrink_restores_baseline),
 	KUNIT_CASE(stats_invariants),
 	KUNIT_CASE(stats_large),
+	KUNIT_CASE(stats_page_cache),
 	KUNIT_CASE(stats_refused_frees),
 	KUNIT_CASE(stats_scavenger),
 	KUNIT_CASE(stats_read_while_allocating),

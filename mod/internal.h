@@ -301,8 +301,9 @@ struct gom_heap_stats {
 	unsigned long pages_inuse;	/* pages_total - pages_free */
 	unsigned long pages_free;
 	unsigned long pages_released;	/* since load */
-	unsigned long large_spans;
-	unsigned long large_pages;
+	unsigned long large_spans;	/* live, not in a page cache */
+	unsigned long large_pages;	/* live, not in a page cache */
+	unsigned long cached_pages;	/* free runs in per-CPU page caches */
 	unsigned long small_spans;
 	unsigned long free_blocks[GOM_MAX_ORDER + 1];	/* per order */
 };

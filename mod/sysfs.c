@@ -7,7 +7,8 @@
  *   /sys/kernel/gomalloc/		bytes_inuse, bytes_cached, bytes_heap,
  *					metadata_bytes, invalid_frees,
  *					double_frees, alloc_failures, shrink
- *   /sys/kernel/gomalloc/heap/		the page heaps, summed over nodes
+ *   /sys/kernel/gomalloc/heap/		the page heaps and page caches,
+ *					summed over nodes and CPUs
  *   /sys/kernel/gomalloc/stack/	level 1, from gom_stack_read_stats()
  *   /sys/kernel/gomalloc/classes/<object_size>/
  *					one directory per size class
@@ -22,10 +23,14 @@
  * is a struct gom_kobj, so one sysfs_ops serves the whole tree. A show
  * function gets the size class of its directory (0 outside classes/).
  *
+ * A page run in a per-CPU page cache (pcache.c) is allocated in its heap's
+ * view but free for its callers': it counts in heap/pages_inuse and
+ * heap/pages_cached, not in large_spans, large_bytes or bytes_inuse.
+ *
  * Locking: none is taken. The counters of the mcentrals, the heaps and the
- * per-CPU magazines are read with READ_ONCE() while allocation runs on
- * every CPU, without their locks and without disabling interrupts, so a
- * reader never stalls an allocator. A file is a lockless snapshot: it may
+ * per-CPU magazines and page caches are read with READ_ONCE() while
+ * allocation runs on every CPU, without their locks and without disabling
+ * interrupts, so a reader never stalls an allocator. A file is a lockless snapshot: it may
  * be off by what changed while it was read, and a difference that would go
  * negative is clamped at 0. Only the shrink file acts, through
  * gom_shrink_all().
@@ -166,19 +171,45 @@ static void add_heap(struct gom_heap_stats *st, struct gom_mheap *h)
 		st->free_blocks[o] += READ_ONCE(h->nr_free[o]);
 }
 
+/* Add the free runs of the per-CPU page caches; returns how many. */
+static unsigned long add_pcaches(struct gom_heap_stats *st)
+{
+	unsigned long n, runs = 0;
+	unsigned int cpu, o;
+
+	for_each_possible_cpu(cpu) {
+		const struct gom_mcache *mc = *per_cpu_ptr(gom_mcaches, cpu);
+
+		for (o = 0; o < GOM_PCACHE_ORDERS; o++) {
+			n = READ_ONCE(mc->pc[o].count);
+			runs += n;
+			st->cached_pages += n << o;
+		}
+	}
+	return runs;
+}
+
 /**
  * gom_heap_stats() - snapshot the page heaps
  * @st: filled with the heap counters, summed over nodes
+ *
+ * Runs cached in per-CPU page caches count in @st->cached_pages, not in
+ * @st->large_spans and @st->large_pages, which are the live large
+ * allocations; all three are pages in use for the heap.
  *
  * Context: any; takes no lock (a lockless snapshot, see the file header).
  */
 void gom_heap_stats(struct gom_heap_stats *st)
 {
+	unsigned long cached_runs;
 	int nid;
 
 	memset(st, 0, sizeof(*st));
 	for_each_node(nid)
 		add_heap(st, gom_heaps[nid]);
+	cached_runs = add_pcaches(st);
+	st->large_spans = clamp_sub(st->large_spans, cached_runs);
+	st->large_pages = clamp_sub(st->large_pages, st->cached_pages);
 	st->arena_pages = 1UL << gom_arena_order;
 	st->pages_inuse = clamp_sub(st->pages_total, st->pages_free);
 }
@@ -193,20 +224,19 @@ static struct gom_heap_stats heap_stats(void)
 	return hs;
 }
 
-/* Bytes of small objects in use (plus large runs) and cached in magazines. */
+/* Bytes in use (objects, live large runs) and of objects in magazines. */
 static void sum_bytes(unsigned long *inuse, unsigned long *cached)
 {
 	struct gom_class_stats st;
 	unsigned int cls;
 
-	*inuse = 0;
+	*inuse = heap_stats().large_pages << PAGE_SHIFT;
 	*cached = 0;
 	for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
 		gom_class_stats(cls, &st);
 		*inuse += st.objects_inuse * gom_classes[cls].size;
 		*cached += st.objects_cached * gom_classes[cls].size;
 	}
-	*inuse += heap_stats().large_pages << PAGE_SHIFT;
 }
 
 /* The top level: /sys/kernel/gomalloc/ */
@@ -323,6 +353,12 @@ static ssize_t heap_pages_released_show(unsigned int cls, char *buf)
 }
 GOM_ATTR_RO(heap, pages_released);
 
+static ssize_t heap_pages_cached_show(unsigned int cls, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", heap_stats().cached_pages);
+}
+GOM_ATTR_RO(heap, pages_cached);
+
 static ssize_t heap_large_spans_show(unsigned int cls, char *buf)
 {
 	return sysfs_emit(buf, "%lu\n", heap_stats().large_spans);
@@ -366,6 +402,7 @@ static struct attribute *heap_attrs[] = {
 	&heap_pages_inuse_attr.attr,
 	&heap_pages_free_attr.attr,
 	&heap_pages_released_attr.attr,
+	&heap_pages_cached_attr.attr,
 	&heap_free_blocks_attr.attr,
 	&heap_large_spans_attr.attr,
 	&heap_large_bytes_attr.attr,

@@ -29,7 +29,7 @@ if [ ! -d $G ]; then
 fi
 
 TOP="bytes_inuse bytes_cached bytes_heap metadata_bytes invalid_frees double_frees alloc_failures"
-HEAP="arenas arena_bytes pages_total pages_inuse pages_free pages_released free_blocks large_spans large_bytes"
+HEAP="arenas arena_bytes pages_total pages_inuse pages_free pages_released pages_cached free_blocks large_spans large_bytes"
 STACK="stacks segments bytes_reserved bytes_inuse high_water"
 CLASS="object_size span_pages objects_per_span spans spans_partial spans_full objects_inuse objects_free objects_cached allocs frees refills flushes occupancy"
 PERCPU="objects_cached allocs frees refills flushes"
@@ -187,18 +187,19 @@ heap_ok() {
 	if [ "$total" -ne $((inuse + free)) ]; then
 		echo "  pages_total $total != pages_inuse $inuse + pages_free $free"; bad=1
 	fi
-	if [ "$inuse" -ne $((SPAN_PAGES + large / PAGE)) ]; then
-		echo "  pages_inuse $inuse != span pages $SPAN_PAGES + large $((large / PAGE))"; bad=1
+	rd pcached $G/heap/pages_cached
+	if [ "$inuse" -ne $((SPAN_PAGES + large / PAGE + pcached)) ]; then
+		echo "  pages_inuse $inuse != span pages $SPAN_PAGES + large $((large / PAGE)) + page caches $pcached"; bad=1
 	fi
 	if [ "$(val $G/bytes_heap)" -ne $((total * PAGE)) ] ||
 	   [ "$(val $G/heap/arena_bytes)" -ne $((total * PAGE)) ]; then
 		echo "  bytes_heap/arena_bytes != pages_total x $PAGE"; bad=1
 	fi
-	if [ "$(val $G/bytes_inuse)" -ne $((INUSE_B + large)) ]; then
-		echo "  bytes_inuse $(val $G/bytes_inuse) != objects $INUSE_B + large $large"; bad=1
-	fi
 	if [ "$(val $G/bytes_cached)" -ne "$CACHED_B" ]; then
 		echo "  bytes_cached $(val $G/bytes_cached) != $CACHED_B"; bad=1
+	fi
+	if [ "$(val $G/bytes_inuse)" -ne $((INUSE_B + large)) ]; then
+		echo "  bytes_inuse $(val $G/bytes_inuse) != objects $INUSE_B + large $large"; bad=1
 	fi
 	fb=0 o=0
 	read -r line < $G/heap/free_blocks
@@ -211,7 +212,7 @@ heap_ok() {
 
 invariants() {	# invariants WHEN
 	check "$1: per class spans = partial + full, sum(occupancy) = spans, inuse + free + cached = spans x objects, per-CPU totals" class_sums
-	check "$1: pages_total = inuse + free, pages_inuse = span + large pages, bytes add up, free_blocks = pages_free" heap_ok
+	check "$1: pages_total = inuse + free, pages_inuse = span + large + page-cache pages, bytes add up, free_blocks = pages_free" heap_ok
 }
 invariants "with workload"
 
@@ -307,8 +308,8 @@ echo "  shrink: arenas $a0 -> $a1, pages_total $t0 -> $t1, pages_inuse $i0 -> $i
 shrunk_ok() {
 	bad=0
 	class_sums || bad=1
-	if [ "$(val $G/bytes_cached)" -ne 0 ]; then
-		echo "  bytes_cached $(val $G/bytes_cached) after shrink"; bad=1
+	if [ "$(val $G/bytes_cached)" -ne 0 ] || [ "$(val $G/heap/pages_cached)" -ne 0 ]; then
+		echo "  bytes_cached $(val $G/bytes_cached), pages_cached $(val $G/heap/pages_cached) after shrink"; bad=1
 	fi
 	if [ "$i1" -gt "$i0" ] || [ "$a1" -gt "$a0" ]; then
 		echo "  pages_inuse or arenas grew"; bad=1
@@ -324,7 +325,7 @@ shrunk_ok() {
 	if [ "$top" -ne 0 ]; then echo "  $top free arenas kept"; bad=1; fi
 	return $bad
 }
-check "shrink drains the magazines and releases every free arena" shrunk_ok
+check "shrink drains the magazines and page caches and releases every free arena" shrunk_ok
 invariants "after shrink"
 
 # --- back to idle ----------------------------------------------------------
