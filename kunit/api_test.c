@@ -461,15 +461,28 @@ static void api_double_free_large(struct kunit *test)
 	long inv = errs(&gom_errors.invalid_frees);
 	void *p = gom_alloc(65536, GFP_KERNEL);
 	void *q = gom_alloc_pages(3, GFP_KERNEL);
+	void *r = gom_alloc_pages(4, GFP_KERNEL);
+	void *s = gom_alloc(200 * PAGE_SIZE, GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	KUNIT_ASSERT_NOT_NULL(test, q);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	KUNIT_ASSERT_NOT_NULL(test, s);
 	gom_free(p);
 	gom_free(p);
 	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl + 1);
 	gom_free_pages(q);
 	gom_free_pages(q);
 	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl + 2);
+	/* a run kept in the per-CPU page cache, freed through both calls */
+	gom_free_pages(r);
+	gom_free(r);
+	gom_free_pages(r);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl + 4);
+	KUNIT_EXPECT_EQ(test, gom_usable_size(r), (size_t)0);
+	gom_free(s);
+	gom_free(s);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl + 5);
 	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv);
 }
 
@@ -733,18 +746,36 @@ static void api_hardirq_context(struct kunit *test)
 	}
 }
 
+/* Leave objects in this CPU's magazine and runs in its page cache. */
 static void hot_fill_fn(void *data)
 {
 	unsigned int cls = *(unsigned int *)data, i;
-	void *objs[16];
+	void *objs[16], *runs[4];
 
 	for (i = 0; i < ARRAY_SIZE(objs); i++)
 		objs[i] = gom_alloc(gom_classes[cls].size, GFP_ATOMIC);
+	for (i = 0; i < ARRAY_SIZE(runs); i++)
+		runs[i] = gom_alloc_pages(4, GFP_ATOMIC);
 	for (i = 0; i < ARRAY_SIZE(objs); i++)
 		gom_free(objs[i]);
+	for (i = 0; i < ARRAY_SIZE(runs); i++)
+		gom_free_pages(runs[i]);
 }
 
-/* A CPU going offline has its magazines drained into the mcentrals. */
+static unsigned int pcache_count(unsigned int cpu)
+{
+	struct gom_mcache *mc = *per_cpu_ptr(gom_mcaches, cpu);
+	unsigned int order, n = 0;
+
+	for (order = 0; order < GOM_PCACHE_ORDERS; order++)
+		n += mc->pc[order].count;
+	return n;
+}
+
+/*
+ * A CPU going offline has its magazines drained into the mcentrals and
+ * its page cache into the heaps.
+ */
 static void api_cpu_offline_drains(struct kunit *test)
 {
 	unsigned int cls = gom_size_class(160), cpu;
@@ -760,6 +791,7 @@ static void api_cpu_offline_drains(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, smp_call_function_single(cpu, hot_fill_fn, &cls,
 						       1), 0);
 	KUNIT_EXPECT_GT(test, m->count, 0U);
+	KUNIT_EXPECT_GT(test, pcache_count(cpu), 0U);
 
 	ret = remove_cpu(cpu);
 	if (ret)
@@ -770,6 +802,7 @@ static void api_cpu_offline_drains(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test,
 				    (*per_cpu_ptr(gom_mcaches, cpu))->mag[cls].count,
 				    0U, "class %u", cls);
+	KUNIT_EXPECT_EQ(test, pcache_count(cpu), 0U);
 	KUNIT_EXPECT_EQ(test, add_cpu(cpu), 0);
 	KUNIT_EXPECT_TRUE(test, cpu_online(cpu));
 

@@ -163,9 +163,11 @@ static void mk_fill_fn(void *arg)
 		objs[i] = gom_alloc(gom_classes[f->cls].size, GFP_ATOMIC);
 	for (i = 0; i < f->nr && i < ARRAY_SIZE(objs); i++)
 		gom_free(objs[i]);
+	/* and a run of 2^(cls % 4) pages in the page cache */
+	gom_free_pages(gom_alloc_pages(1U << (f->cls % 4), GFP_ATOMIC));
 }
 
-/* gom_mcache_drain_all() leaves every magazine of every CPU empty. */
+/* gom_mcache_drain_all() leaves every cache of every CPU empty. */
 static void mk_drain_all_empties(struct kunit *test)
 {
 	unsigned int cpu, cls, filled = 0;
@@ -180,10 +182,18 @@ static void mk_drain_all_empties(struct kunit *test)
 			filled += mag_of(cpu, cls)->count;
 	KUNIT_EXPECT_GT(test, filled, 0U);
 	gom_mcache_drain_all();
-	for_each_online_cpu(cpu)
+	for_each_online_cpu(cpu) {
+		struct gom_mcache *mc = *per_cpu_ptr(gom_mcaches, cpu);
+		unsigned int order;
+
 		for (cls = 1; cls < GOM_NR_CLASSES; cls++)
-			KUNIT_EXPECT_EQ_MSG(test, mag_of(cpu, cls)->count, 0U,
+			KUNIT_EXPECT_EQ_MSG(test, mc->mag[cls].count, 0U,
 					    "cpu %u class %u", cpu, cls);
+		for (order = 0; order < GOM_PCACHE_ORDERS; order++)
+			KUNIT_EXPECT_EQ_MSG(test, mc->pc[order].count, 0U,
+					    "cpu %u page order %u", cpu,
+					    order);
+	}
 }
 
 /* allocs and frees count every call on their CPU. */
