@@ -25,7 +25,7 @@
 
 #define XRING_SIZE	512
 #define XRING_MASK	(XRING_SIZE - 1)
-#define XCPU_OBJS_MULT	10	/* objects per worker: iters times this */
+#define XCPU_OBJS_MULT	2	/* objects per worker: iters times this */
 
 static const unsigned int xcpu_sizes[] = { 64, 256 };
 
