@@ -188,7 +188,10 @@ static void *alloc_large(size_t size, gfp_t flags, int node)
 	return p;
 }
 
-/* Free a large run whose map head said so; irqs off. */
+/*
+ * Free a large run whose map head said so; irqs off. Only runs of this
+ * CPU's node go to its page cache, which serves local allocations.
+ */
 static void free_run(struct gom_arena *a, void *base, unsigned int npages)
 {
 	int order = pcache_order(npages);
@@ -196,7 +199,7 @@ static void free_run(struct gom_arena *a, void *base, unsigned int npages)
 
 	if (want_init_on_free())
 		memset(base, 0, (size_t)npages << PAGE_SHIFT);
-	if (order >= 0)
+	if (order >= 0 && a->heap->node == numa_mem_id())
 		err = gom_pcache_free(a, base, order);
 	else
 		err = gom_mheap_free_run(a->heap, base, npages, NULL);
