@@ -390,6 +390,47 @@ static void api_alloc_node_after_remote_free(struct kunit *test)
 	gom_free(q);
 }
 
+/*
+ * NUMA_NO_NODE means the local node: memory of another node freed on
+ * this CPU, object or page run, must not be handed out by gom_alloc().
+ */
+static void api_alloc_local_after_remote_free(struct kunit *test)
+{
+	size_t sizes[] = { 96, 4096, 16 * PAGE_SIZE, 5 * PAGE_SIZE };
+	int nid, local, other = NUMA_NO_NODE;
+	void *p[ARRAY_SIZE(sizes)], *q[ARRAY_SIZE(sizes)];
+	unsigned int i;
+
+	migrate_disable();
+	local = numa_mem_id();
+	for_each_online_node(nid)
+		if (nid != local && node_state(nid, N_MEMORY))
+			other = nid;
+	if (other == NUMA_NO_NODE) {
+		migrate_enable();
+		kunit_skip(test, "needs a second NUMA node with memory");
+	}
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		p[i] = gom_alloc_node(sizes[i], GFP_KERNEL, other);
+		gom_free(p[i]);
+		q[i] = gom_alloc(sizes[i], GFP_KERNEL);
+	}
+	migrate_enable();
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		KUNIT_EXPECT_NOT_NULL(test, p[i]);
+		KUNIT_EXPECT_NOT_NULL(test, q[i]);
+		if (p[i])
+			KUNIT_EXPECT_EQ_MSG(test,
+					    page_to_nid(virt_to_page(p[i])),
+					    other, "size %zu", sizes[i]);
+		if (q[i])
+			KUNIT_EXPECT_EQ_MSG(test,
+					    page_to_nid(virt_to_page(q[i])),
+					    local, "size %zu", sizes[i]);
+		gom_free(q[i]);
+	}
+}
+
 /* Pointers gomalloc does not own are refused, counted and not touched. */
 static void api_invalid_free_foreign(struct kunit *test)
 {
@@ -828,6 +869,7 @@ static struct kunit_case gomalloc_api_cases[] = {
 	KUNIT_CASE(api_alloc_node),
 	KUNIT_CASE(api_alloc_node_invalid),
 	KUNIT_CASE(api_alloc_node_after_remote_free),
+	KUNIT_CASE(api_alloc_local_after_remote_free),
 	KUNIT_CASE(api_invalid_free_foreign),
 	KUNIT_CASE(api_invalid_free_interior),
 	KUNIT_CASE(api_double_free_large),
