@@ -24,8 +24,8 @@
  * function gets the size class of its directory (0 outside classes/).
  *
  * A page run in a per-CPU page cache (pcache.c) is allocated in its heap's
- * view but free for its callers': it counts in heap/pages_inuse and
- * heap/pages_cached, not in large_spans, large_bytes or bytes_inuse.
+ * view but free for its callers': it counts in heap/pages_inuse, not in
+ * large_spans, large_bytes or bytes_inuse.
  *
  * Locking: none is taken. The counters of the mcentrals, the heaps and the
  * per-CPU magazines and page caches are read with READ_ONCE() while
@@ -353,12 +353,6 @@ static ssize_t heap_pages_released_show(unsigned int cls, char *buf)
 }
 GOM_ATTR_RO(heap, pages_released);
 
-static ssize_t heap_pages_cached_show(unsigned int cls, char *buf)
-{
-	return sysfs_emit(buf, "%lu\n", heap_stats().cached_pages);
-}
-GOM_ATTR_RO(heap, pages_cached);
-
 static ssize_t heap_large_spans_show(unsigned int cls, char *buf)
 {
 	return sysfs_emit(buf, "%lu\n", heap_stats().large_spans);
@@ -402,7 +396,6 @@ static struct attribute *heap_attrs[] = {
 	&heap_pages_inuse_attr.attr,
 	&heap_pages_free_attr.attr,
 	&heap_pages_released_attr.attr,
-	&heap_pages_cached_attr.attr,
 	&heap_free_blocks_attr.attr,
 	&heap_large_spans_attr.attr,
 	&heap_large_bytes_attr.attr,
