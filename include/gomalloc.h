@@ -49,9 +49,10 @@ struct gom_stack;
 /**
  * typedef gom_frame_t - a frame mark returned by gom_frame_push()
  *
- * Opaque to users; pass it back to gom_frame_pop().
+ * Opaque to users; pass it back to gom_frame_pop(). Marks may be compared
+ * for equality; sparse refuses arithmetic on them.
  */
-typedef unsigned long gom_frame_t;
+typedef unsigned long __bitwise gom_frame_t;
 
 struct gom_stack *gom_stack_create(size_t max_bytes, gfp_t flags);
 void gom_stack_destroy(struct gom_stack *stack);
@@ -66,6 +67,13 @@ struct gom_frame_scope {
 	struct gom_stack *stack;
 	gom_frame_t mark;
 };
+
+static inline struct gom_frame_scope gom_frame_scope_enter(struct gom_stack *stack)
+{
+	struct gom_frame_scope scope = { stack, gom_frame_push(stack) };
+
+	return scope;
+}
 
 static inline void gom_frame_scope_exit(struct gom_frame_scope *scope)
 {
@@ -87,6 +95,6 @@ static inline void gom_frame_scope_exit(struct gom_frame_scope *scope)
 #define GOM_FRAME(stack)						\
 	struct gom_frame_scope __GOM_UNIQUE(__gom_frame_, __LINE__)	\
 	__attribute__((__cleanup__(gom_frame_scope_exit))) =		\
-		{ (stack), gom_frame_push(stack) }
+		gom_frame_scope_enter(stack)
 
 #endif /* _GOMALLOC_H */

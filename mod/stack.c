@@ -460,12 +460,12 @@ EXPORT_SYMBOL_GPL(gom_stack_destroy);
  */
 gom_frame_t gom_frame_push(struct gom_stack *stack)
 {
-	gom_frame_t mark;
+	unsigned long mark;
 
 	gom_stack_enter(stack);
 	mark = stack->mark_hi | (stack->top - stack->base);
 	gom_stack_exit(stack);
-	return mark;
+	return (__force gom_frame_t)mark;
 }
 EXPORT_SYMBOL_GPL(gom_frame_push);
 
@@ -535,7 +535,7 @@ void *gom_frame_alloc_aligned(struct gom_stack *stack, size_t size,
 }
 EXPORT_SYMBOL_GPL(gom_frame_alloc_aligned);
 
-static void gom_frame_bad_mark(struct gom_stack *stack, gom_frame_t mark,
+static void gom_frame_bad_mark(struct gom_stack *stack, unsigned long mark,
 			       struct gom_seg *seg, unsigned long ip)
 {
 	u32 gen = mark >> GOM_MARK_SHIFT;
@@ -552,7 +552,7 @@ static void gom_frame_bad_mark(struct gom_stack *stack, gom_frame_t mark,
 }
 
 /* Pop to a mark not in the current segment, or one with dedicated blocks. */
-static void gom_frame_pop_slow(struct gom_stack *stack, gom_frame_t mark,
+static void gom_frame_pop_slow(struct gom_stack *stack, unsigned long mark,
 			       unsigned long ip)
 {
 	u32 gen = mark >> GOM_MARK_SHIFT;
@@ -597,16 +597,17 @@ static void gom_frame_pop_slow(struct gom_stack *stack, gom_frame_t mark,
  */
 void gom_frame_pop(struct gom_stack *stack, gom_frame_t mark)
 {
-	unsigned long off = mark & GOM_MARK_OFF_MASK;
+	unsigned long m = (__force unsigned long)mark;
+	unsigned long off = m & GOM_MARK_OFF_MASK;
 
 	gom_stack_enter(stack);
-	if (likely((mark & ~GOM_MARK_OFF_MASK) == stack->mark_hi &&
+	if (likely((m & ~GOM_MARK_OFF_MASK) == stack->mark_hi &&
 		   off <= stack->top - stack->base &&
 		   !(off % GOM_STACK_ALIGN) && !stack->cur->big)) {
 		stack->top = stack->base + off;
 		gom_stack_sync(stack);
 	} else {
-		gom_frame_pop_slow(stack, mark, _RET_IP_);
+		gom_frame_pop_slow(stack, m, _RET_IP_);
 	}
 	gom_stack_exit(stack);
 }
