@@ -595,6 +595,7 @@ struct kt_shared {
 	unsigned int nr;
 	atomic_t bad;
 	atomic_t ops;
+	bool stop;			/* ends threads started with iters 0 */
 };
 
 struct kt_obj {
@@ -608,6 +609,7 @@ struct kt_arg {
 	struct kt_shared *sh;
 	struct completion done;
 	unsigned int cpu;
+	unsigned int iters;		/* 0: until sh->stop */
 };
 
 #define KT_ITERS	20000
@@ -666,7 +668,7 @@ static int kt_fn(void *data)
 	int i;
 
 	prandom_seed_state(&rnd, arg->cpu * 7919 + 1);
-	for (i = 0; i < KT_ITERS; i++) {
+	for (i = 0; arg->iters ? i < arg->iters : !READ_ONCE(sh->stop); i++) {
 		bool take = prandom_u32_state(&rnd) & 1;
 
 		o = NULL;
@@ -721,6 +723,7 @@ static void api_concurrent_cross_cpu(struct kunit *test)
 
 		args[n].sh = sh;
 		args[n].cpu = cpu;
+		args[n].iters = KT_ITERS;
 		init_completion(&args[n].done);
 		t = kthread_create_on_cpu(kt_fn, &args[n], cpu, "gom_kt/%u");
 		if (IS_ERR(t))
@@ -854,6 +857,78 @@ static void api_cpu_offline_drains(struct kunit *test)
 	KUNIT_EXPECT_GT(test, m->count, 0U);
 }
 
+/* Frees every object left on the list; counts the corrupt ones. */
+static void kt_drain(struct kt_shared *sh)
+{
+	struct kt_obj *o, *tmp;
+
+	list_for_each_entry_safe(o, tmp, &sh->objs, node) {
+		if (!kt_intact(o))
+			atomic_inc(&sh->bad);
+		list_del(&o->node);
+		gom_free(o);
+	}
+}
+
+/*
+ * A CPU goes offline and online again, three times, while unbound threads
+ * allocate and free across CPUs: the dead CPU's caches are drained while
+ * the others use the same mcentrals and heaps.
+ */
+static void api_cpu_hotplug_under_load(struct kunit *test)
+{
+	long inv = errs(&gom_errors.invalid_frees);
+	long dbl = errs(&gom_errors.double_frees);
+	unsigned int cpu, n = 0, nthreads, i, round;
+	struct kt_shared *sh;
+	struct kt_arg *args;
+	int ret = 0;
+
+	if (!IS_ENABLED(CONFIG_HOTPLUG_CPU) || num_online_cpus() < 2)
+		kunit_skip(test, "needs CPU hotplug and two online CPUs");
+	cpu = cpumask_last(cpu_online_mask);
+	if (!cpu)
+		kunit_skip(test, "only the boot CPU is online");
+	nthreads = 2 * num_online_cpus();
+	sh = kunit_kzalloc(test, sizeof(*sh), GFP_KERNEL);
+	args = kunit_kcalloc(test, nthreads, sizeof(*args), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, sh);
+	KUNIT_ASSERT_NOT_NULL(test, args);
+	spin_lock_init(&sh->lock);
+	INIT_LIST_HEAD(&sh->objs);
+	for (i = 0; i < nthreads; i++) {
+		struct task_struct *t;
+
+		args[n].sh = sh;
+		args[n].cpu = 100 + i;
+		init_completion(&args[n].done);
+		t = kthread_run(kt_fn, &args[n], "gom_kth/%u", i);
+		if (IS_ERR(t))
+			break;
+		n++;
+	}
+	for (round = 0; round < 3 && !ret; round++) {
+		msleep(30);
+		ret = remove_cpu(cpu);
+		if (ret)
+			break;
+		msleep(30);
+		ret = add_cpu(cpu);
+	}
+	WRITE_ONCE(sh->stop, true);
+	for (i = 0; i < n; i++)
+		wait_for_completion(&args[i].done);
+	kt_drain(sh);
+
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_TRUE(test, cpu_online(cpu));
+	KUNIT_EXPECT_EQ(test, n, nthreads);
+	KUNIT_EXPECT_GT(test, atomic_read(&sh->ops), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&sh->bad), 0);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl);
+}
+
 static struct kunit_case gomalloc_api_cases[] = {
 	KUNIT_CASE(api_every_class),
 	KUNIT_CASE(api_zero_size_and_null),
@@ -878,6 +953,7 @@ static struct kunit_case gomalloc_api_cases[] = {
 	KUNIT_CASE(api_concurrent_cross_cpu),
 	KUNIT_CASE(api_hardirq_context),
 	KUNIT_CASE(api_cpu_offline_drains),
+	KUNIT_CASE(api_cpu_hotplug_under_load),
 	{}
 };
 
