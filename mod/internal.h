@@ -33,7 +33,12 @@
 #include "compat.h"
 #include "sizeclasses.h"
 
-#define GOM_EXPORT_INTERNAL(sym)	EXPORT_SYMBOL_NS_GPL(sym, GOMALLOC_INTERNAL)
+/*
+ * Internals the KUnit suites inspect, exported into their own namespace
+ * (the suites import GOMALLOC_INTERNAL), like EXPORT_SYMBOL_IF_KUNIT.
+ */
+#define EXPORT_SYMBOL_GOM_INTERNAL(sym) \
+	EXPORT_SYMBOL_NS_GPL(sym, GOMALLOC_INTERNAL)
 
 /* Buckets of the per-class span occupancy histogram (0-10%, ..., 90-100%). */
 #define GOM_OCC_BUCKETS		10
@@ -93,7 +98,7 @@ struct gom_arena {
  * through page->lru of their first page. All fields are under @lock.
  */
 struct gom_mheap {
-	spinlock_t lock;
+	spinlock_t lock;		/* protects everything below */
 	int node;
 	struct list_head free[GOM_MAX_ORDER + 1];
 	unsigned long nr_free[GOM_MAX_ORDER + 1];
@@ -115,7 +120,7 @@ struct gom_mheap {
  * and flush only. The counters are read without the lock by sysfs.
  */
 struct gom_mcentral {
-	spinlock_t lock;
+	spinlock_t lock;		/* protects everything below */
 	u16 cls;
 	int node;
 	struct list_head partial;	/* spans with free objects */
@@ -203,7 +208,7 @@ static __always_inline unsigned int gom_size_class(size_t size)
 
 /* The arena lookup table (mheap.c), read locklessly by the free path. */
 #define GOM_L2_BITS		12
-#define GOM_L2_SIZE		(1UL << GOM_L2_BITS)
+#define GOM_L2_SIZE		BIT(GOM_L2_BITS)
 extern struct gom_arena ***gom_l1;
 extern unsigned long gom_table_size;
 

@@ -95,7 +95,7 @@ void gom_shrink_all(void)
 	trim_centrals();
 	release_heaps();
 }
-GOM_EXPORT_INTERNAL(gom_shrink_all);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_shrink_all);
 
 static unsigned long shrink_count(struct shrinker *s,
 				  struct shrink_control *sc)

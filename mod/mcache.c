@@ -34,9 +34,9 @@
 #include "internal.h"
 
 struct gom_mcache * __percpu *gom_mcaches;
-GOM_EXPORT_INTERNAL(gom_mcaches);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcaches);
 struct gom_errors gom_errors;
-GOM_EXPORT_INTERNAL(gom_errors);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_errors);
 
 static __always_inline struct gom_mag *this_mag(unsigned int cls)
 {
@@ -62,7 +62,7 @@ void gom_refuse_free(const void *ptr, const char *why, bool dbl)
 			&gom_errors.invalid_frees);
 	pr_warn_ratelimited("refused free of %p: %s\n", ptr, why);
 }
-GOM_EXPORT_INTERNAL(gom_refuse_free);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_refuse_free);
 
 static void fail(size_t size, gfp_t flags)
 {
@@ -650,7 +650,7 @@ void gom_mcache_drain_cpu(unsigned int cpu)
 	gom_pcache_drain(mc);
 	local_irq_restore(irqflags);
 }
-GOM_EXPORT_INTERNAL(gom_mcache_drain_cpu);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_drain_cpu);
 
 static void drain_local(void *unused)
 {
@@ -671,7 +671,7 @@ void gom_mcache_drain_all(void)
 	on_each_cpu(drain_local, NULL, 1);
 	cpus_read_unlock();
 }
-GOM_EXPORT_INTERNAL(gom_mcache_drain_all);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_drain_all);
 
 /**
  * gom_mcache_init() - allocate every possible CPU's magazines

@@ -32,7 +32,7 @@ module_param_named(empty_spans, gom_empty_spans, uint, 0644);
 MODULE_PARM_DESC(empty_spans, "Free spans each size class keeps per node before returning pages to the heap");
 
 struct gom_mcentral *gom_centrals[MAX_NUMNODES];
-GOM_EXPORT_INTERNAL(gom_centrals);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_centrals);
 
 static size_t desc_size(unsigned int cls)
 {
@@ -63,7 +63,7 @@ struct gom_span *gom_span_desc_alloc(unsigned int cls, int node, gfp_t gfp)
 	}
 	return s;
 }
-GOM_EXPORT_INTERNAL(gom_span_desc_alloc);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_span_desc_alloc);
 
 /**
  * gom_span_desc_free() - free a span descriptor
@@ -81,7 +81,7 @@ void gom_span_desc_free(struct gom_span *span)
 	atomic_long_sub(desc_size(span->cls), &gom_errors.metadata_bytes);
 	kfree_rcu(span, rcu);
 }
-GOM_EXPORT_INTERNAL(gom_span_desc_free);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_span_desc_free);
 
 /**
  * gom_mcentral_init() - set up an empty mcentral
@@ -100,7 +100,7 @@ void gom_mcentral_init(struct gom_mcentral *c, int node, unsigned int cls)
 	INIT_LIST_HEAD(&c->partial);
 	INIT_LIST_HEAD(&c->full);
 }
-GOM_EXPORT_INTERNAL(gom_mcentral_init);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_init);
 
 static unsigned int occ_bucket(struct gom_span *s)
 {
@@ -215,7 +215,7 @@ int gom_mcentral_refill(struct gom_mcentral *c, void **objs, int nr,
 	spin_unlock(&c->lock);
 	return n ? n : ret;
 }
-GOM_EXPORT_INTERNAL(gom_mcentral_refill);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_refill);
 
 /* Give a wholly free span back to the heap; called with c->lock held. */
 static void span_release(struct gom_mcentral *c, struct gom_span *s)
@@ -315,7 +315,7 @@ void gom_mcentral_flush(unsigned int cls, void **objs, int nr)
 	if (c)
 		spin_unlock(&c->lock);
 }
-GOM_EXPORT_INTERNAL(gom_mcentral_flush);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_flush);
 
 /**
  * gom_mcentral_trim() - give wholly free spans back to the heap
@@ -343,7 +343,7 @@ unsigned long gom_mcentral_trim(struct gom_mcentral *c, unsigned long keep)
 	spin_unlock_irqrestore(&c->lock, flags);
 	return n;
 }
-GOM_EXPORT_INTERNAL(gom_mcentral_trim);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_trim);
 
 /**
  * gom_object_free() - whether an object start is free in its span
@@ -362,7 +362,7 @@ bool gom_object_free(struct gom_span *span, unsigned long addr)
 	return idx < k->nobjs && idx * k->size == off &&
 	       test_bit(idx, span->free_bits);
 }
-GOM_EXPORT_INTERNAL(gom_object_free);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_object_free);
 
 /**
  * gom_mcentral_inuse() - objects of the mcentral not free in its spans
@@ -379,4 +379,4 @@ unsigned long gom_mcentral_inuse(struct gom_mcentral *c)
 
 	return spans * gom_classes[c->cls].nobjs - READ_ONCE(c->objs_free);
 }
-GOM_EXPORT_INTERNAL(gom_mcentral_inuse);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_inuse);

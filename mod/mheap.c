@@ -42,7 +42,7 @@
 unsigned int gom_arena_order = GOM_MAX_ORDER;
 module_param_named(arena_order, gom_arena_order, uint, 0444);
 MODULE_PARM_DESC(arena_order, "Arena size as a page order (default: the largest the kernel allows)");
-GOM_EXPORT_INTERNAL(gom_arena_order);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_arena_order);
 
 unsigned int gom_arena_shift;
 struct gom_arena ***gom_l1;
@@ -51,7 +51,7 @@ static unsigned long gom_l1_size;
 static DEFINE_SPINLOCK(gom_table_lock);
 
 struct gom_mheap *gom_heaps[MAX_NUMNODES];
-GOM_EXPORT_INTERNAL(gom_heaps);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_heaps);
 
 static unsigned int arena_pages(void)
 {
@@ -85,7 +85,7 @@ struct gom_arena *gom_arena_lookup(unsigned long addr)
 {
 	return __gom_arena_lookup(addr);
 }
-GOM_EXPORT_INTERNAL(gom_arena_lookup);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_arena_lookup);
 
 /**
  * gom_map_entry() - the arena map word of the page holding an address
@@ -99,7 +99,7 @@ unsigned long *gom_map_entry(struct gom_arena *arena, unsigned long addr)
 {
 	return &arena->map[pg_index(arena, addr)];
 }
-GOM_EXPORT_INTERNAL(gom_map_entry);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_map_entry);
 
 /**
  * gom_page_free() - whether an address lies in a free block of its arena
@@ -122,7 +122,7 @@ bool gom_page_free(struct gom_arena *arena, unsigned long addr)
 	}
 	return false;
 }
-GOM_EXPORT_INTERNAL(gom_page_free);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_page_free);
 
 static void push_free(struct gom_mheap *h, struct gom_arena *a,
 		      unsigned long pg, unsigned int order)
@@ -255,7 +255,7 @@ void *gom_mheap_alloc_run(struct gom_mheap *heap, unsigned int npages,
 	spin_unlock_irqrestore(&heap->lock, flags);
 	return (void *)(a->base + (pg << PAGE_SHIFT));
 }
-GOM_EXPORT_INTERNAL(gom_mheap_alloc_run);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mheap_alloc_run);
 
 /**
  * gom_mheap_free_run() - give a run of pages back to its heap
@@ -301,7 +301,7 @@ int gom_mheap_free_run(struct gom_mheap *heap, void *addr,
 		gom_scavenge_kick();
 	return 0;
 }
-GOM_EXPORT_INTERNAL(gom_mheap_free_run);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mheap_free_run);
 
 static gfp_t grow_gfp(gfp_t gfp)
 {
@@ -418,7 +418,7 @@ add:
 	spin_unlock_irqrestore(&heap->lock, flags);
 	return 0;
 }
-GOM_EXPORT_INTERNAL(gom_mheap_grow);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mheap_grow);
 
 /* Detach a wholly free arena from the heap; caller holds the lock. */
 static struct gom_arena *detach_empty(struct gom_mheap *h)
@@ -471,7 +471,7 @@ int gom_mheap_release(struct gom_mheap *heap, unsigned int keep)
 		n++;
 	}
 }
-GOM_EXPORT_INTERNAL(gom_mheap_release);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mheap_release);
 
 /**
  * gom_mheap_init() - set up an empty heap
@@ -493,7 +493,7 @@ int gom_mheap_init(struct gom_mheap *heap, int node)
 		INIT_LIST_HEAD(&heap->free[o]);
 	return 0;
 }
-GOM_EXPORT_INTERNAL(gom_mheap_init);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mheap_init);
 
 /**
  * gom_mheap_destroy() - release a heap's arenas
@@ -519,7 +519,7 @@ unsigned long gom_mheap_destroy(struct gom_mheap *heap)
 	}
 	return heap->nr_arenas;
 }
-GOM_EXPORT_INTERNAL(gom_mheap_destroy);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mheap_destroy);
 
 /**
  * gom_heap_node() - the node whose heap serves a request
@@ -535,7 +535,7 @@ int gom_heap_node(int node)
 		return numa_mem_id();
 	return node;
 }
-GOM_EXPORT_INTERNAL(gom_heap_node);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_heap_node);
 
 /**
  * gom_table_init() - size and allocate the arena lookup table

@@ -94,7 +94,7 @@ void *gom_pcache_alloc(unsigned int order)
 	local_irq_restore(flags);
 	return run;
 }
-GOM_EXPORT_INTERNAL(gom_pcache_alloc);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_pcache_alloc);
 
 /**
  * gom_pcache_free() - put a freed run of 2^@order pages in this CPU's cache
@@ -119,7 +119,7 @@ int gom_pcache_free(struct gom_arena *a, void *run, unsigned int order)
 	pc->runs[pc->count++] = run;
 	return 0;
 }
-GOM_EXPORT_INTERNAL(gom_pcache_free);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_pcache_free);
 
 /**
  * gom_pcache_drain() - give every run of a CPU's cache back to the heaps

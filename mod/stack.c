@@ -632,5 +632,4 @@ void gom_stack_read_stats(struct gom_stack_stats *out)
 	out->bytes_inuse = gom_stack_note_high();
 	out->high_water = atomic_long_read(&gom_stack_high);
 }
-
-GOM_EXPORT_INTERNAL(gom_stack_read_stats);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_stack_read_stats);

@@ -153,8 +153,7 @@ void gom_class_stats(unsigned int cls, struct gom_class_stats *st)
 	st->spans = st->spans_partial + st->spans_full;
 	st->objects_inuse = clamp_sub(taken, st->objects_cached);
 }
-
-GOM_EXPORT_INTERNAL(gom_class_stats);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_class_stats);
 
 static void add_heap(struct gom_heap_stats *st, struct gom_mheap *h)
 {
@@ -213,8 +212,7 @@ void gom_heap_stats(struct gom_heap_stats *st)
 	st->arena_pages = 1UL << gom_arena_order;
 	st->pages_inuse = clamp_sub(st->pages_total, st->pages_free);
 }
-
-GOM_EXPORT_INTERNAL(gom_heap_stats);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_heap_stats);
 
 static struct gom_heap_stats heap_stats(void)
 {
