@@ -85,8 +85,11 @@ run_step() {
 		[[ $sum == *skipped ]] && s=$(sed -E 's/.* ([0-9]+) skipped$/\1/' <<<"$sum")
 		# a failing step with no failed case still counts as a failure
 		(( rc != 0 && rc != 77 && f == 0 )) && f=1
-		grep -E '^(kunit|integration): ' "$log" | grep -vE ': (ok|suite [0-9]+ .*: ok)' | head -40 || true
+		# per-suite lines, then whatever did not pass
 		grep -E '^kunit: suite ' "$log" || true
+		grep -E '^(kunit|integration): ' "$log" |
+			grep -vE '^kunit: suite |^[a-z]+: ok |^kunit: (running|console log)' |
+			head -40 || true
 	elif (( rc == 77 )); then
 		s=1
 	elif (( rc == 0 )); then
