@@ -25,6 +25,9 @@ if [[ ! -d $KDIR ]]; then
 fi
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
+# Several people (and make targets) share build/: one build per OUT at a time.
+exec 9>"$OUT.lock"
+flock 9
 rsync -a --delete \
 	--exclude=.git/ --exclude=/build/ --exclude='*.o' --exclude='*.ko' \
 	--exclude='*.mod' --exclude='*.mod.c' --exclude='.*.cmd' \
