@@ -18,6 +18,10 @@ source "$(dirname "$0")/lib.sh"
 
 OUT=$GOM_ROOT/build/integration
 BUILD=$GOM_ROOT/build/6.1
+mkdir -p "$GOM_ROOT/build"
+# one run at a time per tree (people share build/)
+exec 8>"$OUT.lock"
+flock 8
 rm -rf "$OUT"
 mkdir -p "$OUT/out"
 

@@ -131,6 +131,9 @@ fi
 OUT=$GOM_ROOT/build/kunit
 BUILD=$GOM_ROOT/build/debug
 mkdir -p "$OUT"
+# one run at a time per tree (people share build/)
+exec 8>"$OUT.lock"
+flock 8
 rm -f "$OUT/console.log" "$OUT/results.ktap"
 if ! "$GOM_ROOT/scripts/build-modules.sh" "$KDIR" "$BUILD"; then
 	echo "kunit: FAILED: modules do not build against the debug kernel"
