@@ -27,7 +27,7 @@ source "$(dirname "$0")/lib.sh"
 KDIR=$(gom_debug_kdir)
 BZ=$KDIR/arch/x86/boot/bzImage
 if [[ ! -f $BZ || ! -f $KDIR/Module.symvers ]]; then
-	"$GOM_ROOT/scripts/build-kernel.sh"
+	"$GOM_ROOT/scripts/setup.sh"	# packages, source, debug kernel
 fi
 TIMEOUT=${GOM_KUNIT_TIMEOUT:-900}
 ALLOW=()
