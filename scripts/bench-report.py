@@ -18,6 +18,7 @@ input.
 import argparse
 import json
 import sys
+import textwrap
 
 MODE_ORDER = ["icount-ioa0", "icount-default", "wall-ioa0", "wall-default"]
 MODE_DESC = {
@@ -103,8 +104,8 @@ def margin(t, ratio):
     """How far a missed figure is from its target, in words."""
     lim = t[4]
     if t[3] == "ge":
-        return f"{ratio:.2f} < {lim}: throughput {lim / ratio:.2f}x short" if ratio else "no throughput"
-    return f"{ratio:.3g} > {lim}: {ratio / lim:.2f}x over"
+        return f"{ratio:.3g} < {lim}: throughput needs {(lim / ratio - 1) * 100:.1f}% more" if ratio else "no throughput"
+    return f"{ratio:.3g} > {lim}: {ratio / lim:.3g}x over"
 
 
 def build(recs):
@@ -218,7 +219,18 @@ def render(args, recs):
         for (case, size, peer), m, t, ratio in misses:
             lines.append(f"- {case} {size_str(case, size)} vs {peer}, {m}: "
                          f"{margin(t, ratio)} (target: {t[5]})")
+    if rst:
+        lines = [wrap_rst(x) for x in lines]
     return "\n".join(lines) + "\n"
+
+
+def wrap_rst(line):
+    """Wrap a prose or list line at 76 columns; leave table lines alone."""
+    if len(line) <= 76 or line.startswith(("   ", "..")):
+        return line
+    indent = "  " if line.startswith("- ") else ""
+    return "\n".join(textwrap.wrap(line, 76, subsequent_indent=indent,
+                                    break_on_hyphens=False))
 
 
 def main():
