@@ -27,7 +27,7 @@ else
 	# one run over all files: perl and checkpatch's setup start once
 	"$SRC/scripts/checkpatch.pl" --strict --no-tree --no-summary --terse \
 		--show-types -f "${CFILES[@]}" >"$tmp" 2>&1 || true
-	bad=$(grep -E '(ERROR|WARNING|CHECK):' "$tmp" | cut -d: -f1 | sort -u | wc -l)
+	bad=$({ grep -E '(ERROR|WARNING|CHECK):' "$tmp" || true; } | cut -d: -f1 | sort -u | wc -l)
 	grep -E '(ERROR|WARNING|CHECK):' "$tmp" | sed 's/^/lint:   /' || true
 	if (( bad )); then
 		echo "lint: FAIL: checkpatch: $bad of ${#CFILES[@]} file(s) with findings"
