@@ -11,7 +11,7 @@ export GOM_CACHE
 gom_kver61() {
 	local dep
 	dep=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 2>/dev/null |
-	      grep -o 'linux-headers-[0-9][^ ,]*-amd64' | head -1)
+	      grep -o 'linux-headers-[0-9][^ ,]*-amd64' | head -1 || true)
 	if [[ -z $dep ]]; then
 		dep=$(ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sort -V | tail -1)
 		dep=${dep##*/}

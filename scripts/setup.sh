@@ -121,12 +121,13 @@ fetch_headers_612() {
 	bpo_apt apt-get update -qq
 	local hdr
 	hdr=$(bpo_apt apt-cache pkgnames linux-headers-6.12 |
-	      grep -E '^linux-headers-6\.12\.[0-9]+\+[a-z0-9]+-amd64$' | sort -V | tail -1)
+	      { grep -E '^linux-headers-6\.12\.[0-9]+\+[a-z0-9]+-amd64$' || true; } |
+	      sort -V | tail -1)
 	[[ -n $hdr ]] || gom_die "no linux-headers-6.12.*-amd64 in bookworm-backports"
 	local deps common kbuild
 	deps=$(bpo_apt apt-cache show "$hdr" | sed -n 's/^Depends: //p' | head -1)
-	common=$(grep -o 'linux-headers-6\.12[^ ,]*-common' <<<"$deps" | head -1)
-	kbuild=$(grep -o 'linux-kbuild-6\.12[^ ,]*' <<<"$deps" | head -1)
+	common=$(grep -o 'linux-headers-6\.12[^ ,]*-common' <<<"$deps" | head -1 || true)
+	kbuild=$(grep -o 'linux-kbuild-6\.12[^ ,]*' <<<"$deps" | head -1 || true)
 	[[ -n $common && -n $kbuild ]] || gom_die "cannot parse Depends of $hdr: $deps"
 	gom_log "6.12 headers: downloading $hdr $common $kbuild"
 	rm -f "$BPO"/debs/*.deb
@@ -147,7 +148,7 @@ fetch_headers_612() {
 			ln -sfn "$BPO/root$t" "$l"
 		fi
 	done < <(find "$BPO/root" -type l)
-	grep -rlE '/usr/(src|lib)/linux-' "$dir" --include=Makefile -s |
+	{ grep -rlE '/usr/(src|lib)/linux-' "$dir" --include=Makefile -s || true; } |
 	while IFS= read -r f; do
 		sed -i -E "s@([^/a-zA-Z0-9_.]|^)/usr/(src|lib)/linux-@\1$BPO/root/usr/\2/linux-@g" "$f"
 	done
