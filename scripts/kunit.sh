@@ -59,8 +59,11 @@ EOF
 run_vm() {	# run_vm OUTDIR GOMALLOC_KO KUNIT_KO...
 	local out=$1 gko=$2
 	shift 2
+	# Debian boots with init_on_alloc=1; init_on_free=1 covers the
+	# clearing paths on free too (the api suite checks both).
 	local args=(--kernel "$BZ" --cpus 2 --numa --timeout "$TIMEOUT" --quiet
-		    --no-python --log "$out/console.log" --script "$out/guest.sh")
+		    --no-python --log "$out/console.log" --script "$out/guest.sh"
+		    --append "init_on_alloc=1 init_on_free=1")
 	[[ -n $gko ]] && args+=(--file "$gko:/modules/gomalloc.ko")
 	local k
 	for k in "$@"; do
