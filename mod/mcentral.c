@@ -40,6 +40,12 @@ static size_t desc_size(unsigned int cls)
 			   BITS_TO_LONGS(gom_classes[cls].nobjs));
 }
 
+/* What a descriptor really takes: its kmalloc bucket. */
+static size_t desc_bytes(unsigned int cls)
+{
+	return kmalloc_size_roundup(desc_size(cls));
+}
+
 /**
  * gom_span_desc_alloc() - allocate a span descriptor for a class
  * @cls: size class
@@ -59,7 +65,7 @@ struct gom_span *gom_span_desc_alloc(unsigned int cls, int node, gfp_t gfp)
 
 	if (s) {
 		s->cls = cls;
-		atomic_long_add(desc_size(cls), &gom_errors.metadata_bytes);
+		atomic_long_add(desc_bytes(cls), &gom_errors.metadata_bytes);
 	}
 	return s;
 }
@@ -78,7 +84,7 @@ void gom_span_desc_free(struct gom_span *span)
 {
 	if (!span)
 		return;
-	atomic_long_sub(desc_size(span->cls), &gom_errors.metadata_bytes);
+	atomic_long_sub(desc_bytes(span->cls), &gom_errors.metadata_bytes);
 	kfree_rcu(span, rcu);
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_span_desc_free);
@@ -300,13 +306,16 @@ void gom_mcentral_flush(unsigned int cls, void **objs, int nr)
 	lockdep_assert_irqs_disabled();
 	for (i = 0; i < nr; i++) {
 		s = obj_span(objs[i], cls);
+		/* A span of c's node cannot change while c->lock is held. */
 		if (s && (!c || c->node != s->node)) {
 			if (c)
 				spin_unlock(&c->lock);
 			c = gom_central(s->node, cls);
 			spin_lock(&c->lock);
+			if (s != obj_span(objs[i], cls))
+				s = NULL;
 		}
-		if (!s || s != obj_span(objs[i], cls)) {
+		if (!s) {
 			gom_refuse_free(objs[i], "object already free", true);
 			continue;
 		}

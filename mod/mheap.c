@@ -346,9 +346,11 @@ static void table_set(unsigned long base, struct gom_arena *a)
 	spin_unlock_irqrestore(&gom_table_lock, flags);
 }
 
+/* The arena descriptor and its map, as the kmalloc buckets they take. */
 static long arena_meta_bytes(void)
 {
-	return sizeof(struct gom_arena) + arena_pages() * sizeof(long);
+	return kmalloc_size_roundup(sizeof(struct gom_arena)) +
+	       kmalloc_size_roundup(arena_pages() * sizeof(long));
 }
 
 static struct gom_arena *arena_new(struct gom_mheap *h, struct page *page,

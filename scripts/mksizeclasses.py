@@ -31,6 +31,9 @@ MAG_MAX = 60            # magazine slots: struct gom_mag is 512 bytes
 MAG_BYTES = 65536       # a magazine caches at most this many bytes...
 MAG_MIN = 8             # ...but never fewer than this many objects
 WASTE_LIMIT = 0.125     # rounding waste bound above 128 bytes
+MIN_SPAN_PAGES = 4      # smallest span
+MIN_SPAN_OBJS = 4       # objects a span should hold...
+MAX_SPAN_PAGES = 16     # ...unless that needs more pages than this
 
 
 def pow2(n):
@@ -38,8 +41,14 @@ def pow2(n):
 
 
 def span_pages(size):
-    alloc = PAGE_SIZE
-    while alloc % size > alloc // 8:
+    """Smallest span of at least MIN_SPAN_PAGES pages with a tail of at
+    most 1/8 that holds MIN_SPAN_OBJS objects, if MAX_SPAN_PAGES allows.
+    Larger spans than Go's (which has 8 KiB pages) amortise the span
+    descriptor and the trip to the mheap over more objects."""
+    alloc = MIN_SPAN_PAGES * PAGE_SIZE
+    while (alloc % size > alloc // 8 or
+           (alloc // size < MIN_SPAN_OBJS and
+            alloc < MAX_SPAN_PAGES * PAGE_SIZE)):
         alloc += PAGE_SIZE
     return alloc // PAGE_SIZE
 
