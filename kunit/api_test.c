@@ -588,6 +588,35 @@ static void api_double_free_small_cached(struct kunit *test)
 		gom_free(b);
 }
 
+/*
+ * free(p); free(q); free(p) with both still in this CPU's magazine: only
+ * the check_cached parameter catches it before p is handed out twice.
+ */
+static void api_double_free_small_check_cached(struct kunit *test)
+{
+	long dbl = errs(&gom_errors.double_frees);
+	void *p, *q, *a, *b;
+
+	gom_set_check_cached(true);
+	migrate_disable();
+	p = gom_alloc(96, GFP_KERNEL);
+	q = gom_alloc(96, GFP_KERNEL);
+	gom_free(p);
+	gom_free(q);
+	gom_free(p);
+	a = gom_alloc(96, GFP_KERNEL);
+	b = gom_alloc(96, GFP_KERNEL);
+	migrate_enable();
+	gom_set_check_cached(false);
+	KUNIT_EXPECT_NOT_NULL(test, p);
+	KUNIT_EXPECT_NOT_NULL(test, q);
+	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl + 1);
+	KUNIT_EXPECT_PTR_NE(test, a, b);
+	gom_free(a);
+	if (b != a)
+		gom_free(b);
+}
+
 /* Concurrent alloc/free on every CPU, objects freed on other CPUs. */
 struct kt_shared {
 	spinlock_t lock;		/* protects objs and nr */
@@ -950,6 +979,7 @@ static struct kunit_case gomalloc_api_cases[] = {
 	KUNIT_CASE(api_double_free_large),
 	KUNIT_CASE(api_double_free_small),
 	KUNIT_CASE(api_double_free_small_cached),
+	KUNIT_CASE(api_double_free_small_check_cached),
 	KUNIT_CASE(api_concurrent_cross_cpu),
 	KUNIT_CASE(api_hardirq_context),
 	KUNIT_CASE(api_cpu_offline_drains),

@@ -271,6 +271,7 @@ void gom_mcache_exit(void);
 void gom_mcache_drain_cpu(unsigned int cpu);
 void gom_mcache_drain_all(void);
 void gom_refuse_free(const void *ptr, const char *why, bool dbl);
+void gom_set_check_cached(bool on);
 
 /* pcache.c */
 void *gom_pcache_alloc(unsigned int order);

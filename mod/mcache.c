@@ -28,6 +28,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpu.h>
+#include <linux/jump_label.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
@@ -332,12 +333,68 @@ static noinline void free_remote(struct gom_mag *m, struct gom_span *s,
 }
 
 /* Push a validated object to this CPU's magazine; irqs off. */
+/*
+ * With check_cached set, a free searches this CPU's magazine for the
+ * object, so a double free is refused even when other frees came between
+ * the two (free(p); free(q); free(p)). Off by default: it costs a scan of
+ * up to GOM_MAG_MAX pointers per free. A static key keeps the fast path
+ * untouched while it is off.
+ */
+static DEFINE_STATIC_KEY_FALSE(gom_check_cached_key);
+
+static int check_cached_set(const char *val, const struct kernel_param *kp)
+{
+	int ret = param_set_bool(val, kp);
+
+	if (ret)
+		return ret;
+	if (*(bool *)kp->arg)
+		static_branch_enable(&gom_check_cached_key);
+	else
+		static_branch_disable(&gom_check_cached_key);
+	return 0;
+}
+
+static const struct kernel_param_ops check_cached_ops = {
+	.set = check_cached_set,
+	.get = param_get_bool,
+};
+
+static bool gom_check_cached;
+module_param_cb(check_cached, &check_cached_ops, &gom_check_cached, 0644);
+MODULE_PARM_DESC(check_cached, "Refuse a double free of an object still in this CPU's cache (slower frees)");
+
+/**
+ * gom_set_check_cached() - turn the search of the magazine on free on or off
+ * @on: the new setting of the check_cached parameter
+ *
+ * Context: process context; may sleep.
+ */
+void gom_set_check_cached(bool on)
+{
+	check_cached_set(on ? "1" : "0", &__param_check_cached);
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_set_check_cached);
+
+/* Whether @obj is in @m: a free of it now is a double free. */
+static bool in_mag(struct gom_mag *m, void *obj)
+{
+	unsigned int i;
+
+	if (!static_branch_unlikely(&gom_check_cached_key))
+		return m->count && m->objs[m->count - 1] == obj;
+	for (i = 0; i < m->count; i++)
+		if (m->objs[i] == obj)
+			return true;
+	return false;
+}
+
 static __always_inline void put_object(struct gom_span *s, void *obj)
 {
 	struct gom_mag *m = this_mag(s->cls);
 
-	/* The cheapest double free to catch: twice in a row on one CPU. */
-	if (unlikely(m->count && m->objs[m->count - 1] == obj)) {
+	/* Always caught: the same object twice in a row on one CPU. */
+	if (unlikely(in_mag(m, obj))) {
 		gom_refuse_free(obj, "object already free", true);
 		return;
 	}
@@ -396,6 +453,7 @@ static __always_inline bool push_fast(struct gom_span *s, void *obj)
 
 	if (unlikely(m->count == m->cap || want_init_on_free() ||
 		     s->node != numa_mem_id() ||
+		     static_branch_unlikely(&gom_check_cached_key) ||
 		     (m->count && m->objs[m->count - 1] == obj)))
 		return false;
 	m->objs[m->count++] = obj;
