@@ -2,15 +2,16 @@
 # Every gomalloc test, in order; the last line is the tally.
 #
 # usage: scripts/check.sh [STEP...]
-#   Steps: setup lint build-6.1 build-6.12 dkms kunit-selftest kunit
-#          integration (default: all, in that order).
-#   A step counts as one test, except kunit and integration, whose own
-#   test cases are counted. Step logs: build/check/<step>.log.
+#   Steps: setup lint sizeclasses gomstat build-6.1 build-6.12 dkms
+#          kunit-selftest kunit integration (default: all, in that order).
+#   A step counts as one test, except gomstat, kunit and integration, whose
+#   own test cases are counted. Step logs: build/check/<step>.log.
 #   Last line: "N passed, N failed, N skipped"; exit 1 if anything failed.
 set -euo pipefail
 
 source "$(dirname "$0")/lib.sh"
-ALL_STEPS=(setup lint build-6.1 build-6.12 dkms kunit-selftest kunit integration)
+ALL_STEPS=(setup lint sizeclasses gomstat build-6.1 build-6.12 dkms kunit-selftest kunit
+	   integration)
 if (( $# )); then
 	for s in "$@"; do
 		[[ " ${ALL_STEPS[*]} " == *" $s "* ]] ||
@@ -28,6 +29,12 @@ FAILED_STEPS=()
 
 step_setup() { "$GOM_ROOT/scripts/setup.sh"; }
 step_lint() { "$GOM_ROOT/scripts/lint.sh"; }
+# The committed class table is what scripts/mksizeclasses.py generates.
+step_sizeclasses() {
+	python3 "$GOM_ROOT/scripts/mksizeclasses.py" --check "$GOM_ROOT/mod" &&
+	echo "mod/sizeclasses.[ch] are up to date"
+}
+step_gomstat() { python3 "$GOM_ROOT/scripts/test_gomstat.py"; }
 step_build-6.1() {
 	"$GOM_ROOT/scripts/build-modules.sh" --werror "$GOM_HDR61" "$GOM_ROOT/build/6.1"
 }
@@ -115,7 +122,7 @@ run_step() {
 T0=$(date +%s)
 for s in "${STEPS[@]}"; do
 	case $s in
-	kunit|integration) run_step "$s" 1 ;;
+	gomstat|kunit|integration) run_step "$s" 1 ;;
 	*) run_step "$s" 0 ;;
 	esac
 	if [[ $s == setup && " ${FAILED_STEPS[*]} " == *" setup "* ]]; then
