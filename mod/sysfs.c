@@ -64,6 +64,14 @@ struct gom_attr {
 	static struct gom_attr _grp##_##_name##_attr =			\
 		__ATTR(_name, 0200, NULL, _grp##_##_name##_store)
 
+/* A file showing one unsigned long, @_value, of a statistics snapshot. */
+#define GOM_STAT_RO(_grp, _name, _value)				\
+	static ssize_t _grp##_##_name##_show(unsigned int cls, char *buf) \
+	{								\
+		return sysfs_emit(buf, "%lu\n", _value);		\
+	}								\
+	GOM_ATTR_RO(_grp, _name)
+
 static struct kobject *gom_root;
 static struct kobject *gom_classes_dir;
 static struct kobject *gom_class_kobj[GOM_NR_CLASSES];
@@ -321,41 +329,12 @@ static const struct attribute_group top_group = {
 
 /* heap/ */
 
-static ssize_t heap_arenas_show(unsigned int cls, char *buf)
-{
-	return sysfs_emit(buf, "%lu\n", heap_stats().arenas);
-}
-GOM_ATTR_RO(heap, arenas);
-
-static ssize_t heap_pages_total_show(unsigned int cls, char *buf)
-{
-	return sysfs_emit(buf, "%lu\n", heap_stats().pages_total);
-}
-GOM_ATTR_RO(heap, pages_total);
-
-static ssize_t heap_pages_inuse_show(unsigned int cls, char *buf)
-{
-	return sysfs_emit(buf, "%lu\n", heap_stats().pages_inuse);
-}
-GOM_ATTR_RO(heap, pages_inuse);
-
-static ssize_t heap_pages_free_show(unsigned int cls, char *buf)
-{
-	return sysfs_emit(buf, "%lu\n", heap_stats().pages_free);
-}
-GOM_ATTR_RO(heap, pages_free);
-
-static ssize_t heap_pages_released_show(unsigned int cls, char *buf)
-{
-	return sysfs_emit(buf, "%lu\n", heap_stats().pages_released);
-}
-GOM_ATTR_RO(heap, pages_released);
-
-static ssize_t heap_large_spans_show(unsigned int cls, char *buf)
-{
-	return sysfs_emit(buf, "%lu\n", heap_stats().large_spans);
-}
-GOM_ATTR_RO(heap, large_spans);
+GOM_STAT_RO(heap, arenas, heap_stats().arenas);
+GOM_STAT_RO(heap, pages_total, heap_stats().pages_total);
+GOM_STAT_RO(heap, pages_inuse, heap_stats().pages_inuse);
+GOM_STAT_RO(heap, pages_free, heap_stats().pages_free);
+GOM_STAT_RO(heap, pages_released, heap_stats().pages_released);
+GOM_STAT_RO(heap, large_spans, heap_stats().large_spans);
 
 /* Bytes of all arenas, as bytes_heap. */
 static ssize_t heap_arena_bytes_show(unsigned int cls, char *buf)
@@ -494,35 +473,11 @@ static struct gom_class_stats class_stats(unsigned int cls)
 	return st;
 }
 
-static ssize_t class_spans_show(unsigned int cls, char *buf)
-{
-	return sysfs_emit(buf, "%lu\n", class_stats(cls).spans);
-}
-GOM_ATTR_RO(class, spans);
-
-static ssize_t class_spans_partial_show(unsigned int cls, char *buf)
-{
-	return sysfs_emit(buf, "%lu\n", class_stats(cls).spans_partial);
-}
-GOM_ATTR_RO(class, spans_partial);
-
-static ssize_t class_spans_full_show(unsigned int cls, char *buf)
-{
-	return sysfs_emit(buf, "%lu\n", class_stats(cls).spans_full);
-}
-GOM_ATTR_RO(class, spans_full);
-
-static ssize_t class_objects_inuse_show(unsigned int cls, char *buf)
-{
-	return sysfs_emit(buf, "%lu\n", class_stats(cls).objects_inuse);
-}
-GOM_ATTR_RO(class, objects_inuse);
-
-static ssize_t class_objects_free_show(unsigned int cls, char *buf)
-{
-	return sysfs_emit(buf, "%lu\n", class_stats(cls).objects_free);
-}
-GOM_ATTR_RO(class, objects_free);
+GOM_STAT_RO(class, spans, class_stats(cls).spans);
+GOM_STAT_RO(class, spans_partial, class_stats(cls).spans_partial);
+GOM_STAT_RO(class, spans_full, class_stats(cls).spans_full);
+GOM_STAT_RO(class, objects_inuse, class_stats(cls).objects_inuse);
+GOM_STAT_RO(class, objects_free, class_stats(cls).objects_free);
 
 static ssize_t class_occupancy_show(unsigned int cls, char *buf)
 {
