@@ -8,12 +8,14 @@
 #include <linux/completion.h>
 #include <linux/cpu.h>
 #include <linux/delay.h>
+#include <linux/hrtimer.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/nodemask.h>
 #include <linux/prandom.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/timer.h>
 #include "internal.h"
 
 static long errs(atomic_long_t *counter)
@@ -819,6 +821,94 @@ static void api_hardirq_context(struct kunit *test)
 	}
 }
 
+/*
+ * Interrupts land in the middle of process-context allocations on the
+ * same CPU: a hard-irq hrtimer and a softirq timer allocate, fill, check
+ * and free objects of the class the process loop uses, so a magazine
+ * update interrupted half way would hand an object out twice or lose it.
+ */
+struct irq_race {
+	struct hrtimer hrt;
+	struct timer_list timer;
+	atomic_t hard_ops, soft_ops, bad;
+	bool stop;
+};
+
+static void irq_race_once(struct irq_race *r, atomic_t *ops)
+{
+	void *p = gom_alloc(64, GFP_ATOMIC);
+
+	if (!p) {
+		atomic_inc(&r->bad);
+		return;
+	}
+	fill(p, 64, 0xa5);
+	if (!intact(p, 64, 0xa5))
+		atomic_inc(&r->bad);
+	gom_free(p);
+	atomic_inc(ops);
+}
+
+static enum hrtimer_restart irq_race_hard(struct hrtimer *t)
+{
+	struct irq_race *r = container_of(t, struct irq_race, hrt);
+
+	irq_race_once(r, &r->hard_ops);
+	if (READ_ONCE(r->stop))
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(t, ns_to_ktime(20 * NSEC_PER_USEC));
+	return HRTIMER_RESTART;
+}
+
+static void irq_race_soft(struct timer_list *t)
+{
+	struct irq_race *r = from_timer(r, t, timer);
+
+	irq_race_once(r, &r->soft_ops);
+	if (!READ_ONCE(r->stop))
+		mod_timer(&r->timer, jiffies + 1);
+}
+
+static void api_irq_interleave(struct kunit *test)
+{
+	enum { NR = 16, ROUNDS = 3000 };
+	struct irq_race *r;
+	void *objs[NR];
+	unsigned int i, k;
+
+	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	hrtimer_init(&r->hrt, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
+	r->hrt.function = irq_race_hard;
+	timer_setup(&r->timer, irq_race_soft, TIMER_PINNED);
+	migrate_disable();
+	hrtimer_start(&r->hrt, ns_to_ktime(20 * NSEC_PER_USEC), HRTIMER_MODE_REL_PINNED_HARD);
+	mod_timer(&r->timer, jiffies + 1);
+	for (k = 0; k < ROUNDS; k++) {
+		for (i = 0; i < NR; i++) {
+			objs[i] = gom_alloc(64, GFP_KERNEL);
+			if (objs[i])
+				fill(objs[i], 64, i);
+		}
+		for (i = 0; i < NR; i++) {
+			if (!objs[i] || !intact(objs[i], 64, i))
+				atomic_inc(&r->bad);
+			gom_free(objs[i]);
+		}
+		if (k % 64 == 0)
+			cond_resched();
+	}
+	WRITE_ONCE(r->stop, true);
+	hrtimer_cancel(&r->hrt);
+	del_timer_sync(&r->timer);
+	migrate_enable();
+	KUNIT_EXPECT_EQ(test, atomic_read(&r->bad), 0);
+	KUNIT_EXPECT_GT(test, atomic_read(&r->hard_ops), 0);
+	KUNIT_EXPECT_GT(test, atomic_read(&r->soft_ops), 0);
+	kunit_info(test, "%d hard-irq and %d softirq alloc/free pairs interleaved",
+		   atomic_read(&r->hard_ops), atomic_read(&r->soft_ops));
+}
+
 /* Leave objects in this CPU's magazine and runs in its page cache. */
 static void hot_fill_fn(void *data)
 {
@@ -982,6 +1072,7 @@ static struct kunit_case gomalloc_api_cases[] = {
 	KUNIT_CASE(api_double_free_small_check_cached),
 	KUNIT_CASE(api_concurrent_cross_cpu),
 	KUNIT_CASE(api_hardirq_context),
+	KUNIT_CASE(api_irq_interleave),
 	KUNIT_CASE(api_cpu_offline_drains),
 	KUNIT_CASE(api_cpu_hotplug_under_load),
 	{}
