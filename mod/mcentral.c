@@ -237,11 +237,8 @@ static void span_release(struct gom_mcentral *c, struct gom_span *s)
 	gom_span_desc_free(s);
 }
 
-/*
- * Return one object to its span; called with c->lock held. Returns true
- * if that gave the span back to the heap.
- */
-static bool span_put(struct gom_mcentral *c, struct gom_span *s, void *obj)
+/* Return one object to its span; called with c->lock held. */
+static void span_put(struct gom_mcentral *c, struct gom_span *s, void *obj)
 {
 	const struct gom_class *k = &gom_classes[c->cls];
 	unsigned long off = (unsigned long)obj - s->base;
@@ -249,11 +246,11 @@ static bool span_put(struct gom_mcentral *c, struct gom_span *s, void *obj)
 
 	if (idx >= k->nobjs || idx * k->size != off) {
 		gom_refuse_free(obj, "not the start of an object", false);
-		return false;
+		return;
 	}
 	if (__test_and_set_bit(idx, s->free_bits)) {
 		gom_refuse_free(obj, "object already free in its span", true);
-		return false;
+		return;
 	}
 	s->nfree++;
 	c->objs_free++;
@@ -265,22 +262,12 @@ static bool span_put(struct gom_mcentral *c, struct gom_span *s, void *obj)
 		c->nr_partial++;
 	}
 	if (s->nfree < k->nobjs)
-		return false;
+		return;
 	c->nr_empty++;
-	if (c->nr_empty <= READ_ONCE(gom_empty_spans)) {
+	if (c->nr_empty > READ_ONCE(gom_empty_spans))
+		span_release(c, s);
+	else
 		list_move_tail(&s->list, &c->partial);
-		return false;
-	}
-	span_release(c, s);
-	return true;
-}
-
-/* Whether @obj lies in the pages of span @s. */
-static bool in_span(struct gom_span *s, void *obj)
-{
-	const struct gom_class *k = &gom_classes[s->cls];
-
-	return (unsigned long)obj - s->base < (unsigned long)k->npages << PAGE_SHIFT;
 }
 
 /* The span of a small object of class @cls, or NULL; lockless. */
@@ -312,20 +299,12 @@ static struct gom_span *obj_span(void *obj, unsigned int cls)
  */
 void gom_mcentral_flush(unsigned int cls, void **objs, int nr)
 {
-	struct gom_span *s, *last = NULL;
 	struct gom_mcentral *c = NULL;
+	struct gom_span *s;
 	int i;
 
 	lockdep_assert_irqs_disabled();
 	for (i = 0; i < nr; i++) {
-		/*
-		 * Objects freed in a row often share a span; while c->lock is
-		 * held and the span is alive, its pages are its own.
-		 */
-		if (last && in_span(last, objs[i])) {
-			last = span_put(c, last, objs[i]) ? NULL : last;
-			continue;
-		}
 		s = obj_span(objs[i], cls);
 		/* A span of c's node cannot change while c->lock is held. */
 		if (s && (!c || c->node != s->node)) {
@@ -338,10 +317,9 @@ void gom_mcentral_flush(unsigned int cls, void **objs, int nr)
 		}
 		if (!s) {
 			gom_refuse_free(objs[i], "object already free", true);
-			last = NULL;
 			continue;
 		}
-		last = span_put(c, s, objs[i]) ? NULL : s;
+		span_put(c, s, objs[i]);
 	}
 	if (c)
 		spin_unlock(&c->lock);
