@@ -64,11 +64,11 @@ struct gom_attr {
 	static struct gom_attr _grp##_##_name##_attr =			\
 		__ATTR(_name, 0200, NULL, _grp##_##_name##_store)
 
-/* A file showing one unsigned long, @_value, of a statistics snapshot. */
-#define GOM_STAT_RO(_grp, _name, _value)				\
+/* A file showing one value, @_value, of a statistics snapshot. */
+#define GOM_STAT_RO(_grp, _name, _fmt, _value)				\
 	static ssize_t _grp##_##_name##_show(unsigned int cls, char *buf) \
 	{								\
-		return sysfs_emit(buf, "%lu\n", _value);		\
+		return sysfs_emit(buf, _fmt "\n", _value);		\
 	}								\
 	GOM_ATTR_RO(_grp, _name)
 
@@ -329,12 +329,12 @@ static const struct attribute_group top_group = {
 
 /* heap/ */
 
-GOM_STAT_RO(heap, arenas, heap_stats().arenas);
-GOM_STAT_RO(heap, pages_total, heap_stats().pages_total);
-GOM_STAT_RO(heap, pages_inuse, heap_stats().pages_inuse);
-GOM_STAT_RO(heap, pages_free, heap_stats().pages_free);
-GOM_STAT_RO(heap, pages_released, heap_stats().pages_released);
-GOM_STAT_RO(heap, large_spans, heap_stats().large_spans);
+GOM_STAT_RO(heap, arenas, "%lu", heap_stats().arenas);
+GOM_STAT_RO(heap, pages_total, "%lu", heap_stats().pages_total);
+GOM_STAT_RO(heap, pages_inuse, "%lu", heap_stats().pages_inuse);
+GOM_STAT_RO(heap, pages_free, "%lu", heap_stats().pages_free);
+GOM_STAT_RO(heap, pages_released, "%lu", heap_stats().pages_released);
+GOM_STAT_RO(heap, large_spans, "%lu", heap_stats().large_spans);
 
 /* Bytes of all arenas, as bytes_heap. */
 static ssize_t heap_arena_bytes_show(unsigned int cls, char *buf)
@@ -394,36 +394,11 @@ static struct gom_stack_stats stack_stats(void)
 	return ss;
 }
 
-static ssize_t stack_stacks_show(unsigned int cls, char *buf)
-{
-	return sysfs_emit(buf, "%ld\n", stack_stats().stacks);
-}
-GOM_ATTR_RO(stack, stacks);
-
-static ssize_t stack_segments_show(unsigned int cls, char *buf)
-{
-	return sysfs_emit(buf, "%ld\n", stack_stats().segments);
-}
-GOM_ATTR_RO(stack, segments);
-
-static ssize_t stack_bytes_reserved_show(unsigned int cls, char *buf)
-{
-	return sysfs_emit(buf, "%ld\n", stack_stats().bytes_reserved);
-}
-GOM_ATTR_RO(stack, bytes_reserved);
-
-static ssize_t stack_bytes_inuse_show(unsigned int cls, char *buf)
-{
-	return sysfs_emit(buf, "%ld\n", stack_stats().bytes_inuse);
-}
-GOM_ATTR_RO(stack, bytes_inuse);
-
-static ssize_t stack_high_water_show(unsigned int cls, char *buf)
-{
-	return sysfs_emit(buf, "%ld\n", stack_stats().high_water);
-}
-GOM_ATTR_RO(stack, high_water);
-
+GOM_STAT_RO(stack, stacks, "%ld", stack_stats().stacks);
+GOM_STAT_RO(stack, segments, "%ld", stack_stats().segments);
+GOM_STAT_RO(stack, bytes_reserved, "%ld", stack_stats().bytes_reserved);
+GOM_STAT_RO(stack, bytes_inuse, "%ld", stack_stats().bytes_inuse);
+GOM_STAT_RO(stack, high_water, "%ld", stack_stats().high_water);
 static struct attribute *stack_attrs[] = {
 	&stack_stacks_attr.attr,
 	&stack_segments_attr.attr,
@@ -473,11 +448,11 @@ static struct gom_class_stats class_stats(unsigned int cls)
 	return st;
 }
 
-GOM_STAT_RO(class, spans, class_stats(cls).spans);
-GOM_STAT_RO(class, spans_partial, class_stats(cls).spans_partial);
-GOM_STAT_RO(class, spans_full, class_stats(cls).spans_full);
-GOM_STAT_RO(class, objects_inuse, class_stats(cls).objects_inuse);
-GOM_STAT_RO(class, objects_free, class_stats(cls).objects_free);
+GOM_STAT_RO(class, spans, "%lu", class_stats(cls).spans);
+GOM_STAT_RO(class, spans_partial, "%lu", class_stats(cls).spans_partial);
+GOM_STAT_RO(class, spans_full, "%lu", class_stats(cls).spans_full);
+GOM_STAT_RO(class, objects_inuse, "%lu", class_stats(cls).objects_inuse);
+GOM_STAT_RO(class, objects_free, "%lu", class_stats(cls).objects_free);
 
 static ssize_t class_occupancy_show(unsigned int cls, char *buf)
 {
