@@ -367,16 +367,25 @@ static void api_alloc_node_invalid(struct kunit *test)
  * A remote object freed here must not come back from this CPU's magazine
  * as memory of the local node.
  */
+/* A node with memory other than @local, or NUMA_NO_NODE. */
+static int other_node(int local)
+{
+	int nid;
+
+	for_each_online_node(nid)
+		if (nid != local && node_state(nid, N_MEMORY))
+			return nid;
+	return NUMA_NO_NODE;
+}
+
 static void api_alloc_node_after_remote_free(struct kunit *test)
 {
-	int nid, local, other = NUMA_NO_NODE;
+	int local, other;
 	void *p, *q;
 
 	migrate_disable();
 	local = numa_mem_id();
-	for_each_online_node(nid)
-		if (nid != local && node_state(nid, N_MEMORY))
-			other = nid;
+	other = other_node(local);
 	if (other == NUMA_NO_NODE) {
 		migrate_enable();
 		kunit_skip(test, "needs a second NUMA node with memory");
@@ -399,15 +408,13 @@ static void api_alloc_node_after_remote_free(struct kunit *test)
 static void api_alloc_local_after_remote_free(struct kunit *test)
 {
 	size_t sizes[] = { 96, 4096, 16 * PAGE_SIZE, 5 * PAGE_SIZE };
-	int nid, local, other = NUMA_NO_NODE;
+	int local, other;
 	void *p[ARRAY_SIZE(sizes)], *q[ARRAY_SIZE(sizes)];
 	unsigned int i;
 
 	migrate_disable();
 	local = numa_mem_id();
-	for_each_online_node(nid)
-		if (nid != local && node_state(nid, N_MEMORY))
-			other = nid;
+	other = other_node(local);
 	if (other == NUMA_NO_NODE) {
 		migrate_enable();
 		kunit_skip(test, "needs a second NUMA node with memory");
