@@ -469,6 +469,18 @@ gom_frame_t gom_frame_push(struct gom_stack *stack)
 }
 EXPORT_SYMBOL_GPL(gom_frame_push);
 
+/* Hand out [@p, @p + @size) of the current segment: the bump itself. */
+static __always_inline void *bump(struct gom_stack *stack, unsigned long p,
+				  size_t size, gfp_t flags)
+{
+	gom_stack_enter(stack);
+	stack->top = p + ALIGN(size, GOM_STACK_ALIGN);
+	gom_stack_exit(stack);
+	if (unlikely(flags & __GFP_ZERO))
+		return memset((void *)p, 0, size);
+	return (void *)p;
+}
+
 /**
  * gom_frame_alloc() - allocate from the open frame
  * @stack: the stack
@@ -490,12 +502,7 @@ void *gom_frame_alloc(struct gom_stack *stack, size_t size, gfp_t flags)
 	if (unlikely(size - 1 >= stack->end - p || size > stack->half))
 		return gom_frame_alloc_slow(stack, size, GOM_STACK_ALIGN, flags,
 					    _RET_IP_);
-	gom_stack_enter(stack);
-	stack->top = p + ALIGN(size, GOM_STACK_ALIGN);
-	gom_stack_exit(stack);
-	if (unlikely(flags & __GFP_ZERO))
-		return memset((void *)p, 0, size);
-	return (void *)p;
+	return bump(stack, p, size, flags);
 }
 EXPORT_SYMBOL_GPL(gom_frame_alloc);
 
@@ -526,12 +533,7 @@ void *gom_frame_alloc_aligned(struct gom_stack *stack, size_t size,
 		     size + align > stack->half + GOM_STACK_ALIGN))
 		return gom_frame_alloc_slow(stack, size, align, flags,
 					    _RET_IP_);
-	gom_stack_enter(stack);
-	stack->top = p + ALIGN(size, GOM_STACK_ALIGN);
-	gom_stack_exit(stack);
-	if (unlikely(flags & __GFP_ZERO))
-		return memset((void *)p, 0, size);
-	return (void *)p;
+	return bump(stack, p, size, flags);
 }
 EXPORT_SYMBOL_GPL(gom_frame_alloc_aligned);
 
