@@ -27,6 +27,14 @@
 #define GOM_HAVE_SHRINKER_ALLOC	1
 #endif
 
-#define GOM_MODULE_IMPORT_NS(ns)	MODULE_IMPORT_NS(ns)
+/*
+ * 6.1's __GFP_ATOMIC lets an atomic allocation use the high-order reserve;
+ * 6.3 folded it into __GFP_HIGH.
+ */
+#ifdef __GFP_ATOMIC
+#define GOM_GFP_ATOMIC		__GFP_ATOMIC
+#else
+#define GOM_GFP_ATOMIC		0
+#endif
 
 #endif /* _GOM_COMPAT_H */

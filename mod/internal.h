@@ -3,31 +3,44 @@
  * gomalloc internal types, shared by the files of mod/ and by the KUnit
  * suites in kunit/ (which import the GOMALLOC_INTERNAL symbol namespace).
  *
- * Ownership, one file per level:
- *   mcache.c   - level 2 front end: per-CPU magazines, the public object API
- *   mcentral.c - level 2 middle: per-node, per-class span lists
- *   mheap.c    - level 2/3 back end: arenas from alloc_pages, buddy spans,
- *                pointer-to-span lookup, large page runs, arena release
- *   pcache.c   - per-CPU cache of small page runs in front of the mheap
+ * Ownership, one file per level, top to bottom; a file calls only the
+ * files below it:
+ *   api.c      - the public interface: gom_alloc() and friends
+ *   main.c     - module init/exit, CPU hotplug, the shrinker, gom_shrink_all()
  *   stack.c    - level 1: gom_stack bump allocation in frames
- *   sysfs.c    - /sys/kernel/gomalloc and debugfs statistics
- *   main.c     - module init/exit, CPU hotplug, parameters
+ *   mcache.c   - level 2 front end: each CPU's owned span and magazine per
+ *                size class (mcache.h holds the inline fast paths)
+ *   runcache.c - each CPU's cache of small page runs
+ *   mcentral.c - level 2 middle: the spans of each class on each node
+ *   mheap.c    - levels 2 and 3: page heaps over arenas from alloc_pages,
+ *                the scavenger, the memory limit
+ *   pagemap.c  - the page map: what every page of the heap is, found from
+ *                its address without a lock
+ *   report.c   - error counters and their ratelimited reports
+ *   sysfs.c    - /sys/kernel/gomalloc and debugfs, built from the readers
+ *                each level exports
  *
- * Lock order (the only nesting there is):
- *   local_irq_save (per-CPU magazine)
- *     -> gom_mcentral.lock
- *       -> gom_mheap.lock
+ * Lock order (every nesting there is):
+ *   per-CPU section (gom_mc_trylock(); preemption disabled, never waits)
+ *     - takes no lock: refills, flushes and growth run outside it
+ *   gom_mcentral.lock	(irq-safe)
+ *     -> gom_mheap.lock	(irq-safe)
+ *          -> queue_delayed_work() of the scavenger (workqueue's own locks)
+ *   gom_pm_lock		(irq-safe, leaf: page map leaves and root)
+ *   gom_drain_mutex	(sleeps; drains every CPU through a workqueue)
+ * No gomalloc lock is held across a call into the page allocator or
+ * kmalloc(), so the caller's gfp decides alone whether growth sleeps.
  */
 #ifndef _GOM_INTERNAL_H
 #define _GOM_INTERNAL_H
 
 #include <linux/atomic.h>
 #include <linux/list.h>
+#include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/numa.h>
 #include <linux/percpu.h>
 #include <linux/spinlock.h>
-#include <linux/workqueue.h>
 #include <gomalloc.h>
 
 #include "compat.h"
@@ -43,81 +56,319 @@
 /* Buckets of the per-class span occupancy histogram (0-10%, ..., 90-100%). */
 #define GOM_OCC_BUCKETS		10
 
+/* report.c: error counters, see /sys/kernel/gomalloc. */
+struct gom_counters {
+	atomic_long_t invalid_frees;
+	atomic_long_t double_frees;
+	atomic_long_t alloc_failures;
+	atomic_long_t alloc_limited;	/* refused by the memory limit */
+};
+
+extern struct gom_counters gom_counters;
+extern atomic_long_t gom_metadata_bytes;	/* descriptors, maps, caches */
+
+void gom_refuse_free(const void *ptr, const char *why, bool dbl);
+void gom_alloc_failed(size_t size, gfp_t flags);
+void gom_alloc_refused(size_t size, gfp_t flags);
+
+static inline void gom_meta_add(long bytes)
+{
+	atomic_long_add(bytes, &gom_metadata_bytes);
+}
+
+/* Flags for metadata allocations made on behalf of a caller's request. */
+static inline gfp_t gom_meta_gfp(gfp_t gfp)
+{
+	return (gfp & (GFP_KERNEL | __GFP_HIGH | __GFP_MEMALLOC |
+		       __GFP_NOMEMALLOC | __GFP_NOFAIL)) | __GFP_NOWARN;
+}
+
+/*
+ * pagemap.c: one word per page of the heap, keyed by the page's index in
+ * the direct map (its pfn). An entry is
+ *   GOM_PM_NONE:	not gomalloc's page (what any other address gives)
+ *   a span pointer:	the page belongs to that small span (low bits 0)
+ *   a tagged word:	GOM_PM_* tag, order of the page's arena, the node of
+ *			the heap that owns it, and a value:
+ *	GOM_PM_LARGE	first page of a live large run; value: its pages
+ *	GOM_PM_CACHED	first page of a run in a CPU's run cache; its pages
+ *	GOM_PM_FREE	first page of a free buddy block; value: its order
+ *	GOM_PM_TAIL	any other page of an arena
+ */
+#define GOM_PM_LARGE		1UL
+#define GOM_PM_FREE		2UL
+#define GOM_PM_CACHED		3UL
+#define GOM_PM_TAIL		4UL
+#define GOM_PM_NONE		5UL
+#define GOM_PM_TAG_MASK		7UL
+#define GOM_PM_AORDER_SHIFT	3
+#define GOM_PM_AORDER_MASK	0x1fUL
+#define GOM_PM_NODE_SHIFT	8
+#define GOM_PM_NODE_MASK	0x3ffUL
+#define GOM_PM_VAL_SHIFT	18
+
+#define GOM_PM_LEAF_SHIFT	9
+#define GOM_PM_LEAF_ENTRIES	BIT(GOM_PM_LEAF_SHIFT)
+
+/*
+ * struct gom_pm_root - the page map's first level
+ *
+ * Replaced by a larger copy when memory appears above what it covers; old
+ * roots and leaves are not freed while the module is loaded.
+ */
+struct gom_pm_root {
+	unsigned long nr;		/* leaves it can point to */
+	unsigned long *leaf[];		/* GOM_PM_LEAF_ENTRIES words each */
+};
+
+extern struct gom_pm_root *gom_pm;
+
+static inline unsigned long gom_pm_make(unsigned long tag,
+					unsigned int aorder, int node,
+					unsigned long val)
+{
+	return (val << GOM_PM_VAL_SHIFT) |
+	       ((unsigned long)node << GOM_PM_NODE_SHIFT) |
+	       ((unsigned long)aorder << GOM_PM_AORDER_SHIFT) | tag;
+}
+
+static inline unsigned long gom_pm_tag(unsigned long e)
+{
+	return e & GOM_PM_TAG_MASK;
+}
+
+static inline unsigned long gom_pm_val(unsigned long e)
+{
+	return e >> GOM_PM_VAL_SHIFT;
+}
+
+static inline unsigned int gom_pm_aorder(unsigned long e)
+{
+	return (e >> GOM_PM_AORDER_SHIFT) & GOM_PM_AORDER_MASK;
+}
+
+static inline int gom_pm_node(unsigned long e)
+{
+	return (e >> GOM_PM_NODE_SHIFT) & GOM_PM_NODE_MASK;
+}
+
+static __always_inline unsigned long gom_addr_pfn(unsigned long addr)
+{
+	return (addr - PAGE_OFFSET) >> PAGE_SHIFT;
+}
+
+/*
+ * The entry of the page holding @addr, GOM_PM_NONE for any address
+ * outside the heap: no lock, and no access to the memory at @addr. Every
+ * root slot points to a leaf (a shared one full of GOM_PM_NONE until the
+ * heap uses its memory), and nothing of the map is freed while the module
+ * is loaded.
+ */
+static __always_inline unsigned long gom_pm_get(unsigned long addr)
+{
+	struct gom_pm_root *root = READ_ONCE(gom_pm);
+	unsigned long pfn = gom_addr_pfn(addr);
+	unsigned long *leaf;
+
+	if (unlikely((pfn >> GOM_PM_LEAF_SHIFT) >= root->nr))
+		return GOM_PM_NONE;
+	leaf = READ_ONCE(root->leaf[pfn >> GOM_PM_LEAF_SHIFT]);
+	return READ_ONCE(leaf[pfn & (GOM_PM_LEAF_ENTRIES - 1)]);
+}
+
+int gom_pm_init(void);
+void gom_pm_exit(void);
+int gom_pm_prepare(unsigned long pfn, unsigned long n, gfp_t gfp);
+unsigned long *gom_pm_slot(unsigned long pfn);
+void gom_pm_set(unsigned long pfn, unsigned long entry);
+void gom_pm_fill(unsigned long pfn, unsigned long n, unsigned long entry);
+unsigned long gom_pm_lookup(const void *addr);
+
 /*
  * struct gom_span - a run of pages carved into objects of one class
  *
- * Small spans only; large runs carry no descriptor (see the arena map).
- * Protected by the lock of the mcentral that owns it.
+ * A span is in one of three states, under the lock of its mcentral:
+ * on the partial list (free objects left), on the full list (none), or
+ * owned by one CPU's mcache, which allocates from it without a lock.
+ *
+ * @free_bits has a bit set for every object free in the span. The owner
+ * claims a word of it at a time with xchg() into @cache (Go's allocCache)
+ * and hands out its bits; frees reach the span in batches and set bits
+ * with atomic operations under the mcentral lock, so they never race
+ * with a claim. @nfree and the lists are exact only for spans that are
+ * not owned; an owned span's count is computed when it is handed back.
  */
 struct gom_span {
 	union {
-		struct list_head list;	/* on mcentral partial or full list */
+		struct list_head list;	/* on the mcentral partial/full list */
 		struct rcu_head rcu;	/* freed after lockless lookups end */
 	};
 	unsigned long base;		/* address of object 0 */
+	unsigned long cache;		/* owner's claimed, unallocated objects */
+	u32 cache_idx;			/* object index of bit 0 of @cache */
+	u32 size;			/* object size, from the class */
+	u32 inv;			/* see gom_obj_index() */
+	u8 shift;
+	u8 state;			/* GOM_SPAN_* */
+	u8 occ;				/* occupancy bucket it is counted in */
+	u8 aorder;			/* order of its arena, set by the mheap */
 	u16 cls;			/* size class, never 0 */
 	u16 node;			/* NUMA node of its pages */
+	u16 nobjs;			/* objects in the span */
 	u16 nfree;			/* objects free in the span */
-	u8 occ;				/* occupancy bucket it is counted in */
-	u8 full;			/* on the full list */
+	u16 npages;			/* pages of the span */
+	u16 next_word;			/* next word of @free_bits to claim */
+	u32 mag_off;			/* offset of its class's magazine in
+					 * struct gom_mcache
+					 */
 	unsigned long free_bits[];	/* bit set: object free in the span */
 };
 
-/*
- * Arena page map entries, one word per page of an arena:
- *   a struct gom_span pointer: the page belongs to that small span;
- *   (npages << GOM_MAP_SHIFT) | GOM_MAP_LARGE: first page of a large run;
- *   (order << GOM_MAP_SHIFT) | GOM_MAP_FREE: first page of a free block;
- *   (npages << GOM_MAP_SHIFT) | GOM_MAP_CACHED: a run in a page cache;
- *   0: any other page (inside a free block or a large run).
- */
-#define GOM_MAP_LARGE		1UL
-#define GOM_MAP_FREE		2UL
-#define GOM_MAP_CACHED		3UL	/* large run in a per-CPU page cache */
-#define GOM_MAP_TAGS		3UL
-#define GOM_MAP_SHIFT		2
+enum gom_span_state {
+	GOM_SPAN_PARTIAL,
+	GOM_SPAN_FULL,
+	GOM_SPAN_OWNED,
+};
 
 /*
- * struct gom_arena - a naturally aligned block taken from the page allocator
- *
- * Registered in the arena table while it is part of the heap; freed with
- * RCU so that lockless lookups (done with interrupts disabled) stay safe.
+ * The index of the object at @addr in @s, or a value >= @s->nobjs when
+ * @addr is not the start of an object. With size = odd << shift and inv
+ * the inverse of odd modulo 2^32, multiplying maps the offsets of objects,
+ * and only them, onto 0, 1 << shift, 2 << shift, ...; the rotation brings
+ * those to 0, 1, 2, ... and everything else above the object count.
  */
-struct gom_arena {
-	struct list_head list;		/* gom_mheap.arenas */
-	unsigned long base;		/* kernel virtual address */
-	struct gom_mheap *heap;
-	unsigned long *map;		/* one entry per page, see GOM_MAP_* */
-	struct rcu_head rcu;
-};
+static __always_inline unsigned int gom_obj_index(const struct gom_span *s,
+						  unsigned long addr)
+{
+	return ror32((u32)(addr - s->base) * s->inv, s->shift);
+}
+
+static __always_inline bool gom_obj_valid(const struct gom_span *s,
+					  unsigned int idx)
+{
+	return idx < s->nobjs;
+}
+
+/* Whether object @idx is free in @s (a lockless hint while @s is owned). */
+static __always_inline bool gom_obj_is_free(const struct gom_span *s,
+					    unsigned int idx)
+{
+	return (READ_ONCE(s->free_bits[idx / BITS_PER_LONG]) >>
+		(idx % BITS_PER_LONG)) & 1;
+}
+
+static __always_inline bool gom_pm_is_span(unsigned long entry)
+{
+	return !gom_pm_tag(entry);
+}
+
+/*
+ * Every free small object carries a mark in its first word: its address
+ * xor a per-boot random key. Objects get it when a span is carved and
+ * when they are freed, and lose it when they are handed out, so a free of
+ * a marked object is refused in O(1) as a double free, wherever the first
+ * copy waits: a magazine, a span, or the word a CPU has claimed. The
+ * helpers are not instrumented: under KASAN a free object is poisoned.
+ */
+extern unsigned long gom_free_key;
+
+static __always_inline unsigned long gom_obj_mark_of(const void *obj)
+{
+	return gom_free_key ^ (unsigned long)obj;
+}
+
+static __no_kasan_or_inline bool gom_obj_marked(const void *obj)
+{
+	return *(const unsigned long *)obj == gom_obj_mark_of(obj);
+}
+
+static __no_kasan_or_inline void gom_obj_mark(void *obj)
+{
+	*(unsigned long *)obj = gom_obj_mark_of(obj);
+}
+
+static __no_kasan_or_inline void gom_obj_unmark(void *obj)
+{
+	*(unsigned long *)obj = 0;
+}
 
 /*
  * struct gom_mheap - the page heap of one NUMA node
  *
- * A buddy allocator over the pages of its arenas. Free blocks are linked
- * through page->lru of their first page. All fields are under @lock.
+ * A buddy allocator over the pages of its arenas, blocks of any order
+ * taken from the page allocator. Free blocks are linked through
+ * page->lru of their first page; blocks never merge across arenas. A
+ * wholly free arena waits on @empty until it is needed or released.
+ * All fields are under @lock.
  */
 struct gom_mheap {
 	spinlock_t lock;		/* protects everything below */
 	int node;
-	struct list_head free[GOM_MAX_ORDER + 1];
+	struct list_head free[GOM_MAX_ORDER + 1];	/* in partly used arenas */
+	struct list_head empty[GOM_MAX_ORDER + 1];	/* wholly free arenas */
 	unsigned long nr_free[GOM_MAX_ORDER + 1];
-	struct list_head arenas;
-	unsigned long nr_arenas;
+	unsigned long nr_empty[GOM_MAX_ORDER + 1];
+	unsigned long nr_arenas[GOM_MAX_ORDER + 1];	/* arenas by order */
 	unsigned long pages_total;
-	unsigned long pages_free;
+	unsigned long pages_free;	/* free blocks and empty arenas */
 	unsigned long pages_released;	/* since load */
 	unsigned long large_spans;
 	unsigned long large_pages;
 	unsigned long small_spans;
-	unsigned long nr_empty_arenas;	/* arenas wholly free */
+	unsigned long grow_fallbacks;	/* arenas below gom_arena_order */
+	unsigned long grow_failures;	/* no block of any usable order */
+	unsigned long hint_jiffies;	/* when the arena order last failed */
+	unsigned int hint_order;	/* order that last succeeded since */
 };
+
+extern struct gom_mheap *gom_heaps[MAX_NUMNODES];
+extern unsigned int gom_arena_order;
+extern unsigned int gom_grow_max_order;
+extern unsigned long gom_mem_limit;
+
+/* The page heaps, summed over nodes; see gom_mheap_read(). */
+struct gom_heap_stats {
+	unsigned long arenas;
+	unsigned long arena_pages;	/* pages of a gom_arena_order arena */
+	unsigned long pages_total;
+	unsigned long pages_inuse;	/* pages_total - pages_free */
+	unsigned long pages_free;
+	unsigned long pages_released;	/* since load */
+	unsigned long large_spans;	/* live, not in a run cache */
+	unsigned long large_pages;	/* live, not in a run cache */
+	unsigned long cached_pages;	/* free runs in per-CPU run caches */
+	unsigned long small_spans;
+	unsigned long grow_fallbacks;
+	unsigned long grow_failures;
+	unsigned long free_blocks[GOM_MAX_ORDER + 1];	/* per order */
+	unsigned long arenas_by_order[GOM_MAX_ORDER + 1];
+};
+
+void gom_mheap_init(struct gom_mheap *heap, int node);
+unsigned long gom_mheap_destroy(struct gom_mheap *heap);
+int gom_mheap_grow(struct gom_mheap *heap, unsigned int min_order,
+		   gfp_t gfp);
+void *gom_mheap_alloc_run(struct gom_mheap *heap, unsigned int npages,
+			  struct gom_span *span);
+int gom_mheap_free_run(void *addr, unsigned int npages,
+		       struct gom_span *span);
+int gom_mheap_recache_run(void *addr, unsigned int npages, bool cached);
+unsigned long gom_mheap_release(struct gom_mheap *heap,
+				unsigned long keep_pages);
+unsigned long gom_mheap_release_all(unsigned int keep_arenas);
+int gom_heap_node(int node);
+bool gom_page_is_free(unsigned long addr);
+void gom_mheap_read(struct gom_heap_stats *st);
+long gom_heap_bytes(void);
+int gom_set_mem_limit(unsigned long bytes);
+void gom_scavenge_kick(bool now);
+void gom_scavenger_stop(void);
 
 /*
  * struct gom_mcentral - the spans of one size class on one node
  *
- * Everything under @lock, which is taken with interrupts disabled on refill
- * and flush only. The counters are read without the lock by sysfs.
+ * Everything under @lock, taken with interrupts disabled. The counters
+ * are read without the lock by the statistics.
  */
 struct gom_mcentral {
 	spinlock_t lock;		/* protects everything below */
@@ -127,170 +378,31 @@ struct gom_mcentral {
 	struct list_head full;		/* spans with none */
 	unsigned long nr_partial;
 	unsigned long nr_full;
+	unsigned long nr_owned;		/* spans owned by an mcache */
 	unsigned long nr_empty;		/* partial spans wholly free */
-	unsigned long objs_free;	/* free objects in spans */
+	unsigned long nr_min;		/* spans smaller than the class's */
+	unsigned long objs_total;	/* objects of all its spans */
+	unsigned long objs_free;	/* free in partial and full spans */
 	unsigned long occ[GOM_OCC_BUCKETS];
 };
 
-/*
- * struct gom_mag - one CPU's magazine of free objects of one class
- *
- * Touched only by its CPU with interrupts disabled, or by the hotplug
- * callback once the CPU is dead. Counters are summed by sysfs. The
- * structure is 512 bytes so that indexing by class is a shift.
- */
-struct gom_mag {
-	unsigned int count;
-	unsigned int cap;
-	unsigned long allocs;
-	unsigned long frees;
-	unsigned int refills;
-	unsigned int flushes;
-	void *objs[GOM_MAG_MAX];
-};
-
-/* Per-CPU page cache: runs of 2^0 .. 2^(GOM_PCACHE_ORDERS - 1) pages. */
-#define GOM_PCACHE_ORDERS	7
-#define GOM_PCACHE_MAX		16
-
-/* struct gom_pcache - one CPU's cached page runs of one order */
-struct gom_pcache {
-	unsigned int count;
-	unsigned int cap;
-	void *runs[GOM_PCACHE_MAX];
-};
-
-/* struct gom_mcache - all caches of one CPU, allocated on its node */
-struct gom_mcache {
-	struct gom_mag mag[GOM_NR_CLASSES];
-	struct gom_pcache pc[GOM_PCACHE_ORDERS];
-};
-
-/* Global counters, see /sys/kernel/gomalloc. */
-struct gom_errors {
-	atomic_long_t invalid_frees;
-	atomic_long_t double_frees;
-	atomic_long_t alloc_failures;
-	atomic_long_t metadata_bytes;	/* descriptors, maps, caches */
-};
-
-/* Level 1 statistics, owned by stack.c. */
-struct gom_stack_stats {
-	long stacks;			/* live gom_stack objects */
-	long segments;			/* segments allocated, spares included */
-	long bytes_reserved;		/* bytes of all segments */
-	long bytes_inuse;		/* bytes handed out by frames */
-	long high_water;		/* largest bytes_inuse seen */
-};
-
-extern struct gom_errors gom_errors;
-extern struct gom_mheap *gom_heaps[MAX_NUMNODES];
 extern struct gom_mcentral *gom_centrals[MAX_NUMNODES];
-extern struct gom_mcache * __percpu *gom_mcaches;
-extern unsigned int gom_arena_order;
-extern unsigned int gom_arena_shift;
 
 static inline struct gom_mcentral *gom_central(int node, unsigned int cls)
 {
 	return &gom_centrals[node][cls];
 }
 
-/* Size to class: a table index, no search. 0 for sizes above the classes. */
-static __always_inline unsigned int gom_size_class(size_t size)
-{
-	if (size <= GOM_SMALL_MAX)
-		return gom_size_to_class8[(size + 7) >> GOM_SMALL_STEP_SHIFT];
-	if (size <= GOM_MAX_SMALL_SIZE)
-		return gom_size_to_class128[(size - GOM_SMALL_MAX + 127) >>
-					    GOM_LARGE_STEP_SHIFT];
-	return 0;
-}
-
-/* The arena lookup table (mheap.c), read locklessly by the free path. */
-#define GOM_L2_BITS		12
-#define GOM_L2_SIZE		BIT(GOM_L2_BITS)
-extern struct gom_arena ***gom_l1;
-extern unsigned long gom_table_size;
-
-static __always_inline struct gom_arena *__gom_arena_lookup(unsigned long addr)
-{
-	unsigned long idx = (addr - PAGE_OFFSET) >> gom_arena_shift;
-	struct gom_arena **l2;
-
-	if (unlikely(idx >= gom_table_size))
-		return NULL;
-	l2 = READ_ONCE(gom_l1[idx >> GOM_L2_BITS]);
-	if (unlikely(!l2))
-		return NULL;
-	return READ_ONCE(l2[idx & (GOM_L2_SIZE - 1)]);
-}
-
-static __always_inline unsigned long __gom_map_entry(struct gom_arena *arena,
-						     unsigned long addr)
-{
-	return READ_ONCE(arena->map[(addr - arena->base) >> PAGE_SHIFT]);
-}
-
-/* Flags for metadata allocations made on behalf of a caller's request. */
-static inline gfp_t gom_meta_gfp(gfp_t gfp)
-{
-	return (gfp & (GFP_KERNEL | __GFP_HIGH | __GFP_MEMALLOC |
-		       __GFP_NOMEMALLOC)) | __GFP_NOWARN;
-}
-
-/* mheap.c */
-int gom_table_init(void);
-void gom_table_exit(void);
-int gom_mheap_init(struct gom_mheap *heap, int node);
-unsigned long gom_mheap_destroy(struct gom_mheap *heap);
-int gom_mheap_grow(struct gom_mheap *heap, gfp_t gfp);
-void *gom_mheap_alloc_run(struct gom_mheap *heap, unsigned int npages,
-			  struct gom_span *span);
-int gom_mheap_free_run(struct gom_mheap *heap, void *addr,
-		       unsigned int npages, struct gom_span *span);
-int gom_mheap_release(struct gom_mheap *heap, unsigned int keep);
-struct gom_arena *gom_arena_lookup(unsigned long addr);
-unsigned long *gom_map_entry(struct gom_arena *arena, unsigned long addr);
-int gom_heap_node(int node);
-bool gom_page_free(struct gom_arena *arena, unsigned long addr);
-
-/* mcentral.c */
-void gom_mcentral_init(struct gom_mcentral *c, int node, unsigned int cls);
-int gom_mcentral_refill(struct gom_mcentral *c, void **objs, int nr,
-			struct gom_span **spare);
-void gom_mcentral_flush(unsigned int cls, void **objs, int nr);
-struct gom_span *gom_span_desc_alloc(unsigned int cls, int node, gfp_t gfp);
-void gom_span_desc_free(struct gom_span *span);
-unsigned long gom_mcentral_trim(struct gom_mcentral *c, unsigned long keep);
-unsigned long gom_mcentral_inuse(struct gom_mcentral *c);
-bool gom_object_free(struct gom_span *span, unsigned long addr);
-
-/* mcache.c */
-int gom_mcache_init(void);
-void gom_mcache_exit(void);
-void gom_mcache_drain_cpu(unsigned int cpu);
-void gom_mcache_drain_all(void);
-void gom_refuse_free(const void *ptr, const char *why, bool dbl);
-void gom_set_check_cached(bool on);
-
-/* pcache.c */
-void *gom_pcache_alloc(unsigned int order);
-int gom_pcache_free(struct gom_arena *a, void *run, unsigned int order);
-void gom_pcache_drain(struct gom_mcache *mc);
-void gom_pcache_init(struct gom_mcache *mc);
-
-/* stack.c */
-void gom_stack_read_stats(struct gom_stack_stats *out);
-
-/* sysfs.c: what /sys/kernel/gomalloc shows, also read by the KUnit suites */
-
 /* One size class, summed over nodes and CPUs; see gom_class_stats(). */
 struct gom_class_stats {
-	unsigned long spans;		/* spans_partial + spans_full */
+	unsigned long spans;		/* partial + full + owned */
 	unsigned long spans_partial;
 	unsigned long spans_full;
-	unsigned long objects_inuse;	/* handed out, not in a magazine */
-	unsigned long objects_free;	/* free in spans */
+	unsigned long spans_owned;
+	unsigned long spans_min;	/* fallback spans of minimum size */
+	unsigned long objects_total;	/* objects in all spans */
+	unsigned long objects_inuse;	/* handed out */
+	unsigned long objects_free;	/* free in spans, owned ones included */
 	unsigned long objects_cached;	/* in per-CPU magazines */
 	unsigned long allocs;
 	unsigned long frees;
@@ -299,21 +411,131 @@ struct gom_class_stats {
 	unsigned long occupancy[GOM_OCC_BUCKETS];
 };
 
-/* The page heaps, summed over nodes; see gom_heap_stats(). */
-struct gom_heap_stats {
-	unsigned long arenas;
-	unsigned long arena_pages;	/* pages in one arena */
-	unsigned long pages_total;
-	unsigned long pages_inuse;	/* pages_total - pages_free */
-	unsigned long pages_free;
-	unsigned long pages_released;	/* since load */
-	unsigned long large_spans;	/* live, not in a page cache */
-	unsigned long large_pages;	/* live, not in a page cache */
-	unsigned long cached_pages;	/* free runs in per-CPU page caches */
-	unsigned long small_spans;
-	unsigned long free_blocks[GOM_MAX_ORDER + 1];	/* per order */
+void gom_mcentral_init(struct gom_mcentral *c, int node, unsigned int cls);
+struct gom_span *gom_mcentral_cache_span(struct gom_mcentral *c,
+					 struct gom_span *old, gfp_t gfp);
+void gom_mcentral_uncache(struct gom_span *s);
+void *gom_mcentral_alloc(struct gom_mcentral *c, gfp_t gfp);
+void gom_mcentral_flush(void **objs, unsigned int nr);
+unsigned long gom_mcentral_trim(struct gom_mcentral *c, unsigned long keep);
+unsigned long gom_mcentral_trim_all(void);
+unsigned long gom_mcentral_inuse(struct gom_mcentral *c);
+void gom_mcentral_read(unsigned int cls, struct gom_class_stats *st);
+bool gom_span_claim(struct gom_span *s);
+unsigned long gom_span_free_objects(const struct gom_span *s);
+bool gom_object_is_free(unsigned long addr);
+void gom_span_desc_free(struct gom_span *span);
+
+/*
+ * Take the next object of an owned span's claimed word. @c is the word;
+ * the caller checked it is not 0. The object still carries its mark.
+ */
+static __always_inline void *gom_span_pop(struct gom_span *s,
+					  unsigned long c)
+{
+	unsigned long idx = s->cache_idx + __ffs(c);
+
+	WRITE_ONCE(s->cache, c & (c - 1));
+	return (void *)(s->base + idx * s->size);
+}
+
+/* mcache.c: a CPU's caches; runcache.c keeps its page runs. */
+#define GOM_RC_ORDERS		7	/* runs of 2^0 .. 2^6 pages */
+#define GOM_RC_MAX		16
+
+/* struct gom_runcache - one CPU's cached page runs of one order */
+struct gom_runcache {
+	unsigned int count;
+	unsigned int cap;
+	void *runs[GOM_RC_MAX];
 };
 
+/*
+ * struct gom_mag - one CPU's cache of one size class: 512 bytes
+ *
+ * @span is the span the CPU owns (Go's mcache.alloc[class]); @objs is a
+ * magazine of freed objects, used before the span and flushed in batches
+ * to the objects' spans when it fills.
+ */
+struct gom_mag {
+	struct gom_span *span;
+	unsigned int count;
+	unsigned int cap;
+	unsigned long allocs;
+	unsigned long frees;
+	unsigned int refills;		/* spans taken from the mcentral */
+	unsigned int flushes;		/* batches sent back to spans */
+	void *objs[GOM_MAG_MAX];
+};
+
+/*
+ * struct gom_mcache - the caches of one CPU, allocated on its node
+ *
+ * Touched only inside the CPU's section (gom_mc_trylock()), or by the
+ * hotplug teardown once the CPU is dead.
+ */
+struct gom_mcache {
+	u8 busy;			/* the section is held */
+	int node;			/* the CPU's memory node */
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	struct lockdep_map dep_map;
+#endif
+	struct gom_runcache rc[GOM_RC_ORDERS];
+	struct gom_mag mag[GOM_NR_CLASSES] ____cacheline_aligned;
+};
+
+DECLARE_PER_CPU(struct gom_mcache *, gom_mcache_pcpu);
+
+/* The caches of a possible CPU. */
+static inline struct gom_mcache *gom_mcache_of(unsigned int cpu)
+{
+	return *per_cpu_ptr(&gom_mcache_pcpu, cpu);
+}
+
+int gom_mcache_init(void);
+void gom_mcache_exit(void);
+void gom_mcache_drain_cpu(unsigned int cpu);
+void gom_mcache_drain_local(void);
+void gom_mcache_drain_all(void);
+void gom_mcache_read(unsigned int cls, struct gom_class_stats *st);
+
+/* Per-CPU magazine counters, for sysfs's "total C0=n C1=n" files. */
+enum gom_mag_stat {
+	MAG_CACHED,
+	MAG_ALLOCS,
+	MAG_FREES,
+	MAG_REFILLS,
+	MAG_FLUSHES,
+};
+
+unsigned long gom_mcache_stat(unsigned int cpu, unsigned int cls,
+			      enum gom_mag_stat item);
+void *gom_mcache_refill(unsigned int cls, gfp_t gfp);
+void *gom_mcache_alloc_nested(unsigned int cls, gfp_t gfp, int node);
+bool gom_mcache_free_slow(const void *ptr);
+int gom_mcache_alloc_bulk(unsigned int cls, gfp_t gfp, size_t nr,
+			  void **ptrs);
+size_t gom_mcache_free_bulk(size_t nr, void **ptrs);
+
+/* runcache.c: runs of 2^order pages, order below GOM_RC_ORDERS */
+void *gom_runcache_alloc(unsigned int order);
+int gom_runcache_free(void *run, unsigned int order);
+void gom_runcache_drain(struct gom_mcache *mc, bool local);
+void gom_runcache_init(struct gom_runcache *rc);
+void gom_runcache_read(struct gom_heap_stats *st);
+
+/* stack.c */
+struct gom_stack_stats {
+	long stacks;			/* live gom_stack objects */
+	long segments;			/* segments allocated, spares included */
+	long bytes_reserved;		/* bytes of all segments */
+	long bytes_inuse;		/* bytes handed out by frames */
+	long high_water;		/* largest bytes_inuse seen */
+};
+
+void gom_stack_read_stats(struct gom_stack_stats *out);
+
+/* sysfs.c: what /sys/kernel/gomalloc shows, also read by the KUnit suites */
 int gom_sysfs_init(void);
 void gom_sysfs_exit(void);
 void gom_class_stats(unsigned int cls, struct gom_class_stats *st);
@@ -321,6 +543,20 @@ void gom_heap_stats(struct gom_heap_stats *st);
 
 /* main.c: memory return */
 void gom_shrink_all(void);
-void gom_scavenge_kick(void);
+unsigned long gom_reclaim(gfp_t gfp);
+
+/*
+ * Size to class: a table index, no search. 0 for 0 and for sizes above
+ * the classes (0 wraps to the largest size_t in the first test).
+ */
+static __always_inline unsigned int gom_size_class(size_t size)
+{
+	if (likely(size - 1 < GOM_SMALL_MAX))
+		return gom_size_to_class8[(size + 7) >> GOM_SMALL_STEP_SHIFT];
+	if (size - 1 < GOM_MAX_SMALL_SIZE)
+		return gom_size_to_class128[(size - GOM_SMALL_MAX + 127) >>
+					    GOM_LARGE_STEP_SHIFT];
+	return 0;
+}
 
 #endif /* _GOM_INTERNAL_H */

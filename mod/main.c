@@ -9,112 +9,90 @@
  * them onto the kernel: a P is a CPU, the OS is the page allocator, and the
  * garbage collector's sweep is replaced by explicit gom_free().
  *
- * This file owns module init and exit, CPU hotplug, and giving memory back
- * to the page allocator: delayed work (Go's scavenger) releases wholly free
- * arenas beyond a reserve, a shrinker does the same and drains caches under
- * memory pressure, and gom_shrink_all() does everything at once. It takes
- * no lock of its own; see internal.h for the lock order.
+ * This file owns module init and exit, CPU hotplug, and giving memory
+ * back across the levels: gom_shrink_all() (the sysfs "shrink" file), the
+ * shrinker, and gom_reclaim(), which an allocation calls when mem_limit
+ * stops the heap from growing. The scavenger that returns free arenas on
+ * its own is the heap's (mheap.c). It takes no lock of its own; see
+ * internal.h for the lock order.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpuhotplug.h>
 #include <linux/module.h>
+#include <linux/random.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
 #include "internal.h"
 
-static unsigned int gom_reserve_arenas = 1;
-module_param_named(reserve_arenas, gom_reserve_arenas, uint, 0644);
-MODULE_PARM_DESC(reserve_arenas, "Free arenas each node keeps instead of returning them to the page allocator");
-
-static unsigned int gom_scavenge_ms = 1000;
-module_param_named(scavenge_delay_ms, gom_scavenge_ms, uint, 0644);
-MODULE_PARM_DESC(scavenge_delay_ms, "Delay before free arenas are returned to the page allocator");
-
 static enum cpuhp_state gom_cpuhp_state;
 static struct shrinker *gom_shrinker;
-
-static void scavenge(struct work_struct *work)
-{
-	int nid;
-
-	for_each_node(nid)
-		gom_mheap_release(gom_heaps[nid], READ_ONCE(gom_reserve_arenas));
-}
-
-static DECLARE_DELAYED_WORK(gom_scavenge_work, scavenge);
-
-/**
- * gom_scavenge_kick() - schedule the release of free arenas
- *
- * Called when a heap has a wholly free arena; does nothing if the release
- * is already scheduled or the heap keeps no more than its reserve.
- *
- * Context: any.
- */
-void gom_scavenge_kick(void)
-{
-	if (!delayed_work_pending(&gom_scavenge_work))
-		queue_delayed_work(system_unbound_wq, &gom_scavenge_work,
-				   msecs_to_jiffies(READ_ONCE(gom_scavenge_ms)));
-}
-
-static unsigned long trim_centrals(void)
-{
-	unsigned long n = 0;
-	unsigned int cls;
-	int nid;
-
-	for_each_node(nid)
-		for (cls = 1; cls < GOM_NR_CLASSES; cls++)
-			n += gom_mcentral_trim(gom_central(nid, cls), 0);
-	return n;
-}
-
-static unsigned long release_heaps(void)
-{
-	unsigned long n = 0;
-	int nid;
-
-	for_each_node(nid)
-		n += gom_mheap_release(gom_heaps[nid], 0);
-	return n;
-}
 
 /**
  * gom_shrink_all() - give back everything that is not in use
  *
- * Drains every CPU's magazines, returns free spans to the heaps and free
+ * Drains every CPU's caches, returns free spans to the heaps and free
  * arenas to the page allocator, keeping no reserve.
  *
- * Context: process context, interrupts enabled.
+ * Context: process context; sleeps.
  */
 void gom_shrink_all(void)
 {
 	gom_mcache_drain_all();
-	trim_centrals();
-	release_heaps();
+	gom_mcentral_trim_all();
+	gom_mheap_release_all(0);
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_shrink_all);
+
+static void shrink_async(struct work_struct *work)
+{
+	gom_shrink_all();
+}
+
+static DECLARE_WORK(gom_shrink_work, shrink_async);
+
+/**
+ * gom_reclaim() - return cached memory for an allocation at mem_limit
+ * @gfp: the allocation's context
+ *
+ * Gives back this CPU's caches, every wholly free span and every free
+ * arena, and has every CPU drain its caches in the background.
+ *
+ * Context: any context where kmalloc(@gfp) is allowed.
+ * Return: pages given back to the page allocator now; 0 means retrying
+ * the allocation is pointless.
+ */
+unsigned long gom_reclaim(gfp_t gfp)
+{
+	if (!IS_ENABLED(CONFIG_PREEMPT_RT) || preemptible())
+		gom_mcache_drain_local();
+	gom_mcentral_trim_all();
+	queue_work(system_unbound_wq, &gom_shrink_work);
+	return gom_mheap_release_all(0);
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_reclaim);
 
 static unsigned long shrink_count(struct shrinker *s,
 				  struct shrink_control *sc)
 {
-	unsigned long pages = 0;
-	int nid;
+	struct gom_heap_stats st = { 0 };
 
-	for_each_node(nid)
-		pages += READ_ONCE(gom_heaps[nid]->pages_free);
-	return pages;
+	gom_mheap_read(&st);
+	return st.pages_free;
 }
 
+/*
+ * Reclaim may run with any lock held, the CPU hotplug lock included, so
+ * the shrinker does not wait for the CPUs to drain their caches: it has
+ * them drain in the background and gives back what is free now.
+ */
 static unsigned long shrink_scan(struct shrinker *s, struct shrink_control *sc)
 {
 	unsigned long released;
 
-	gom_mcache_drain_all();
-	trim_centrals();
-	released = release_heaps() << gom_arena_order;
+	queue_work(system_unbound_wq, &gom_shrink_work);
+	gom_mcentral_trim_all();
+	released = gom_mheap_release_all(0);
 	return released ? released : SHRINK_STOP;
 }
 
@@ -222,7 +200,10 @@ static int __init gom_init(void)
 {
 	int ret;
 
-	ret = gom_table_init();
+	if (gom_arena_order > GOM_MAX_ORDER)
+		gom_arena_order = GOM_MAX_ORDER;
+	gom_free_key = get_random_long() | 1;
+	ret = gom_pm_init();
 	if (ret)
 		return ret;
 	ret = nodes_init();
@@ -242,7 +223,7 @@ static int __init gom_init(void)
 	ret = gom_sysfs_init();
 	if (ret)
 		goto stop_shrinker;
-	pr_info("loaded: %u size classes, arenas of %lu KiB\n",
+	pr_info("loaded: %u size classes, arenas of up to %lu KiB\n",
 		GOM_NR_CLASSES - 1, (PAGE_SIZE << gom_arena_order) >> 10);
 	return 0;
 
@@ -254,7 +235,7 @@ free_mcaches:
 	gom_mcache_exit();
 free_nodes:
 	nodes_exit();
-	gom_table_exit();
+	gom_pm_exit();
 	return ret;
 }
 
@@ -264,15 +245,16 @@ static void __exit gom_exit(void)
 
 	gom_sysfs_exit();
 	shrinker_stop();
+	cancel_work_sync(&gom_shrink_work);
 	gom_mcache_drain_all();
 	cpuhp_remove_state_nocalls(gom_cpuhp_state);
-	trim_centrals();
+	gom_mcentral_trim_all();
 	/* Freeing spans above may have scheduled the scavenger again. */
-	cancel_delayed_work_sync(&gom_scavenge_work);
+	gom_scavenger_stop();
 	leaked = report_leaks();
 	gom_mcache_exit();
 	nodes_exit();
-	gom_table_exit();
+	gom_pm_exit();
 	if (leaked)
 		pr_err("unloaded with %lu allocations leaked; their arenas stay allocated\n",
 		       leaked);

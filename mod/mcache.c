@@ -1,760 +1,557 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * gomalloc mcache: level 2 front end and the public object API.
+ * gomalloc mcache: level 2 front end, the caches of each CPU.
  *
- * Every CPU has one magazine per size class: a bounded array of free
- * objects (Go's mcache, one per P; here one per CPU). gom_alloc() pops from
- * it and gom_free() pushes to it with interrupts disabled for a few
- * instructions and no lock or atomic instruction, so both are safe from
- * process, softirq and hardirq context. An empty magazine is refilled with
- * a batch of half its capacity from the mcentral of the CPU's node; a full
- * one flushes its oldest half back. An object freed on another CPU than
- * the one that allocated it goes to the freeing CPU's magazine, unless its
- * memory is on another node: then it goes straight back to its span, so
- * that magazines only ever hold memory of their CPU's node.
+ * As Go's mcache holds one span per size class for its P, each CPU owns
+ * one span per class (struct gom_mag.span) and allocates from it without
+ * a lock: the span's next free objects sit in a 64-bit word claimed from
+ * its bitmap (Go's allocCache), and the next object is the word's lowest
+ * set bit. When the word is used up the CPU claims the next one; when the
+ * span is used up, gom_mcache_refill() gives it back to the mcentral and
+ * takes a partial span in the same lock round trip.
  *
- * gom_free() finds an object's span in O(1) through the arena table and
- * refuses, counts and reports (ratelimited) a pointer that is not
- * gomalloc's, points inside an object, or is already free in its span.
- * Objects above GOM_MAX_SMALL_SIZE and gom_alloc_pages() are exact page
- * runs from the mheap.
+ * Frees go to a per-CPU magazine of the object's class, which allocation
+ * uses first (LIFO, so the object is still in the cache) and which, when
+ * full, sends its oldest half back to the objects' spans in one batch. A
+ * free of another node's object goes straight back to its span, so a
+ * CPU's caches only hold memory of its node.
  *
- * Locking: a magazine belongs to its CPU and is touched only with local
- * interrupts disabled, or by the CPU hotplug teardown after the CPU is
- * dead. Refill and flush take mcentral locks inside that section; growing
- * the heap happens after interrupts are restored, so a caller whose gfp
- * allows it may sleep there and nowhere else.
+ * The fast paths (mcache.h) run in the CPU's section: preemption disabled
+ * and a busy flag, no interrupt disabling and no atomic instruction. Every
+ * slow path here leaves the section before it takes a lock or grows the
+ * heap, so it is correct on PREEMPT_RT, where spinlock_t sleeps. An
+ * interrupt that finds the section busy (gom_mc_trylock() fails)
+ * allocates and frees through the mcentral directly. On PREEMPT_RT the
+ * slow paths need a context where spinlock_t may be taken, as kmalloc()
+ * does there: no hard interrupt, no raw spinlock held.
+ *
+ * Draining a CPU's caches (CPU hotplug, gom_shrink_all(), the shrinker)
+ * runs in task context: on the CPU itself from a work item, or on any CPU
+ * once the CPU is dead. Nothing is drained from an IPI.
+ *
+ * Locking: the section is the only protection of a CPU's caches. It nests
+ * outside nothing and takes no lock; gom_drain_mutex serialises drains.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpu.h>
-#include <linux/jump_label.h>
 #include <linux/module.h>
+#include <linux/random.h>
 #include <linux/slab.h>
-#include <linux/smp.h>
-#include "internal.h"
+#include <linux/workqueue.h>
+#include "mcache.h"
 
-struct gom_mcache * __percpu *gom_mcaches;
-EXPORT_SYMBOL_GOM_INTERNAL(gom_mcaches);
-struct gom_errors gom_errors;
-EXPORT_SYMBOL_GOM_INTERNAL(gom_errors);
+DEFINE_PER_CPU(struct gom_mcache *, gom_mcache_pcpu);
+EXPORT_PER_CPU_SYMBOL_GPL(gom_mcache_pcpu);
 
-static __always_inline struct gom_mag *this_mag(unsigned int cls)
+DEFINE_STATIC_KEY_FALSE(gom_numa_key);
+
+static struct workqueue_struct *gom_drain_wq;
+static DEFINE_PER_CPU(struct work_struct, gom_drain_work);
+static DEFINE_MUTEX(gom_drain_mutex);
+
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+static struct lock_class_key gom_mc_key;
+#endif
+
+/* Objects moved per step of a drain: one stack array's worth. */
+#define GOM_DRAIN_BATCH		32
+
+/* Whether this context may take a spinlock_t (always, but on RT). */
+static bool can_lock(void)
 {
-	return &this_cpu_read(*gom_mcaches)->mag[cls];
+	return !IS_ENABLED(CONFIG_PREEMPT_RT) || preemptible();
 }
 
-static unsigned long arena_bytes(void)
+/* Allocation by an interrupt that found its CPU's section busy. */
+static void *alloc_direct(unsigned int cls, gfp_t gfp, int node)
 {
-	return PAGE_SIZE << gom_arena_order;
+	if (!can_lock()) {
+		pr_warn_ratelimited("allocation from hard IRQ or raw spinlock context on PREEMPT_RT\n");
+		return ERR_PTR(-EPERM);
+	}
+	return gom_mcentral_alloc(gom_central(gom_heap_node(node), cls), gfp);
 }
 
 /**
- * gom_refuse_free() - count and report a free that gomalloc refuses
- * @ptr: the pointer passed in
- * @why: what is wrong with it
- * @dbl: true for a double free, false for an invalid pointer
+ * gom_mcache_alloc_nested() - allocate without this CPU's caches
+ * @cls: size class
+ * @gfp: the caller's allocation context
+ * @node: the node to allocate on, NUMA_NO_NODE for the local one
  *
- * Context: any.
+ * For a caller that interrupted this CPU's section, or that wants another
+ * node's memory.
+ *
+ * Context: any context where kmalloc(@gfp) is allowed.
+ * Return: the object, or an ERR_PTR().
  */
-void gom_refuse_free(const void *ptr, const char *why, bool dbl)
+void *gom_mcache_alloc_nested(unsigned int cls, gfp_t gfp, int node)
 {
-	atomic_long_inc(dbl ? &gom_errors.double_frees :
-			&gom_errors.invalid_frees);
-	pr_warn_ratelimited("refused free of %p: %s\n", ptr, why);
+	return alloc_direct(cls, gfp, node);
 }
-EXPORT_SYMBOL_GOM_INTERNAL(gom_refuse_free);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_alloc_nested);
 
-static void fail(size_t size, gfp_t flags)
+/* The next object of an owned span, claiming a word if needed; section. */
+static void *span_next(struct gom_span *s)
 {
-	atomic_long_inc(&gom_errors.alloc_failures);
-	if (!(flags & __GFP_NOWARN))
-		pr_warn_ratelimited("allocation of %zu bytes failed (gfp %pGg)\n",
-				    size, &flags);
-}
-
-/* Refill @m from its node's mcentral and pop one object; irqs off. */
-static int refill_pop(struct gom_mag *m, unsigned int cls,
-		      struct gom_span **spare, void **objp)
-{
-	int n;
-
-	n = gom_mcentral_refill(gom_central(numa_mem_id(), cls), m->objs,
-				gom_classes[cls].batch, spare);
-	if (n <= 0)
-		return n;
-	m->refills++;
-	m->allocs++;
-	m->count = n - 1;
-	*objp = m->objs[n - 1];
-	return 0;
-}
-
-/* One object: from this CPU's magazine, or directly from @node. */
-static int get_object(unsigned int cls, int node, struct gom_span **spare,
-		      void **objp)
-{
-	struct gom_mag *m = this_mag(cls);
-
-	if (node != NUMA_NO_NODE && node != numa_mem_id()) {
-		int n = gom_mcentral_refill(gom_central(node, cls), objp, 1,
-					    spare);
-
-		if (n > 0)
-			m->allocs++;
-		return n > 0 ? 0 : n;
-	}
-	if (m->count) {
-		*objp = m->objs[--m->count];
-		m->allocs++;
-		return 0;
-	}
-	return refill_pop(m, cls, spare, objp);
-}
-
-/*
- * Fix the shortage get_object() reported: a span descriptor (-ENOSPC) or
- * pages (-ENOMEM). Runs with interrupts as the caller had them.
- */
-static int resolve(int err, unsigned int cls, int node, gfp_t flags,
-		   struct gom_span **spare)
-{
-	int nid = gom_heap_node(node);
-
-	if (err == -ENOSPC) {
-		*spare = gom_span_desc_alloc(cls, nid, flags);
-		return *spare ? 0 : -ENOMEM;
-	}
-	return gom_mheap_grow(gom_heaps[nid], flags);
-}
-
-static void *alloc_slow(unsigned int cls, gfp_t flags, int node)
-{
-	struct gom_span *spare = NULL;
-	unsigned long irqflags;
-	void *obj = NULL;
-	int err;
-
-	do {
-		local_irq_save(irqflags);
-		err = get_object(cls, node, &spare, &obj);
-		local_irq_restore(irqflags);
-	} while (err && !resolve(err, cls, node, flags, &spare));
-	gom_span_desc_free(spare);
-	if (!obj)
-		fail(gom_classes[cls].size, flags);
-	return obj;
-}
-
-/* An order the page cache serves for a run of @npages, or -1. */
-static int pcache_order(unsigned int npages)
-{
-	if (!is_power_of_2(npages) || npages >= (1U << GOM_PCACHE_ORDERS))
-		return -1;
-	return ilog2(npages);
-}
-
-static void *alloc_run(unsigned int npages, gfp_t flags, int node)
-{
-	int order = pcache_order(npages);
-	struct gom_mheap *heap;
-	void *p;
-
-	if (order >= 0 && node == NUMA_NO_NODE) {
-		p = gom_pcache_alloc(order);
-		if (p)
-			return p;
-	}
-	heap = gom_heaps[gom_heap_node(node)];
-	while (!(p = gom_mheap_alloc_run(heap, npages, NULL)))
-		if (gom_mheap_grow(heap, flags))
-			return NULL;
-	return p;
-}
-
-static void *alloc_large(size_t size, gfp_t flags, int node)
-{
-	unsigned int npages = DIV_ROUND_UP(size, PAGE_SIZE);
-	void *p;
-
-	if (!size)
-		return ZERO_SIZE_PTR;
-	p = size <= arena_bytes() ? alloc_run(npages, flags, node) : NULL;
-	if (!p) {
-		fail(size, flags);
+	if (!s || (!s->cache && !gom_span_claim(s)))
 		return NULL;
-	}
-	if (want_init_on_alloc(flags))
-		memset(p, 0, (size_t)npages << PAGE_SHIFT);
-	return p;
+	return gom_span_pop(s, s->cache);
 }
 
-/*
- * Free a large run whose map head said so; irqs off. Only runs of this
- * CPU's node go to its page cache, which serves local allocations.
+/* Install @s as the CPU's span of @cls, if the slot is still free. */
+static struct gom_span *install(struct gom_mcache *mc, unsigned int cls,
+				struct gom_span *s)
+{
+	struct gom_mag *m = &mc->mag[cls];
+
+	if (m->span || s->node != mc->node)
+		return s;
+	m->span = s;
+	m->refills++;
+	return NULL;
+}
+
+/**
+ * gom_mcache_refill() - allocate when the magazine and the span's claimed
+ *			 word are empty
+ * @cls: size class
+ * @gfp: the caller's allocation context
+ *
+ * Claims the next word of the CPU's span, or swaps the used-up span for a
+ * partial one from the mcentral (outside the section: the mcentral may
+ * grow the heap and sleep if @gfp allows).
+ *
+ * Context: any context where kmalloc(@gfp) is allowed.
+ * Return: the object, or an ERR_PTR() as gom_mcentral_cache_span().
  */
-static void free_run(struct gom_arena *a, void *base, unsigned int npages)
+void *gom_mcache_refill(unsigned int cls, gfp_t gfp)
 {
-	int order = pcache_order(npages);
-	int err;
+	struct gom_span *old, *s;
+	struct gom_mcache *mc;
+	void *obj;
+	int node;
 
-	if (want_init_on_free())
-		memset(base, 0, (size_t)npages << PAGE_SHIFT);
-	if (order >= 0 && a->heap->node == numa_mem_id())
-		err = gom_pcache_free(a, base, order);
-	else
-		err = gom_mheap_free_run(a->heap, base, npages, NULL);
-	if (err)
-		gom_refuse_free(base, "page run already free", true);
-}
-
-/* Clear an object; out of line to keep the fast paths short. */
-static noinline void *init_object(void *obj, unsigned int cls)
-{
-	return memset(obj, 0, gom_classes[cls].size);
-}
-
-static __always_inline void *finish(void *obj, unsigned int cls, gfp_t flags)
-{
-	if (unlikely(want_init_on_alloc(flags)) && obj)
-		return init_object(obj, cls);
+	if (!gom_mc_trylock(&mc))
+		return alloc_direct(cls, gfp, NUMA_NO_NODE);
+	obj = span_next(mc->mag[cls].span);
+	if (obj) {
+		mc->mag[cls].allocs++;
+		gom_mc_unlock(mc);
+		return obj;
+	}
+	old = mc->mag[cls].span;
+	mc->mag[cls].span = NULL;
+	node = mc->node;
+	gom_mc_unlock(mc);
+	if (!can_lock()) {
+		if (old)
+			gom_mcentral_uncache(old);	/* cannot happen on !RT */
+		return alloc_direct(cls, gfp, NUMA_NO_NODE);
+	}
+	s = gom_mcentral_cache_span(gom_central(node, cls), old, gfp);
+	if (IS_ERR(s))
+		return s;
+	/* The CPU may differ now; the span is ours alone until installed. */
+	obj = span_next(s);
+	if (gom_mc_trylock(&mc)) {
+		mc->mag[cls].allocs++;
+		s = install(mc, cls, s);
+		gom_mc_unlock(mc);
+	}
+	if (s)
+		gom_mcentral_uncache(s);
 	return obj;
 }
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_refill);
 
-static noinline void *alloc_miss(unsigned int cls, gfp_t flags)
+/* Take the oldest @n objects out of @m into @out; section. */
+static void mag_take_oldest(struct gom_mag *m, void **out, unsigned int n)
 {
-	return finish(alloc_slow(cls, flags, NUMA_NO_NODE), cls, flags);
-}
-
-/**
- * gom_alloc_node() - allocate memory on a NUMA node
- * @size: bytes wanted
- * @flags: GFP flags: GFP_KERNEL may sleep to grow the heap, GFP_ATOMIC and
- *	   GFP_NOWAIT never sleep, __GFP_ZERO zeroes, __GFP_NOWARN silences
- *	   the failure warning
- * @node: node to allocate on, or NUMA_NO_NODE for the local node
- *
- * Requests for another node than the CPU's bypass its magazine.
- *
- * Context: any context where kmalloc(@flags) is allowed.
- * Return: the memory, ZERO_SIZE_PTR for @size 0, or NULL on failure.
- */
-void *gom_alloc_node(size_t size, gfp_t flags, int node)
-{
-	unsigned int cls = gom_size_class(size);
-
-	if (unlikely(!cls))
-		return alloc_large(size, flags, node);
-	if (node != NUMA_NO_NODE && node != gom_heap_node(node))
-		node = NUMA_NO_NODE;
-	return finish(alloc_slow(cls, flags, node), cls, flags);
-}
-EXPORT_SYMBOL_GPL(gom_alloc_node);
-
-/**
- * gom_alloc() - allocate memory
- * @size: bytes wanted; up to GOM_MAX_SMALL_SIZE from a size class, above
- *	  as an exact run of pages
- * @flags: GFP flags, as for gom_alloc_node()
- *
- * Objects are at least 8-byte aligned; power-of-two sizes up to PAGE_SIZE
- * are naturally aligned. init_on_alloc and __GFP_ZERO clear the whole
- * usable size.
- *
- * Context: any context where kmalloc(@flags) is allowed.
- * Return: the memory, ZERO_SIZE_PTR for @size 0, or NULL on failure.
- */
-void *gom_alloc(size_t size, gfp_t flags)
-{
-	unsigned int cls = gom_size_class(size);
-	unsigned long irqflags;
-	struct gom_mag *m;
-	void *obj = NULL;
-
-	if (unlikely(!cls))
-		return alloc_large(size, flags, NUMA_NO_NODE);
-	local_irq_save(irqflags);
-	m = this_mag(cls);
-	if (likely(m->count)) {
-		obj = m->objs[--m->count];
-		m->allocs++;
-	}
-	local_irq_restore(irqflags);
-	if (unlikely(!obj))
-		return alloc_miss(cls, flags);
-	return finish(obj, cls, flags);
-}
-EXPORT_SYMBOL_GPL(gom_alloc);
-
-/* Move the oldest half of a full magazine back to the mcentral. */
-static noinline void flush_half(struct gom_mag *m, unsigned int cls)
-{
-	unsigned int batch = gom_classes[cls].batch;
-
-	gom_mcentral_flush(cls, m->objs, batch);
-	m->count -= batch;
-	memmove(m->objs, m->objs + batch, m->count * sizeof(void *));
+	memcpy(out, m->objs, n * sizeof(void *));
+	m->count -= n;
+	memmove(m->objs, m->objs + n, m->count * sizeof(void *));
 	m->flushes++;
 }
 
-/*
- * The span of a valid small object at @addr, or NULL. A valid object is
- * the start of an object of its span that is not free in the span.
- */
-static __always_inline struct gom_span *small_span(unsigned long addr)
-{
-	struct gom_arena *a = __gom_arena_lookup(addr);
-	const struct gom_class *k;
-	unsigned long entry, off;
-	struct gom_span *s;
-	unsigned int idx;
-
-	if (unlikely(!a))
-		return NULL;
-	entry = __gom_map_entry(a, addr);
-	if (unlikely(!entry || (entry & GOM_MAP_TAGS)))
-		return NULL;
-	s = (struct gom_span *)entry;
-	k = &gom_classes[s->cls];
-	off = addr - s->base;
-	idx = (off * k->divmul) >> 32;
-	if (unlikely(idx >= k->nobjs || idx * k->size != off ||
-		     test_bit(idx, s->free_bits)))
-		return NULL;
-	return s;
-}
-
-/* Return an object of another node's span to its mcentral; irqs off. */
-static noinline void free_remote(struct gom_mag *m, struct gom_span *s,
-				 void *obj)
-{
-	gom_mcentral_flush(s->cls, &obj, 1);
-	m->frees++;
-}
-
-/* Push a validated object to this CPU's magazine; irqs off. */
-/*
- * With check_cached set, a free searches this CPU's magazine for the
- * object, so a double free is refused even when other frees came between
- * the two (free(p); free(q); free(p)). Off by default: it costs a scan of
- * up to GOM_MAG_MAX pointers per free. A static key keeps the fast path
- * untouched while it is off.
- */
-static DEFINE_STATIC_KEY_FALSE(gom_check_cached_key);
-
-static int check_cached_set(const char *val, const struct kernel_param *kp)
-{
-	int ret = param_set_bool(val, kp);
-
-	if (ret)
-		return ret;
-	if (*(bool *)kp->arg)
-		static_branch_enable(&gom_check_cached_key);
-	else
-		static_branch_disable(&gom_check_cached_key);
-	return 0;
-}
-
-static const struct kernel_param_ops check_cached_ops = {
-	.set = check_cached_set,
-	.get = param_get_bool,
-};
-
-static bool gom_check_cached;
-module_param_cb(check_cached, &check_cached_ops, &gom_check_cached, 0644);
-MODULE_PARM_DESC(check_cached, "Refuse a double free of an object still in this CPU's cache (slower frees)");
-
 /**
- * gom_set_check_cached() - turn the search of the magazine on free on or off
- * @on: the new setting of the check_cached parameter
+ * gom_mcache_free_slow() - free a small object the fast path could not
+ * @ptr: the pointer
  *
- * Context: process context; may sleep.
- */
-void gom_set_check_cached(bool on)
-{
-	check_cached_set(on ? "1" : "0", &__param_check_cached);
-}
-EXPORT_SYMBOL_GOM_INTERNAL(gom_set_check_cached);
-
-/* Whether @obj is in @m: a free of it now is a double free. */
-static bool in_mag(struct gom_mag *m, void *obj)
-{
-	unsigned int i;
-
-	if (!static_branch_unlikely(&gom_check_cached_key))
-		return m->count && m->objs[m->count - 1] == obj;
-	for (i = 0; i < m->count; i++)
-		if (m->objs[i] == obj)
-			return true;
-	return false;
-}
-
-static __always_inline void put_object(struct gom_span *s, void *obj)
-{
-	struct gom_mag *m = this_mag(s->cls);
-
-	/* Always caught: the same object twice in a row on one CPU. */
-	if (unlikely(in_mag(m, obj))) {
-		gom_refuse_free(obj, "object already free", true);
-		return;
-	}
-	if (unlikely(want_init_on_free()))
-		init_object(obj, s->cls);
-	if (unlikely(s->node != numa_mem_id())) {
-		free_remote(m, s, obj);
-		return;
-	}
-	if (unlikely(m->count == m->cap))
-		flush_half(m, s->cls);
-	m->objs[m->count++] = obj;
-	m->frees++;
-}
-
-/* Everything gom_free() does not push to a magazine. */
-static void free_other(const void *ptr)
-{
-	unsigned long addr = (unsigned long)ptr, entry, irqflags;
-	void *base = (void *)(addr & PAGE_MASK);
-	struct gom_arena *a;
-	unsigned int npages;
-
-	local_irq_save(irqflags);
-	a = __gom_arena_lookup(addr);
-	entry = a ? __gom_map_entry(a, addr) : 0;
-	npages = entry >> GOM_MAP_SHIFT;
-	if (!a) {
-		gom_refuse_free(ptr, "not a gomalloc pointer", false);
-	} else if ((entry & GOM_MAP_TAGS) == GOM_MAP_LARGE && base == ptr) {
-		free_run(a, base, npages);
-	} else if ((entry & GOM_MAP_TAGS) == GOM_MAP_CACHED && base == ptr) {
-		gom_refuse_free(ptr, "page run already free", true);
-	} else if (entry && !(entry & GOM_MAP_TAGS)) {
-		if (gom_object_free((struct gom_span *)entry, addr))
-			gom_refuse_free(ptr, "object already free", true);
-		else
-			gom_refuse_free(ptr, "not the start of an object",
-					false);
-	} else if (gom_page_free(a, addr)) {
-		gom_refuse_free(ptr, "page already free", true);
-	} else {
-		gom_refuse_free(ptr, "not the start of a page run", false);
-	}
-	local_irq_restore(irqflags);
-}
-
-/*
- * The hit path of gom_free(): push if nothing else is needed. Checking
- * init_on_free here keeps every call out of gom_free(), so it needs no
- * callee-saved registers.
- */
-static __always_inline bool push_fast(struct gom_span *s, void *obj)
-{
-	struct gom_mag *m = this_mag(s->cls);
-
-	if (unlikely(m->count == m->cap || want_init_on_free() ||
-		     s->node != numa_mem_id() ||
-		     static_branch_unlikely(&gom_check_cached_key) ||
-		     (m->count && m->objs[m->count - 1] == obj)))
-		return false;
-	m->objs[m->count++] = obj;
-	m->frees++;
-	return true;
-}
-
-static noinline void free_slow(const void *ptr)
-{
-	unsigned long irqflags;
-	struct gom_span *s;
-
-	local_irq_save(irqflags);
-	s = small_span((unsigned long)ptr);
-	if (s)
-		put_object(s, (void *)ptr);
-	local_irq_restore(irqflags);
-	if (!s)
-		free_other(ptr);
-}
-
-/**
- * gom_free() - free memory from gom_alloc() and friends
- * @ptr: the memory; NULL and ZERO_SIZE_PTR are ignored
- *
- * A pointer gomalloc does not own, a pointer inside an object, and an
- * object already free are refused: counted, reported with a ratelimited
- * warning, and the memory is not touched.
+ * Handles a full magazine (its oldest half goes back to the spans after
+ * the section), another node's object, init_on_free, an interrupted
+ * section, and an object already in a magazine (refused).
  *
  * Context: any context where kfree() is allowed.
+ * Return: true if @ptr was a small object of gomalloc's (freed or refused
+ * as a double free), false if it is anything else.
  */
-void gom_free(const void *ptr)
+bool gom_mcache_free_slow(const void *ptr)
 {
-	unsigned long irqflags;
+	void *out[GOM_MAG_MAX / 2 + 1], *obj = (void *)ptr;
+	struct gom_mcache *mc;
 	struct gom_span *s;
-	bool done;
+	unsigned int n = 0;
+	struct gom_mag *m;
 
-	if (unlikely(ZERO_OR_NULL_PTR(ptr)))
-		return;
-	local_irq_save(irqflags);
-	s = small_span((unsigned long)ptr);
-	done = s && push_fast(s, (void *)ptr);
-	local_irq_restore(irqflags);
-	if (unlikely(!done))
-		free_slow(ptr);
+	rcu_read_lock();
+	if (!gom_obj_span(ptr, &s)) {
+		rcu_read_unlock();
+		return false;
+	}
+	if (gom_obj_marked(obj)) {
+		rcu_read_unlock();
+		gom_refuse_free(ptr, "object already free", true);
+		return true;
+	}
+	if (want_init_on_free())
+		memset(obj, 0, s->size);
+	gom_obj_mark(obj);
+	rcu_read_unlock();	/* @obj was live: its span stays */
+	if (!gom_mc_trylock(&mc))
+		mc = NULL;
+	if (mc && gom_numa_remote(mc, s)) {
+		gom_mc_unlock(mc);
+		mc = NULL;
+	}
+	if (!mc) {
+		gom_mcentral_flush(&obj, 1);
+		return true;
+	}
+	m = &mc->mag[s->cls];
+	if (m->count == m->cap) {
+		n = gom_classes[s->cls].batch;
+		mag_take_oldest(m, out, n);
+	}
+	m->objs[m->count++] = obj;
+	m->frees++;
+	gom_mc_unlock(mc);
+	if (n)
+		gom_mcentral_flush(out, n);
+	return true;
 }
-EXPORT_SYMBOL_GPL(gom_free);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_free_slow);
 
-/**
- * gom_usable_size() - bytes usable in an allocation
- * @ptr: memory from gom_alloc() or gom_alloc_pages()
- *
- * Context: any.
- * Return: the class size of a small object, the run's bytes for a large
- * one, 0 for NULL, ZERO_SIZE_PTR or memory gomalloc does not own.
- */
-size_t gom_usable_size(const void *ptr)
+/* Fill @ptrs from the magazine, then the owned span a word at a time. */
+static size_t take_bulk(struct gom_mcache *mc, unsigned int cls, void **ptrs,
+			size_t nr)
 {
-	unsigned long addr = (unsigned long)ptr, entry, irqflags;
-	struct gom_arena *a;
-	size_t ret = 0;
-
-	if (ZERO_OR_NULL_PTR(ptr))
-		return 0;
-	local_irq_save(irqflags);
-	a = __gom_arena_lookup(addr);
-	entry = a ? __gom_map_entry(a, addr) : 0;
-	if (small_span(addr))
-		ret = gom_classes[((struct gom_span *)entry)->cls].size;
-	else if ((entry & GOM_MAP_TAGS) == GOM_MAP_LARGE && !offset_in_page(ptr))
-		ret = (entry >> GOM_MAP_SHIFT) << PAGE_SHIFT;
-	local_irq_restore(irqflags);
-	return ret;
-}
-EXPORT_SYMBOL_GPL(gom_usable_size);
-
-/* Fill @ptrs from the magazine, then straight from the mcentral; irqs off. */
-static int bulk_get(unsigned int cls, size_t nr, void **ptrs, size_t *done,
-		    struct gom_span **spare)
-{
-	struct gom_mag *m = this_mag(cls);
-	size_t i = *done;
-	int n = 0;
+	struct gom_mag *m = &mc->mag[cls];
+	struct gom_span *s = m->span;
+	unsigned long c;
+	size_t i = 0;
 
 	while (i < nr && m->count)
 		ptrs[i++] = m->objs[--m->count];
-	while (i < nr) {
-		n = gom_mcentral_refill(gom_central(numa_mem_id(), cls),
-					ptrs + i, min_t(size_t, nr - i, INT_MAX),
-					spare);
-		if (n < 0)
-			break;
-		i += n;
+	while (s && i < nr && (s->cache || gom_span_claim(s))) {
+		for (c = s->cache; c && i < nr; c &= c - 1)
+			ptrs[i++] = (void *)(s->base +
+					     (s->cache_idx + __ffs(c)) * s->size);
+		WRITE_ONCE(s->cache, c);
 	}
-	m->allocs += i - *done;
-	*done = i;
-	return i < nr ? n : 0;
+	m->allocs += i;
+	return i;
 }
 
-static int alloc_each(size_t size, gfp_t flags, size_t nr, void **ptrs)
+/* Give back what a failed bulk allocation took: still marked. */
+static void release_bulk(size_t nr, void **ptrs)
 {
-	size_t i;
-
-	for (i = 0; i < nr; i++) {
-		ptrs[i] = gom_alloc(size, flags);
-		if (!ptrs[i]) {
-			gom_free_bulk(i, ptrs);
-			return 0;
-		}
-	}
-	return nr;
+	gom_mcentral_flush(ptrs, nr);
 }
 
 /**
- * gom_alloc_bulk() - allocate many objects of one size at once
- * @size: bytes per object
- * @flags: GFP flags, as for gom_alloc()
- * @nr: number of objects
+ * gom_mcache_alloc_bulk() - allocate many objects of one class
+ * @cls: size class
+ * @gfp: the caller's allocation context
+ * @nr: objects wanted
  * @ptrs: array of @nr pointers to fill
  *
- * Objects come from this CPU's magazine first, then straight from the
- * mcentral in batches, without passing through the magazine.
+ * The objects still carry their marks; the caller clears them.
  *
- * Context: any context where kmalloc(@flags) is allowed.
- * Return: @nr, or 0 with nothing allocated.
+ * Context: any context where kmalloc(@gfp) is allowed.
+ * Return: 0 with @nr objects in @ptrs, or a negative errno with none.
  */
-int gom_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
+int gom_mcache_alloc_bulk(unsigned int cls, gfp_t gfp, size_t nr,
+			  void **ptrs)
 {
-	unsigned int cls = gom_size_class(size);
-	struct gom_span *spare = NULL;
-	unsigned long irqflags;
+	struct gom_mcache *mc;
 	size_t done = 0;
-	int err;
+	void *obj;
 
-	if (!cls)
-		return alloc_each(size, flags, nr, ptrs);
-	do {
-		local_irq_save(irqflags);
-		err = bulk_get(cls, nr, ptrs, &done, &spare);
-		local_irq_restore(irqflags);
-	} while (err && !resolve(err, cls, NUMA_NO_NODE, flags, &spare));
-	gom_span_desc_free(spare);
-	if (err) {
-		fail(size, flags);
-		gom_free_bulk(done, ptrs);
-		return 0;
+	while (done < nr) {
+		if (gom_mc_trylock(&mc)) {
+			done += take_bulk(mc, cls, ptrs + done, nr - done);
+			gom_mc_unlock(mc);
+			if (done == nr)
+				break;
+		}
+		obj = gom_mcache_refill(cls, gfp);
+		if (IS_ERR(obj)) {
+			release_bulk(done, ptrs);
+			return PTR_ERR(obj);
+		}
+		ptrs[done++] = obj;
 	}
-	for (done = 0; done < nr; done++)
-		finish(ptrs[done], cls, flags);
-	return nr;
+	return 0;
 }
-EXPORT_SYMBOL_GPL(gom_alloc_bulk);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_alloc_bulk);
 
-/**
- * gom_free_bulk() - free many objects at once
- * @nr: number of pointers
- * @ptrs: pointers, as gom_free() takes them
- *
- * Context: any context where kfree() is allowed.
+/*
+ * Push what fits of @ptrs to the magazine; the valid objects that must go
+ * straight to their spans are moved to the front of @ptrs, their number
+ * in *@nflush. Returns the index of the first pointer that is not a small
+ * object of gomalloc's waiting to be freed, or @nr.
  */
-void gom_free_bulk(size_t nr, void **ptrs)
+static size_t push_bulk(struct gom_mcache *mc, size_t nr, void **ptrs,
+			size_t *nflush)
 {
-	unsigned long irqflags;
 	struct gom_span *s;
 	size_t i;
 
-	local_irq_save(irqflags);
 	for (i = 0; i < nr; i++) {
-		if (unlikely(ZERO_OR_NULL_PTR(ptrs[i])))
+		if (ZERO_OR_NULL_PTR(ptrs[i]))
 			continue;
-		s = small_span((unsigned long)ptrs[i]);
-		if (likely(s)) {
-			put_object(s, ptrs[i]);
-			continue;
+		if (!gom_obj_span(ptrs[i], &s) || gom_obj_marked(ptrs[i]))
+			return i;
+		if (want_init_on_free())
+			memset(ptrs[i], 0, s->size);
+		if (!gom_mc_push(mc, s, ptrs[i])) {
+			gom_obj_mark(ptrs[i]);
+			ptrs[(*nflush)++] = ptrs[i];
 		}
-		local_irq_restore(irqflags);
-		free_other(ptrs[i]);
-		local_irq_save(irqflags);
 	}
-	local_irq_restore(irqflags);
+	return nr;
 }
-EXPORT_SYMBOL_GPL(gom_free_bulk);
 
 /**
- * gom_alloc_pages() - allocate an exact run of pages from the heap
- * @npages: number of pages, 1 up to one arena
- * @flags: GFP flags, as for gom_alloc()
+ * gom_mcache_free_bulk() - free many small objects
+ * @nr: number of pointers
+ * @ptrs: the pointers; the array is used as scratch space
  *
- * Context: any context where alloc_pages(@flags) is allowed.
- * Return: page-aligned address of the run, or NULL.
- */
-void *gom_alloc_pages(unsigned int npages, gfp_t flags)
-{
-	if (unlikely(!npages)) {
-		fail(0, flags);
-		return NULL;
-	}
-	return alloc_large((size_t)npages << PAGE_SHIFT, flags, NUMA_NO_NODE);
-}
-EXPORT_SYMBOL_GPL(gom_alloc_pages);
-
-/**
- * gom_free_pages() - free a run from gom_alloc_pages()
- * @addr: address gom_alloc_pages() returned, or NULL
- *
- * Anything else (a small object, an address inside the run, a run already
- * freed) is refused and counted.
+ * Objects go to the magazine while it has room, the rest straight to
+ * their spans, a bitmap word at a time. Stops at the first pointer that
+ * is not a small object waiting to be freed (a large run, a foreign
+ * pointer, a double free), for the caller to free alone.
  *
  * Context: any context where kfree() is allowed.
+ * Return: the number of pointers consumed from @ptrs.
  */
-void gom_free_pages(void *addr)
+size_t gom_mcache_free_bulk(size_t nr, void **ptrs)
 {
-	unsigned long a = (unsigned long)addr, irqflags;
-	struct gom_arena *arena;
-	bool small;
+	struct gom_mcache *mc;
+	size_t done, n = 0;
 
-	if (!addr)
-		return;
-	local_irq_save(irqflags);
-	arena = __gom_arena_lookup(a);
-	small = arena && !(__gom_map_entry(arena, a) & GOM_MAP_TAGS) &&
-		__gom_map_entry(arena, a);
-	local_irq_restore(irqflags);
-	if (small)
-		gom_refuse_free(addr, "not a page run", false);
-	else
-		free_other(addr);
+	if (!gom_mc_trylock(&mc))
+		return 0;
+	done = push_bulk(mc, nr, ptrs, &n);
+	gom_mc_unlock(mc);
+	if (n)
+		gom_mcentral_flush(ptrs, n);
+	return done;
 }
-EXPORT_SYMBOL_GPL(gom_free_pages);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_free_bulk);
 
-static void drain_mag(struct gom_mag *m, unsigned int cls)
+/* Take up to a batch of objects and the span of @cls out of @mc. */
+static unsigned int drain_step(struct gom_mcache *mc, unsigned int cls,
+			       void **out, struct gom_span **span)
 {
-	gom_mcentral_flush(cls, m->objs, m->count);
-	m->count = 0;
+	struct gom_mag *m = &mc->mag[cls];
+	unsigned int n = min_t(unsigned int, m->count, GOM_DRAIN_BATCH);
+
+	m->count -= n;
+	memcpy(out, m->objs + m->count, n * sizeof(void *));
+	*span = m->span;
+	m->span = NULL;
+	return n;
+}
+
+/* Empty @mc, which the caller keeps from being used otherwise. */
+static void drain_mcache(struct gom_mcache *mc, bool local)
+{
+	struct gom_span *span;
+	void *out[GOM_DRAIN_BATCH];
+	unsigned int cls, n;
+
+	for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
+		do {
+			if (local && !gom_mc_trylock(&mc))
+				return;	/* cannot happen from task context */
+			n = drain_step(mc, cls, out, &span);
+			if (local)
+				gom_mc_unlock(mc);
+			gom_mcentral_flush(out, n);
+			if (span)
+				gom_mcentral_uncache(span);
+		} while (n);
+	}
+	gom_runcache_drain(mc, local);
 }
 
 /**
- * gom_mcache_drain_cpu() - empty a CPU's magazines and page caches
- * @cpu: a CPU that is dead, or the calling CPU with interrupts disabled
+ * gom_mcache_drain_cpu() - empty the caches of a dead CPU
+ * @cpu: a CPU that is offline
  *
- * Context: CPU hotplug teardown, or an IPI on @cpu.
+ * Context: task context (CPU hotplug teardown), @cpu dead.
  */
 void gom_mcache_drain_cpu(unsigned int cpu)
 {
-	struct gom_mcache *mc = *per_cpu_ptr(gom_mcaches, cpu);
-	unsigned long irqflags;
-	unsigned int cls;
-
-	local_irq_save(irqflags);
-	for (cls = 1; cls < GOM_NR_CLASSES; cls++)
-		drain_mag(&mc->mag[cls], cls);
-	gom_pcache_drain(mc);
-	local_irq_restore(irqflags);
+	drain_mcache(gom_mcache_of(cpu), false);
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_drain_cpu);
 
-static void drain_local(void *unused)
+static void drain_work(struct work_struct *work)
 {
-	gom_mcache_drain_cpu(smp_processor_id());
+	drain_mcache(this_cpu_read(gom_mcache_pcpu), true);
 }
 
 /**
- * gom_mcache_drain_all() - empty every CPU's magazines
+ * gom_mcache_drain_local() - empty this CPU's caches
  *
- * Online CPUs drain their own magazines in an IPI; offline CPUs were
- * drained when they died.
+ * Context: any context where spinlock_t may be taken, outside this CPU's
+ * section; does nothing in an interrupt that found the section busy.
+ */
+void gom_mcache_drain_local(void)
+{
+	migrate_disable();
+	drain_mcache(this_cpu_read(gom_mcache_pcpu), true);
+	migrate_enable();
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_drain_local);
+
+/**
+ * gom_mcache_drain_all() - empty every CPU's caches
  *
- * Context: process context, interrupts enabled.
+ * Each online CPU drains its own caches from a work item (a workqueue
+ * with a rescuer, so this works under memory pressure); offline CPUs
+ * were drained when they died.
+ *
+ * Context: process context; sleeps.
  */
 void gom_mcache_drain_all(void)
 {
+	unsigned int cpu;
+
+	mutex_lock(&gom_drain_mutex);
 	cpus_read_lock();
-	on_each_cpu(drain_local, NULL, 1);
+	for_each_online_cpu(cpu)
+		queue_work_on(cpu, gom_drain_wq, per_cpu_ptr(&gom_drain_work, cpu));
+	for_each_online_cpu(cpu)
+		flush_work(per_cpu_ptr(&gom_drain_work, cpu));
 	cpus_read_unlock();
+	mutex_unlock(&gom_drain_mutex);
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_drain_all);
 
 /**
- * gom_mcache_init() - allocate every possible CPU's magazines
+ * gom_mcache_stat() - one magazine counter of one CPU
+ * @cpu: a possible CPU
+ * @cls: size class
+ * @item: the counter
+ *
+ * Context: any; a lockless read.
+ * Return: the counter's value.
+ */
+unsigned long gom_mcache_stat(unsigned int cpu, unsigned int cls,
+			      enum gom_mag_stat item)
+{
+	const struct gom_mag *m = &gom_mcache_of(cpu)->mag[cls];
+
+	switch (item) {
+	case MAG_CACHED:
+		return READ_ONCE(m->count);
+	case MAG_ALLOCS:
+		return READ_ONCE(m->allocs);
+	case MAG_FREES:
+		return READ_ONCE(m->frees);
+	case MAG_REFILLS:
+		return READ_ONCE(m->refills);
+	case MAG_FLUSHES:
+		return READ_ONCE(m->flushes);
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_stat);
+
+/* Add the owned span of @m to @st: its free objects and occupancy. */
+static void add_owned(struct gom_class_stats *st, const struct gom_mag *m)
+{
+	struct gom_span *s;
+	unsigned long nfree;
+	unsigned int b;
+
+	rcu_read_lock();
+	s = READ_ONCE(m->span);
+	if (s) {
+		nfree = min_t(unsigned long, gom_span_free_objects(s), s->nobjs);
+		st->objects_free += nfree;
+		b = (s->nobjs - nfree) * GOM_OCC_BUCKETS / s->nobjs;
+		st->occupancy[min_t(unsigned int, b, GOM_OCC_BUCKETS - 1)]++;
+	}
+	rcu_read_unlock();
+}
+
+/**
+ * gom_mcache_read() - add a class's per-CPU counters to a snapshot
+ * @cls: size class
+ * @st: the snapshot; magazine counters and owned spans are added
+ *
+ * Context: any; takes no lock, disables nothing.
+ */
+void gom_mcache_read(unsigned int cls, struct gom_class_stats *st)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		st->objects_cached += gom_mcache_stat(cpu, cls, MAG_CACHED);
+		st->allocs += gom_mcache_stat(cpu, cls, MAG_ALLOCS);
+		st->frees += gom_mcache_stat(cpu, cls, MAG_FREES);
+		st->refills += gom_mcache_stat(cpu, cls, MAG_REFILLS);
+		st->flushes += gom_mcache_stat(cpu, cls, MAG_FLUSHES);
+		add_owned(st, &gom_mcache_of(cpu)->mag[cls]);
+	}
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_read);
+
+static struct gom_mcache *mcache_new(unsigned int cpu)
+{
+	struct gom_mcache *mc;
+	unsigned int cls;
+
+	mc = kzalloc_node(sizeof(*mc), GFP_KERNEL, cpu_to_node(cpu));
+	if (!mc)
+		return NULL;
+	mc->node = cpu_to_mem(cpu);
+	for (cls = 1; cls < GOM_NR_CLASSES; cls++)
+		mc->mag[cls].cap = gom_classes[cls].mag_cap;
+	gom_runcache_init(mc->rc);
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	lockdep_init_map_type(&mc->dep_map, "gom_mcache", &gom_mc_key, 0,
+			      LD_WAIT_SPIN, LD_WAIT_INV, LD_LOCK_PERCPU);
+#endif
+	gom_meta_add(sizeof(*mc));
+	return mc;
+}
+
+/**
+ * gom_mcache_init() - allocate every possible CPU's caches
  *
  * Context: process context (module init).
  * Return: 0 or -ENOMEM.
  */
 int gom_mcache_init(void)
 {
-	unsigned int cpu, cls;
+	unsigned int cpu;
 
-	gom_mcaches = alloc_percpu(struct gom_mcache *);
-	if (!gom_mcaches)
+	if (num_possible_nodes() > 1)
+		static_branch_enable(&gom_numa_key);
+	gom_drain_wq = alloc_workqueue("gomalloc_drain", WQ_MEM_RECLAIM, 0);
+	if (!gom_drain_wq)
 		return -ENOMEM;
 	for_each_possible_cpu(cpu) {
-		struct gom_mcache *mc;
-
-		mc = kzalloc_node(sizeof(*mc), GFP_KERNEL, cpu_to_node(cpu));
-		if (!mc)
+		INIT_WORK(per_cpu_ptr(&gom_drain_work, cpu), drain_work);
+		*per_cpu_ptr(&gom_mcache_pcpu, cpu) = mcache_new(cpu);
+		if (!gom_mcache_of(cpu))
 			goto free_mcaches;
-		for (cls = 1; cls < GOM_NR_CLASSES; cls++)
-			mc->mag[cls].cap = gom_classes[cls].mag_cap;
-		gom_pcache_init(mc);
-		*per_cpu_ptr(gom_mcaches, cpu) = mc;
-		atomic_long_add(sizeof(*mc), &gom_errors.metadata_bytes);
 	}
 	return 0;
 free_mcaches:
@@ -763,7 +560,7 @@ free_mcaches:
 }
 
 /**
- * gom_mcache_exit() - free the magazines; they must be drained
+ * gom_mcache_exit() - free the caches; they must be drained
  *
  * Context: process context (module exit).
  */
@@ -772,10 +569,10 @@ void gom_mcache_exit(void)
 	unsigned int cpu;
 
 	for_each_possible_cpu(cpu) {
-		if (*per_cpu_ptr(gom_mcaches, cpu))
-			atomic_long_sub(sizeof(struct gom_mcache),
-					&gom_errors.metadata_bytes);
-		kfree(*per_cpu_ptr(gom_mcaches, cpu));
+		if (gom_mcache_of(cpu))
+			gom_meta_add(-(long)sizeof(struct gom_mcache));
+		kfree(gom_mcache_of(cpu));
+		*per_cpu_ptr(&gom_mcache_pcpu, cpu) = NULL;
 	}
-	free_percpu(gom_mcaches);
+	destroy_workqueue(gom_drain_wq);
 }

@@ -2,22 +2,31 @@
 /*
  * gomalloc mcentral: level 2, the spans of one size class on one node.
  *
- * Each mcentral keeps the spans of its class in two lists, as Go's does:
- * partial (at least one free object) and full (none). Per-CPU magazines
- * (mcache.c) come here only in batches: a refill pops up to a batch of
- * objects from the partial spans, a flush pushes a batch back. A span whose
- * objects are all free stays at the tail of the partial list while the
- * mcentral keeps fewer than gom_empty_spans such spans, and otherwise goes
- * back to the mheap, which merges its pages with their free neighbours.
+ * As Go's mcentral, it keeps its spans in two sets, partial (free objects
+ * left) and full (none), and hands out whole spans: each CPU's mcache
+ * owns one span per class and allocates from it without a lock; when the
+ * span is used up, gom_mcentral_cache_span() takes it back and hands out
+ * a partial one in the same lock round trip, or carves a new span out of
+ * the mheap. A span whose objects are all free stays at the tail of the
+ * partial list while the mcentral keeps fewer than gom_empty_spans such
+ * spans, and otherwise goes back to the mheap, which merges its pages
+ * with their free neighbours.
  *
- * A span records its free objects in a bitmap in its descriptor, not in the
- * objects themselves: freeing an object that is already free in its span is
- * caught here (and by the free fast path), counted, and refused, and a
- * caller's stray write into a freed object cannot corrupt span state.
+ * A span prefers its class's span size and falls back to the class's
+ * minimum span (one page for classes up to PAGE_SIZE) when the heap has
+ * no block of the preferred size, so a one-page hole serves small objects.
  *
- * Locking: gom_mcentral.lock is taken with interrupts already disabled by
- * the caller (refill and flush run inside the magazine's irq-off section)
- * and nests outside gom_mheap.lock. Statistics are read without the lock.
+ * A span records its free objects in a bitmap in its descriptor, not in
+ * the objects: an object freed twice is caught when its bit is already
+ * set, and a stray write into a freed object cannot corrupt span state.
+ * Objects come back in batches from the mcaches' magazines
+ * (gom_mcentral_flush()), a bitmap word at a time, with atomic operations
+ * that cannot race with the owner claiming a word (gom_span_claim()).
+ *
+ * Locking: gom_mcentral.lock, taken with interrupts disabled, protects the
+ * lists, the counters and the state of the spans that are not owned. It
+ * nests outside gom_mheap.lock. Nothing here runs inside a CPU's section.
+ * Statistics are read without the lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -31,8 +40,25 @@ static unsigned int gom_empty_spans = 1;
 module_param_named(empty_spans, gom_empty_spans, uint, 0644);
 MODULE_PARM_DESC(empty_spans, "Free spans each size class keeps per node before returning pages to the heap");
 
+/* Tries of carving a span before giving up on a heap others keep taking. */
+#define GOM_CARVE_TRIES		8
+
 struct gom_mcentral *gom_centrals[MAX_NUMNODES];
 EXPORT_SYMBOL_GOM_INTERNAL(gom_centrals);
+
+/* The key of the free-object mark (see gom_obj_mark()); set at load. */
+unsigned long gom_free_key __read_mostly;
+EXPORT_SYMBOL_GOM_INTERNAL(gom_free_key);
+
+static const struct gom_class *class_of(struct gom_mcentral *c)
+{
+	return &gom_classes[c->cls];
+}
+
+static struct gom_mcentral *span_central(struct gom_span *s)
+{
+	return gom_central(s->node, s->cls);
+}
 
 static size_t desc_size(unsigned int cls)
 {
@@ -41,39 +67,33 @@ static size_t desc_size(unsigned int cls)
 }
 
 /* What a descriptor really takes: its kmalloc bucket. */
-static size_t desc_bytes(unsigned int cls)
+static long desc_bytes(unsigned int cls)
 {
 	return kmalloc_size_roundup(desc_size(cls));
 }
 
-/**
- * gom_span_desc_alloc() - allocate a span descriptor for a class
- * @cls: size class
- * @node: NUMA node to place it on
- * @gfp: the caller's allocation context
- *
- * Descriptors are allocated outside gomalloc's locks and handed to
- * gom_mcentral_refill() as a spare.
- *
- * Context: as kmalloc() with @gfp.
- * Return: the descriptor or NULL.
- */
-struct gom_span *gom_span_desc_alloc(unsigned int cls, int node, gfp_t gfp)
+static struct gom_span *desc_alloc(struct gom_mcentral *c, gfp_t gfp)
 {
-	struct gom_span *s = kmalloc_node(desc_size(cls), gom_meta_gfp(gfp),
-					  node);
+	struct gom_span *s;
 
+	s = kmalloc_node(desc_size(c->cls), gom_meta_gfp(gfp), c->node);
 	if (s) {
-		s->cls = cls;
-		atomic_long_add(desc_bytes(cls), &gom_errors.metadata_bytes);
+		s->cls = c->cls;
+		gom_meta_add(desc_bytes(c->cls));
 	}
 	return s;
 }
-EXPORT_SYMBOL_GOM_INTERNAL(gom_span_desc_alloc);
+
+/* A descriptor no lockless reader has seen. */
+static void desc_discard(struct gom_span *s)
+{
+	gom_meta_add(-desc_bytes(s->cls));
+	kfree(s);
+}
 
 /**
  * gom_span_desc_free() - free a span descriptor
- * @span: descriptor from gom_span_desc_alloc(), or NULL
+ * @span: descriptor of a span whose pages went back to the heap
  *
  * The descriptor is freed after an RCU grace period: a racing gom_free()
  * of a stale pointer may still be reading it.
@@ -82,12 +102,79 @@ EXPORT_SYMBOL_GOM_INTERNAL(gom_span_desc_alloc);
  */
 void gom_span_desc_free(struct gom_span *span)
 {
-	if (!span)
-		return;
-	atomic_long_sub(desc_bytes(span->cls), &gom_errors.metadata_bytes);
+	gom_meta_add(-desc_bytes(span->cls));
 	kfree_rcu(span, rcu);
 }
-EXPORT_SYMBOL_GOM_INTERNAL(gom_span_desc_free);
+
+/* Describe a span of @npages pages of @c's class, owned by its taker. */
+static void span_init(struct gom_span *s, struct gom_mcentral *c,
+		      unsigned int npages)
+{
+	const struct gom_class *k = class_of(c);
+
+	s->node = c->node;
+	s->mag_off = offsetof(struct gom_mcache, mag) +
+		     c->cls * sizeof(struct gom_mag);
+	s->size = k->size;
+	s->inv = k->inv;
+	s->shift = k->shift;
+	s->npages = npages;
+	s->nobjs = npages == k->npages ? k->nobjs : npages * PAGE_SIZE / k->size;
+	s->nfree = s->nobjs;
+	s->state = GOM_SPAN_OWNED;
+	s->occ = 0;
+	s->cache = 0;
+	s->cache_idx = 0;
+	s->next_word = 0;
+	/* no bit past the last object: words are claimed whole */
+	bitmap_zero(s->free_bits, k->nobjs);
+	bitmap_set(s->free_bits, 0, s->nobjs);
+}
+
+static void *carve(struct gom_mcentral *c, struct gom_span *s,
+		   unsigned int npages)
+{
+	span_init(s, c, npages);
+	return gom_mheap_alloc_run(gom_heaps[c->node], npages, s);
+}
+
+/* A new span's objects are all free: each gets its mark. */
+static void mark_all(struct gom_span *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nobjs; i++)
+		gom_obj_mark((void *)(s->base + i * s->size));
+}
+
+/* Carve a new span, owned by the caller; grows the heap if it must. */
+static struct gom_span *span_new(struct gom_mcentral *c, gfp_t gfp)
+{
+	const struct gom_class *k = class_of(c);
+	struct gom_span *s = desc_alloc(c, gfp);
+	unsigned long flags;
+	int err, tries = 0;
+
+	if (!s)
+		return ERR_PTR(-ENOMEM);
+	while (!carve(c, s, k->npages) &&
+	       (k->min_pages == k->npages || !carve(c, s, k->min_pages))) {
+		err = gom_mheap_grow(gom_heaps[c->node],
+				     order_base_2(k->min_pages), gfp);
+		if (!err && (++tries < GOM_CARVE_TRIES || (gfp & __GFP_NOFAIL)))
+			continue;
+		desc_discard(s);
+		return ERR_PTR(err ? err : -ENOMEM);
+	}
+	mark_all(s);
+	spin_lock_irqsave(&c->lock, flags);
+	c->nr_owned++;
+	c->objs_total += s->nobjs;
+	if (s->npages != k->npages)
+		c->nr_min++;
+	spin_unlock_irqrestore(&c->lock, flags);
+	return s;
+}
 
 /**
  * gom_mcentral_init() - set up an empty mcentral
@@ -110,219 +197,355 @@ EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_init);
 
 static unsigned int occ_bucket(struct gom_span *s)
 {
-	unsigned int nobjs = gom_classes[s->cls].nobjs;
-	unsigned int b = (nobjs - s->nfree) * GOM_OCC_BUCKETS / nobjs;
+	unsigned int b = (s->nobjs - s->nfree) * GOM_OCC_BUCKETS / s->nobjs;
 
 	return min_t(unsigned int, b, GOM_OCC_BUCKETS - 1);
 }
 
-static void occ_update(struct gom_mcentral *c, struct gom_span *s)
+/* Put a span that is not owned on the list its count says; c->lock held. */
+static void span_list(struct gom_mcentral *c, struct gom_span *s)
 {
-	unsigned int b = occ_bucket(s);
-
-	c->occ[s->occ]--;
-	c->occ[b]++;
-	s->occ = b;
-}
-
-/* Carve a new span out of the heap; consumes *spare. */
-static int span_new(struct gom_mcentral *c, struct gom_span **spare)
-{
-	const struct gom_class *k = &gom_classes[c->cls];
-	struct gom_span *s = *spare;
-	void *base;
-
-	if (!s)
-		return -ENOSPC;
-	base = gom_mheap_alloc_run(gom_heaps[c->node], k->npages, s);
-	if (!base)
-		return -ENOMEM;
-	*spare = NULL;
-	s->base = (unsigned long)base;
-	s->cls = c->cls;
-	s->node = c->node;
-	s->nfree = k->nobjs;
-	s->full = 0;
-	s->occ = 0;
-	/* bitmap_fill() would also set the bits past the last object. */
-	bitmap_zero(s->free_bits, k->nobjs);
-	bitmap_set(s->free_bits, 0, k->nobjs);
-	list_add_tail(&s->list, &c->partial);
-	c->nr_partial++;
-	c->nr_empty++;
-	c->objs_free += k->nobjs;
-	c->occ[0]++;
-	return 0;
-}
-
-/* Pop up to @want objects of a partial span into @objs. */
-static int span_take(struct gom_mcentral *c, struct gom_span *s, void **objs,
-		     int want)
-{
-	const struct gom_class *k = &gom_classes[c->cls];
-	unsigned int w, nwords = BITS_TO_LONGS(k->nobjs);
-	int got = 0;
-
-	if (s->nfree == k->nobjs)
-		c->nr_empty--;
-	for (w = 0; w < nwords && got < want; w++) {
-		unsigned long bits = s->free_bits[w];
-
-		while (bits && got < want) {
-			unsigned long i = w * BITS_PER_LONG + __ffs(bits);
-
-			objs[got++] = (void *)(s->base + i * k->size);
-			bits &= bits - 1;
-		}
-		s->free_bits[w] = bits;
-	}
-	s->nfree -= got;
-	c->objs_free -= got;
-	occ_update(c, s);
+	s->occ = occ_bucket(s);
+	c->occ[s->occ]++;
 	if (!s->nfree) {
-		list_move(&s->list, &c->full);
-		s->full = 1;
-		c->nr_partial--;
+		s->state = GOM_SPAN_FULL;
+		list_add(&s->list, &c->full);
 		c->nr_full++;
+		return;
 	}
-	return got;
+	s->state = GOM_SPAN_PARTIAL;
+	c->nr_partial++;
+	c->objs_free += s->nfree;
+	if (s->nfree < s->nobjs) {
+		list_add(&s->list, &c->partial);
+		return;
+	}
+	list_add_tail(&s->list, &c->partial);
+	c->nr_empty++;
 }
 
-/**
- * gom_mcentral_refill() - pop a batch of free objects
- * @c: the mcentral
- * @objs: array to fill
- * @nr: objects wanted, at least 1
- * @spare: a span descriptor the mcentral may use for a new span; set to
- *	   NULL when consumed
- *
- * Context: interrupts disabled; takes @c->lock and possibly the heap lock.
- * Return: number of objects popped (> 0); -ENOSPC if a new span is needed
- * and *@spare is NULL; -ENOMEM if the heap has no pages for a new span.
- */
-int gom_mcentral_refill(struct gom_mcentral *c, void **objs, int nr,
-			struct gom_span **spare)
+/* Take a span off its list, counters with it; c->lock held. */
+static void span_unlist(struct gom_mcentral *c, struct gom_span *s)
 {
-	struct gom_span *s;
-	int n = 0, ret = 0;
-
-	lockdep_assert_irqs_disabled();
-	spin_lock(&c->lock);
-	while (n < nr) {
-		s = list_first_entry_or_null(&c->partial, struct gom_span, list);
-		if (!s) {
-			ret = span_new(c, spare);
-			if (ret)
-				break;
-			continue;
-		}
-		n += span_take(c, s, objs + n, nr - n);
+	list_del(&s->list);
+	c->occ[s->occ]--;
+	if (s->state == GOM_SPAN_FULL) {
+		c->nr_full--;
+		return;
 	}
-	spin_unlock(&c->lock);
-	return n ? n : ret;
+	c->nr_partial--;
+	c->objs_free -= s->nfree;
+	if (s->nfree == s->nobjs)
+		c->nr_empty--;
 }
-EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_refill);
 
-/* Give a wholly free span back to the heap; called with c->lock held. */
+/* Give a wholly free span's pages back to the heap; c->lock held. */
 static void span_release(struct gom_mcentral *c, struct gom_span *s)
 {
-	const struct gom_class *k = &gom_classes[c->cls];
-
-	list_del(&s->list);
-	c->nr_partial--;
-	c->nr_empty--;
-	c->objs_free -= k->nobjs;
-	c->occ[s->occ]--;
-	gom_mheap_free_run(gom_heaps[c->node], (void *)s->base, k->npages, s);
+	span_unlist(c, s);
+	c->objs_total -= s->nobjs;
+	if (s->npages != class_of(c)->npages)
+		c->nr_min--;
+	gom_mheap_free_run((void *)s->base, s->npages, s);
 	gom_span_desc_free(s);
 }
 
-/* Return one object to its span; called with c->lock held. */
-static void span_put(struct gom_mcentral *c, struct gom_span *s, void *obj)
+/* Release @s if it is wholly free and @c keeps enough such spans. */
+static void span_check_empty(struct gom_mcentral *c, struct gom_span *s)
 {
-	const struct gom_class *k = &gom_classes[c->cls];
-	unsigned long off = (unsigned long)obj - s->base;
-	unsigned int idx = (off * k->divmul) >> 32;
-
-	if (idx >= k->nobjs || idx * k->size != off) {
-		gom_refuse_free(obj, "not the start of an object", false);
-		return;
-	}
-	if (__test_and_set_bit(idx, s->free_bits)) {
-		gom_refuse_free(obj, "object already free in its span", true);
-		return;
-	}
-	s->nfree++;
-	c->objs_free++;
-	occ_update(c, s);
-	if (s->full) {
-		s->full = 0;
-		list_move(&s->list, &c->partial);
-		c->nr_full--;
-		c->nr_partial++;
-	}
-	if (s->nfree < k->nobjs)
-		return;
-	c->nr_empty++;
-	if (c->nr_empty > READ_ONCE(gom_empty_spans))
+	if (s->state == GOM_SPAN_PARTIAL && s->nfree == s->nobjs &&
+	    c->nr_empty > READ_ONCE(gom_empty_spans))
 		span_release(c, s);
-	else
-		list_move_tail(&s->list, &c->partial);
 }
 
-/* The span of a small object of class @cls, or NULL; lockless. */
-static struct gom_span *obj_span(void *obj, unsigned int cls)
+/* An owned span comes back: list it by what is free now; c->lock held. */
+static void uncache_locked(struct gom_mcentral *c, struct gom_span *s)
 {
-	unsigned long addr = (unsigned long)obj, entry;
-	struct gom_arena *a = __gom_arena_lookup(addr);
+	if (s->cache) {
+		s->free_bits[s->cache_idx / BITS_PER_LONG] |= s->cache;
+		WRITE_ONCE(s->cache, 0);
+	}
+	s->nfree = bitmap_weight(s->free_bits, s->nobjs);
+	c->nr_owned--;
+	span_list(c, s);
+	span_check_empty(c, s);
+}
 
-	entry = a ? __gom_map_entry(a, addr) : 0;
-	if (!entry || (entry & GOM_MAP_TAGS) ||
-	    ((struct gom_span *)entry)->cls != cls)
+/* Hand out the first partial span; c->lock held. */
+static struct gom_span *take_partial(struct gom_mcentral *c)
+{
+	struct gom_span *s;
+
+	s = list_first_entry_or_null(&c->partial, struct gom_span, list);
+	if (!s)
 		return NULL;
-	return (struct gom_span *)entry;
+	span_unlist(c, s);
+	s->state = GOM_SPAN_OWNED;
+	s->next_word = 0;
+	s->cache_idx = 0;
+	WRITE_ONCE(s->cache, 0);
+	c->nr_owned++;
+	return s;
 }
 
 /**
- * gom_mcentral_flush() - return a batch of objects to their spans
- * @cls: size class of every object in @objs
- * @objs: objects, validated as gomalloc objects of @cls when freed
+ * gom_mcentral_uncache() - take back a span an mcache owned
+ * @s: the span; its owner no longer allocates from it
+ *
+ * Its unallocated claimed objects go back to its bitmap, and it goes on
+ * the partial or full list, or back to the heap if it is wholly free and
+ * the mcentral has enough free spans.
+ *
+ * Context: any; takes the span's mcentral lock.
+ */
+void gom_mcentral_uncache(struct gom_span *s)
+{
+	struct gom_mcentral *c = span_central(s);
+	unsigned long flags;
+
+	spin_lock_irqsave(&c->lock, flags);
+	uncache_locked(c, s);
+	spin_unlock_irqrestore(&c->lock, flags);
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_uncache);
+
+/**
+ * gom_mcentral_cache_span() - swap a used-up span for one with free objects
+ * @c: the mcentral of the caller's node and class
+ * @old: the span the caller owned, or NULL
+ * @gfp: the caller's allocation context, for growing the heap
+ *
+ * @old is taken back and a partial span handed out in one lock round trip
+ * (when @old is @c's); a new span is carved out of the heap when no span
+ * is partial.
+ *
+ * Context: any context where kmalloc(@gfp) is allowed; outside the CPU's
+ * section. Sleeps only if @gfp allows.
+ * Return: a span the caller now owns, or an ERR_PTR(): -ENOMEM, or
+ * -EDQUOT when mem_limit stopped the heap from growing.
+ */
+struct gom_span *gom_mcentral_cache_span(struct gom_mcentral *c,
+					 struct gom_span *old, gfp_t gfp)
+{
+	struct gom_span *s;
+	unsigned long flags;
+
+	spin_lock_irqsave(&c->lock, flags);
+	if (old && span_central(old) == c) {
+		uncache_locked(c, old);
+		old = NULL;
+	}
+	s = take_partial(c);
+	spin_unlock_irqrestore(&c->lock, flags);
+	if (old)
+		gom_mcentral_uncache(old);
+	return s ? s : span_new(c, gfp);
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_cache_span);
+
+/**
+ * gom_span_claim() - move the next word of free objects into an owned
+ *		      span's cache
+ * @s: a span the caller owns, inside its CPU's section
+ *
+ * Context: the owner only; no lock (xchg() against concurrent frees).
+ * Return: true if @s->cache now has objects, false if the span is used up.
+ */
+bool gom_span_claim(struct gom_span *s)
+{
+	unsigned int nwords = BITS_TO_LONGS(s->nobjs);
+	unsigned long bits;
+
+	while (s->next_word < nwords) {
+		bits = xchg(&s->free_bits[s->next_word], 0);
+		s->cache_idx = s->next_word++ * BITS_PER_LONG;
+		if (bits) {
+			WRITE_ONCE(s->cache, bits);
+			return true;
+		}
+	}
+	return false;
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_span_claim);
+
+/* Take the first free object of a span no CPU owns; updates its count. */
+static void *take_first(struct gom_span *s)
+{
+	unsigned int idx = find_first_bit(s->free_bits, s->nobjs);
+
+	clear_bit(idx, s->free_bits);
+	s->nfree = bitmap_weight(s->free_bits, s->nobjs);
+	return (void *)(s->base + idx * s->size);
+}
+
+/**
+ * gom_mcentral_alloc() - allocate one object straight from the mcentral
+ * @c: the mcentral
+ * @gfp: the caller's allocation context
+ *
+ * For callers that cannot use a CPU's caches: an interrupt that found its
+ * CPU's section busy, or a request for another node. The object comes
+ * from a span no mcache owns.
+ *
+ * Context: any context where kmalloc(@gfp) is allowed.
+ * Return: the object, still marked free (the caller clears the mark), or
+ * an ERR_PTR() as gom_mcentral_cache_span().
+ */
+void *gom_mcentral_alloc(struct gom_mcentral *c, gfp_t gfp)
+{
+	struct gom_span *s;
+	unsigned long flags;
+	void *obj;
+
+	spin_lock_irqsave(&c->lock, flags);
+	s = list_first_entry_or_null(&c->partial, struct gom_span, list);
+	if (s) {
+		span_unlist(c, s);
+		obj = take_first(s);
+		span_list(c, s);
+		spin_unlock_irqrestore(&c->lock, flags);
+		return obj;
+	}
+	spin_unlock_irqrestore(&c->lock, flags);
+	s = span_new(c, gfp);
+	if (IS_ERR(s))
+		return s;
+	/* nobody else knows the new span yet */
+	obj = take_first(s);
+	spin_lock_irqsave(&c->lock, flags);
+	c->nr_owned--;
+	span_list(c, s);
+	spin_unlock_irqrestore(&c->lock, flags);
+	return obj;
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_alloc);
+
+/* Objects of @mask (word @w of @s) that are in its owner's cache. */
+static unsigned long owner_cached(struct gom_span *s, unsigned int w,
+				  unsigned long mask)
+{
+	if (s->state != GOM_SPAN_OWNED ||
+	    READ_ONCE(s->cache_idx) != w * BITS_PER_LONG)
+		return 0;
+	return READ_ONCE(s->cache) & mask;
+}
+
+static void refuse_bits(struct gom_span *s, unsigned int w,
+			unsigned long bits, const char *why)
+{
+	unsigned int b;
+
+	for_each_set_bit(b, &bits, BITS_PER_LONG)
+		gom_refuse_free((void *)(s->base +
+				(w * BITS_PER_LONG + b) * s->size), why, true);
+}
+
+/* Free the objects @mask of word @w of @s; c->lock held. */
+static void span_put(struct gom_mcentral *c, struct gom_span *s,
+		     unsigned int w, unsigned long mask)
+{
+	unsigned long bad, old;
+	unsigned int n;
+
+	bad = owner_cached(s, w, mask);
+	if (unlikely(bad)) {
+		refuse_bits(s, w, bad, "object was never handed out");
+		mask &= ~bad;
+	}
+	old = atomic_long_fetch_or(mask, (atomic_long_t *)&s->free_bits[w]);
+	if (unlikely(old & mask)) {
+		refuse_bits(s, w, old & mask, "object already free in its span");
+		mask &= ~old;
+	}
+	n = hweight_long(mask);
+	if (s->state == GOM_SPAN_OWNED || !n)
+		return;
+	span_unlist(c, s);
+	s->nfree += n;
+	span_list(c, s);
+	span_check_empty(c, s);
+}
+
+/*
+ * The span of @obj and the object's index in it, if @obj is the start of
+ * a small object of gomalloc's; else NULL. Lockless.
+ */
+static struct gom_span *obj_span(const void *obj, unsigned int *idxp)
+{
+	unsigned long e = gom_pm_get((unsigned long)obj);
+	struct gom_span *s = (struct gom_span *)e;
+
+	if (!gom_pm_is_span(e))
+		return NULL;
+	*idxp = gom_obj_index(s, (unsigned long)obj);
+	return gom_obj_valid(s, *idxp) ? s : NULL;
+}
+
+/* Switch to the lock of @s's mcentral, if @c is another one. */
+static struct gom_mcentral *relock(struct gom_mcentral *c, struct gom_span *s,
+				   unsigned long *flags)
+{
+	struct gom_mcentral *want = span_central(s);
+
+	if (want == c)
+		return c;
+	if (c)
+		spin_unlock_irqrestore(&c->lock, *flags);
+	spin_lock_irqsave(&want->lock, *flags);
+	return want;
+}
+
+/* How many objects after @objs[0] are in word @w of @s, as a mask. */
+static unsigned int same_word(void **objs, unsigned int nr,
+			      struct gom_span *s, unsigned int w,
+			      unsigned long *mask)
+{
+	unsigned int i, idx;
+
+	for (i = 1; i < nr; i++) {
+		if (obj_span(objs[i], &idx) != s ||
+		    idx / BITS_PER_LONG != w ||
+		    (*mask & BIT(idx % BITS_PER_LONG)))
+			break;
+		*mask |= BIT(idx % BITS_PER_LONG);
+	}
+	return i - 1;
+}
+
+/**
+ * gom_mcentral_flush() - return objects to their spans
+ * @objs: small objects of gomalloc's, validated when they were freed
  * @nr: number of objects
  *
- * Objects may come from spans of different nodes; each goes to the
- * mcentral of its span's node. The span is looked up again under that
- * mcentral's lock: the second copy of an object freed twice while in a
- * magazine may find its span gone, or its pages serving another span, and
- * is then refused as a double free.
+ * Objects may be of any class and node; each goes to the mcentral of its
+ * span, the objects of one span word together. The span is looked up
+ * again under that mcentral's lock (a span cannot be released while its
+ * lock is held), so the second copy of an object freed twice is refused
+ * even if its span is gone.
  *
- * Context: interrupts disabled; takes mcentral locks one at a time.
+ * Context: any; takes mcentral locks one at a time.
  */
-void gom_mcentral_flush(unsigned int cls, void **objs, int nr)
+void gom_mcentral_flush(void **objs, unsigned int nr)
 {
 	struct gom_mcentral *c = NULL;
+	unsigned long flags = 0, mask;
+	unsigned int i, idx;
 	struct gom_span *s;
-	int i;
 
-	lockdep_assert_irqs_disabled();
 	for (i = 0; i < nr; i++) {
-		s = obj_span(objs[i], cls);
-		/* A span of c's node cannot change while c->lock is held. */
-		if (s && (!c || c->node != s->node)) {
-			if (c)
-				spin_unlock(&c->lock);
-			c = gom_central(s->node, cls);
-			spin_lock(&c->lock);
-			if (s != obj_span(objs[i], cls))
-				s = NULL;
-		}
-		if (!s) {
+		s = obj_span(objs[i], &idx);
+		if (s)
+			c = relock(c, s, &flags);
+		if (!s || s != obj_span(objs[i], &idx)) {
 			gom_refuse_free(objs[i], "object already free", true);
 			continue;
 		}
-		span_put(c, s, objs[i]);
+		mask = BIT(idx % BITS_PER_LONG);
+		i += same_word(objs + i, nr - i, s, idx / BITS_PER_LONG, &mask);
+		span_put(c, s, idx / BITS_PER_LONG, mask);
 	}
 	if (c)
-		spin_unlock(&c->lock);
+		spin_unlock_irqrestore(&c->lock, flags);
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_flush);
 
@@ -336,7 +559,6 @@ EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_flush);
  */
 unsigned long gom_mcentral_trim(struct gom_mcentral *c, unsigned long keep)
 {
-	unsigned int nobjs = gom_classes[c->cls].nobjs;
 	struct gom_span *s, *tmp;
 	unsigned long flags, n = 0;
 
@@ -344,7 +566,7 @@ unsigned long gom_mcentral_trim(struct gom_mcentral *c, unsigned long keep)
 	list_for_each_entry_safe_reverse(s, tmp, &c->partial, list) {
 		if (c->nr_empty <= keep)
 			break;
-		if (s->nfree == nobjs) {
+		if (s->nfree == s->nobjs) {
 			span_release(c, s);
 			n++;
 		}
@@ -355,37 +577,106 @@ unsigned long gom_mcentral_trim(struct gom_mcentral *c, unsigned long keep)
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_trim);
 
 /**
- * gom_object_free() - whether an object start is free in its span
- * @span: the span holding @addr
- * @addr: an address in the span
+ * gom_mcentral_trim_all() - give every wholly free span back to the heaps
  *
- * Context: any; a lockless hint for error reports.
- * Return: true if @addr is the start of an object free in @span.
+ * Context: any.
+ * Return: spans released.
  */
-bool gom_object_free(struct gom_span *span, unsigned long addr)
+unsigned long gom_mcentral_trim_all(void)
 {
-	const struct gom_class *k = &gom_classes[span->cls];
-	unsigned long off = addr - span->base;
-	unsigned int idx = (off * k->divmul) >> 32;
+	unsigned long n = 0;
+	unsigned int cls;
+	int nid;
 
-	return idx < k->nobjs && idx * k->size == off &&
-	       test_bit(idx, span->free_bits);
+	for_each_node(nid)
+		for (cls = 1; cls < GOM_NR_CLASSES; cls++)
+			n += gom_mcentral_trim(gom_central(nid, cls), 0);
+	return n;
 }
-EXPORT_SYMBOL_GOM_INTERNAL(gom_object_free);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_trim_all);
 
 /**
- * gom_mcentral_inuse() - objects of the mcentral not free in its spans
+ * gom_span_free_objects() - objects free in a span, its owner's cache
+ *			     included
+ * @s: the span
+ *
+ * Context: any; a lockless count while @s is owned.
+ * Return: the number of free objects.
+ */
+unsigned long gom_span_free_objects(const struct gom_span *s)
+{
+	return bitmap_weight(s->free_bits, s->nobjs) +
+	       hweight_long(READ_ONCE(s->cache));
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_span_free_objects);
+
+/**
+ * gom_object_is_free() - whether an address is an object free in its span
+ * @addr: the address
+ *
+ * Context: any; a lockless hint for error reports.
+ * Return: true if @addr is the start of an object free in its span.
+ */
+bool gom_object_is_free(unsigned long addr)
+{
+	struct gom_span *s;
+	unsigned int idx;
+	bool ret;
+
+	rcu_read_lock();
+	s = obj_span((void *)addr, &idx);
+	ret = s && gom_obj_is_free(s, idx);
+	rcu_read_unlock();
+	return ret;
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_object_is_free);
+
+/**
+ * gom_mcentral_inuse() - objects of an mcentral that are not free
  * @c: the mcentral
  *
- * Objects in per-CPU magazines count as not free here.
+ * Objects in per-CPU magazines and in owned spans count as not free here;
+ * once every CPU is drained, this is what callers still hold.
  *
  * Context: any; lockless snapshot.
  * Return: the number of objects.
  */
 unsigned long gom_mcentral_inuse(struct gom_mcentral *c)
 {
-	unsigned long spans = READ_ONCE(c->nr_partial) + READ_ONCE(c->nr_full);
+	long n = READ_ONCE(c->objs_total) - READ_ONCE(c->objs_free);
 
-	return spans * gom_classes[c->cls].nobjs - READ_ONCE(c->objs_free);
+	return n > 0 ? n : 0;
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_inuse);
+
+/**
+ * gom_mcentral_read() - add a class's mcentral counters to a snapshot
+ * @cls: size class
+ * @st: the snapshot; the fields the mcentrals own are added to
+ *
+ * Spans owned by mcaches count in @st->spans_owned and objects_total
+ * only; gom_mcache_read() adds what is free in them.
+ *
+ * Context: any; takes no lock.
+ */
+void gom_mcentral_read(unsigned int cls, struct gom_class_stats *st)
+{
+	struct gom_mcentral *c;
+	unsigned int b;
+	int nid;
+
+	for_each_node(nid) {
+		if (!gom_centrals[nid])
+			continue;
+		c = gom_central(nid, cls);
+		st->spans_partial += READ_ONCE(c->nr_partial);
+		st->spans_full += READ_ONCE(c->nr_full);
+		st->spans_owned += READ_ONCE(c->nr_owned);
+		st->spans_min += READ_ONCE(c->nr_min);
+		st->objects_total += READ_ONCE(c->objs_total);
+		st->objects_free += READ_ONCE(c->objs_free);
+		for (b = 0; b < GOM_OCC_BUCKETS; b++)
+			st->occupancy[b] += READ_ONCE(c->occ[b]);
+	}
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_read);

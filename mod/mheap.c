@@ -2,478 +2,719 @@
 /*
  * gomalloc mheap: levels 2 and 3 of the allocator, the page heap.
  *
- * The heap of each NUMA node grows by arenas: naturally aligned blocks of
- * 2^gom_arena_order pages taken from the kernel's page allocator with
- * alloc_pages_node() (level 3, Go's sysAlloc). Inside its arenas a heap is
- * a buddy allocator: per-order free lists, a block is split on allocation
- * and merged with its free buddy on free, up to a whole arena. A wholly free
- * arena goes back to the page allocator when the heap releases memory (see
- * gom_mheap_release(); main.c calls it from delayed work, the shrinker and
- * the sysfs "shrink" file).
+ * The heap of each NUMA node grows by arenas, naturally aligned blocks
+ * taken from the kernel's page allocator with alloc_pages_node() (level 3,
+ * Go's sysAlloc). It asks for 2^gom_arena_order pages first; when memory
+ * is fragmented and no block that large is free, it asks for smaller ones,
+ * down to the smallest block that holds what is being allocated, so the
+ * heap keeps growing wherever kmalloc() would. Arenas of every order
+ * coexist. Only the last attempt, for the smallest block, uses the
+ * caller's gfp as given: the larger ones neither reclaim, nor retry, nor
+ * dip into reserves, so GFP_ATOMIC growth never drains the page
+ * allocator's high-order reserve for a block it does not need.
  *
- * Small spans (runs of pages carved into objects by mcentral.c) and large
- * runs (objects above GOM_MAX_SMALL_SIZE, and gom_alloc_pages()) are exact
- * runs of pages: the buddy block is split and its tail given back, so a
- * five-page request holds five pages, not eight.
+ * Inside its arenas a heap is a buddy allocator: per-order free lists, a
+ * block is split on allocation and merged with its free buddy on free, up
+ * to its arena and never across arenas. A wholly free arena waits on an
+ * empty list, used after every partly used arena, until the scavenger
+ * (delayed work, Go's scavenger) gives it back beyond a reserve; the
+ * smallest arenas go back first.
  *
- * Pointer to span lookup is O(1) and lockless, as Go's heapArena map: a
- * two-level table indexed by the arena number of the direct-map address
- * finds the struct gom_arena, and its map holds one word per page (a span
- * pointer, a large-run head, a free-block head, or 0). A pointer whose
- * arena slot is empty is not gomalloc's. Arena metadata is freed after an
- * RCU grace period; lookups run with interrupts disabled, which is an RCU
- * read-side critical section.
+ * Spans of small objects (mcentral.c) and large runs (objects above
+ * GOM_MAX_SMALL_SIZE, gom_alloc_pages()) are exact runs of pages: a five
+ * page request holds five pages, not eight. The page map (pagemap.c)
+ * records what every page of every arena is.
  *
- * Locking: gom_mheap.lock (irq-safe) protects the free lists, the arena
- * list, the counters and the map entries of the heap's arenas. It nests
- * inside gom_mcentral.lock and never the other way round. gom_table_lock
- * serialises arena registration and is a leaf lock. Nothing here sleeps
- * under a lock; gom_mheap_grow() sleeps only if its gfp allows it.
+ * A memory limit (mem_limit, Go's GOMEMLIMIT) bounds the bytes of all
+ * arenas together. Growth that would cross it first gives back the free
+ * arenas of every node, then asks for a smaller block that fits, and
+ * otherwise fails with -EDQUOT, so that the caller can return its cached
+ * memory (gom_reclaim()) and try once more.
+ *
+ * Locking: gom_mheap.lock (irq-safe) protects a heap's free lists, its
+ * counters and the page map entries of its arenas. It nests inside
+ * gom_mcentral.lock and never the other way round; the scavenger is
+ * queued under it. Nothing here sleeps under a lock; gom_mheap_grow()
+ * sleeps only if its gfp allows it, with no gomalloc lock held.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/jiffies.h>
 #include <linux/log2.h>
 #include <linux/module.h>
-#include <linux/rcupdate.h>
-#include <linux/slab.h>
+#include <linux/workqueue.h>
 #include "internal.h"
+
+static_assert(GOM_PM_NODE_MASK + 1 >= MAX_NUMNODES);
+static_assert(GOM_PM_AORDER_MASK >= GOM_MAX_ORDER);
 
 /* Default: the largest block the running kernel's page allocator gives. */
 unsigned int gom_arena_order = GOM_MAX_ORDER;
 module_param_named(arena_order, gom_arena_order, uint, 0444);
-MODULE_PARM_DESC(arena_order, "Arena size as a page order (default: the largest the kernel allows)");
+MODULE_PARM_DESC(arena_order, "Preferred arena size as a page order (default: the largest the kernel allows)");
 EXPORT_SYMBOL_GOM_INTERNAL(gom_arena_order);
 
-unsigned int gom_arena_shift;
-struct gom_arena ***gom_l1;
-unsigned long gom_table_size;
-static unsigned long gom_l1_size;
-static DEFINE_SPINLOCK(gom_table_lock);
+/* A test knob: the largest order growth may ask for beyond its need. */
+unsigned int gom_grow_max_order = GOM_MAX_ORDER;
+module_param_named(grow_max_order, gom_grow_max_order, uint, 0644);
+MODULE_PARM_DESC(grow_max_order, "Debug: cap on the arena order growth asks for (requests that need more still get it)");
+EXPORT_SYMBOL_GOM_INTERNAL(gom_grow_max_order);
+
+static unsigned int gom_reserve_arenas = 1;
+module_param_named(reserve_arenas, gom_reserve_arenas, uint, 0644);
+MODULE_PARM_DESC(reserve_arenas, "Free memory each node keeps, in arenas of arena_order, instead of returning it to the page allocator");
+
+static unsigned int gom_scavenge_ms = 1000;
+module_param_named(scavenge_delay_ms, gom_scavenge_ms, uint, 0644);
+MODULE_PARM_DESC(scavenge_delay_ms, "Delay before free arenas are returned to the page allocator");
 
 struct gom_mheap *gom_heaps[MAX_NUMNODES];
 EXPORT_SYMBOL_GOM_INTERNAL(gom_heaps);
 
-static unsigned int arena_pages(void)
+/* Bytes of every arena of every node; what mem_limit bounds. */
+static atomic_long_t gom_arena_bytes;
+
+static void scavenge(struct work_struct *work);
+static DECLARE_DELAYED_WORK(gom_scavenge_work, scavenge);
+
+static void *pfn_addr(unsigned long pfn)
 {
-	return 1U << gom_arena_order;
+	return pfn_to_kaddr(pfn);
 }
 
-static unsigned long free_tag(unsigned int order)
+static unsigned long free_tag(struct gom_mheap *h, unsigned int order,
+			      unsigned int aorder)
 {
-	return ((unsigned long)order << GOM_MAP_SHIFT) | GOM_MAP_FREE;
+	return gom_pm_make(GOM_PM_FREE, aorder, h->node, order);
 }
 
-static unsigned long pg_index(struct gom_arena *a, unsigned long addr)
+static unsigned long tail_tag(struct gom_mheap *h, unsigned int aorder)
 {
-	return (addr - a->base) >> PAGE_SHIFT;
+	return gom_pm_make(GOM_PM_TAIL, aorder, h->node, 0);
 }
 
-static struct page *index_page(struct gom_arena *a, unsigned long pg)
+static void push_free(struct gom_mheap *h, unsigned long pfn,
+		      unsigned int order, unsigned int aorder)
 {
-	return virt_to_page(a->base + (pg << PAGE_SHIFT));
-}
+	struct page *page = pfn_to_page(pfn);
 
-/**
- * gom_arena_lookup() - find the arena that holds an address
- * @addr: any kernel address
- *
- * Context: interrupts disabled, or otherwise inside an RCU read-side
- * critical section, when the arena may be released concurrently.
- * Return: the arena, or NULL if @addr is not in gomalloc's heap.
- */
-struct gom_arena *gom_arena_lookup(unsigned long addr)
-{
-	return __gom_arena_lookup(addr);
-}
-EXPORT_SYMBOL_GOM_INTERNAL(gom_arena_lookup);
-
-/**
- * gom_map_entry() - the arena map word of the page holding an address
- * @arena: arena holding @addr, from gom_arena_lookup()
- * @addr: the address
- *
- * Context: any.
- * Return: pointer to the map word.
- */
-unsigned long *gom_map_entry(struct gom_arena *arena, unsigned long addr)
-{
-	return &arena->map[pg_index(arena, addr)];
-}
-EXPORT_SYMBOL_GOM_INTERNAL(gom_map_entry);
-
-/**
- * gom_page_free() - whether an address lies in a free block of its arena
- * @arena: arena holding @addr
- * @addr: the address
- *
- * Context: any; a lockless hint for error reports.
- * Return: true if the page of @addr is free.
- */
-bool gom_page_free(struct gom_arena *arena, unsigned long addr)
-{
-	unsigned long pg = pg_index(arena, addr);
-	unsigned int order;
-
-	for (order = 0; order <= gom_arena_order; order++) {
-		unsigned long head = pg & ~((1UL << order) - 1);
-
-		if (READ_ONCE(arena->map[head]) == free_tag(order))
-			return true;
+	gom_pm_set(pfn, free_tag(h, order, aorder));
+	if (order == aorder) {
+		list_add(&page->lru, &h->empty[order]);
+		h->nr_empty[order]++;
+	} else {
+		list_add(&page->lru, &h->free[order]);
+		h->nr_free[order]++;
 	}
-	return false;
-}
-EXPORT_SYMBOL_GOM_INTERNAL(gom_page_free);
-
-static void push_free(struct gom_mheap *h, struct gom_arena *a,
-		      unsigned long pg, unsigned int order)
-{
-	a->map[pg] = free_tag(order);
-	list_add(&index_page(a, pg)->lru, &h->free[order]);
-	h->nr_free[order]++;
 	h->pages_free += 1UL << order;
-	if (order == gom_arena_order)
-		h->nr_empty_arenas++;
 }
 
-static void unlink_free(struct gom_mheap *h, struct gom_arena *a,
-			unsigned long pg, unsigned int order)
+static void unlink_free(struct gom_mheap *h, unsigned long pfn,
+			unsigned int order, unsigned int aorder)
 {
-	struct page *page = index_page(a, pg);
-
-	list_del_init(&page->lru);
-	a->map[pg] = 0;
-	h->nr_free[order]--;
+	list_del_init(&pfn_to_page(pfn)->lru);
+	gom_pm_set(pfn, tail_tag(h, aorder));
+	if (order == aorder)
+		h->nr_empty[order]--;
+	else
+		h->nr_free[order]--;
 	h->pages_free -= 1UL << order;
-	if (order == gom_arena_order)
-		h->nr_empty_arenas--;
 }
 
-/* Free one aligned block, merging it with free buddies. */
-static void free_block(struct gom_mheap *h, struct gom_arena *a,
-		       unsigned long pg, unsigned int order)
+/* Free one aligned block, merging it with free buddies inside its arena. */
+static void free_block(struct gom_mheap *h, unsigned long pfn,
+		       unsigned int order, unsigned int aorder)
 {
-	while (order < gom_arena_order) {
-		unsigned long buddy = pg ^ (1UL << order);
+	while (order < aorder) {
+		unsigned long buddy = pfn ^ (1UL << order);
 
-		if (a->map[buddy] != free_tag(order))
+		if (*gom_pm_slot(buddy) != free_tag(h, order, aorder))
 			break;
-		unlink_free(h, a, buddy, order);
-		pg &= buddy;
+		unlink_free(h, buddy, order, aorder);
+		pfn &= ~(1UL << order);
 		order++;
 	}
-	push_free(h, a, pg, order);
+	push_free(h, pfn, order, aorder);
 }
 
-/* Free [pg, pg + n) as the largest aligned blocks that tile it. */
-static void free_range(struct gom_mheap *h, struct gom_arena *a,
-		       unsigned long pg, unsigned long n)
+/* Free [pfn, pfn + n) as the largest aligned blocks that tile it. */
+static void free_range(struct gom_mheap *h, unsigned long pfn,
+		       unsigned long n, unsigned int aorder)
 {
 	while (n) {
 		unsigned int order = ilog2(n);
 
-		if (pg)
-			order = min_t(unsigned int, order, __ffs(pg));
-		free_block(h, a, pg, order);
-		pg += 1UL << order;
+		if (pfn)
+			order = min_t(unsigned int, order, __ffs(pfn));
+		free_block(h, pfn, order, aorder);
+		pfn += 1UL << order;
 		n -= 1UL << order;
 	}
 }
 
-/* Take a free block of exactly @order, splitting a larger one if needed. */
-static struct gom_arena *take_block(struct gom_mheap *h, unsigned int order,
-				    unsigned long *pgp)
+static struct list_head *first_list(struct gom_mheap *h, unsigned int order,
+				    unsigned int *op)
 {
-	unsigned int o = order;
-	struct gom_arena *a;
-	unsigned long addr, pg;
-	struct page *page;
+	unsigned int o;
 
-	while (o <= gom_arena_order && list_empty(&h->free[o]))
-		o++;
-	if (o > gom_arena_order)
-		return NULL;
-	page = list_first_entry(&h->free[o], struct page, lru);
-	addr = (unsigned long)page_address(page);
-	a = __gom_arena_lookup(addr);
-	pg = pg_index(a, addr);
-	unlink_free(h, a, pg, o);
-	while (o > order) {
-		o--;
-		push_free(h, a, pg + (1UL << o), o);
+	/* Partly used arenas first: wholly free ones can be given back. */
+	for (o = order; o <= GOM_MAX_ORDER; o++) {
+		if (!list_empty(&h->free[o]))
+			goto found;
 	}
-	*pgp = pg;
-	return a;
+	for (o = order; o <= GOM_MAX_ORDER; o++) {
+		if (!list_empty(&h->empty[o]))
+			goto found;
+	}
+	return NULL;
+found:
+	*op = o;
+	return list_empty(&h->free[o]) ? &h->empty[o] : &h->free[o];
 }
 
-static void set_run(struct gom_arena *a, unsigned long pg, unsigned int n,
-		    struct gom_span *span)
+/* Take a free block of exactly @order, splitting a larger one if needed. */
+static bool take_block(struct gom_mheap *h, unsigned int order,
+		       unsigned long *pfnp, unsigned int *aorderp)
 {
-	unsigned int i;
+	struct list_head *list;
+	unsigned int o, aorder;
+	unsigned long pfn;
 
-	if (!span) {
-		a->map[pg] = ((unsigned long)n << GOM_MAP_SHIFT) | GOM_MAP_LARGE;
-		return;
+	list = first_list(h, order, &o);
+	if (!list)
+		return false;
+	pfn = page_to_pfn(list_first_entry(list, struct page, lru));
+	aorder = gom_pm_aorder(*gom_pm_slot(pfn));
+	unlink_free(h, pfn, o, aorder);
+	while (o > order) {
+		o--;
+		push_free(h, pfn + (1UL << o), o, aorder);
 	}
-	for (i = 0; i < n; i++)
-		a->map[pg + i] = (unsigned long)span;
+	*pfnp = pfn;
+	*aorderp = aorder;
+	return true;
 }
 
 /**
  * gom_mheap_alloc_run() - take an exact run of pages from a heap
  * @heap: the heap
- * @npages: pages wanted, at most one arena
+ * @npages: pages wanted, at most 2^GOM_MAX_ORDER
  * @span: small span the pages will back, or NULL for a large run
  *
- * The pages' map entries point to @span, or mark a large run head.
+ * The run's page map entries point to @span, whose @base and @aorder are
+ * set before the entries appear, or mark a large run. A caller that gets
+ * NULL grows the heap (gom_mheap_grow()) and tries again.
  *
  * Context: any; takes @heap->lock. Never sleeps.
  * Return: address of the first page, or NULL when the heap has no free
- * block large enough and must grow (gom_mheap_grow()).
+ * block large enough.
  */
 void *gom_mheap_alloc_run(struct gom_mheap *heap, unsigned int npages,
 			  struct gom_span *span)
 {
-	unsigned int order = order_base_2(npages);
-	struct gom_arena *a;
-	unsigned long flags, pg;
+	unsigned int order = order_base_2(npages), aorder;
+	unsigned long flags, pfn;
 
 	spin_lock_irqsave(&heap->lock, flags);
-	a = take_block(heap, order, &pg);
-	if (!a) {
+	if (!take_block(heap, order, &pfn, &aorder)) {
 		spin_unlock_irqrestore(&heap->lock, flags);
 		return NULL;
 	}
 	if (npages < (1U << order))
-		free_range(heap, a, pg + npages, (1UL << order) - npages);
-	set_run(a, pg, npages, span);
+		free_range(heap, pfn + npages, (1UL << order) - npages, aorder);
 	if (span) {
+		span->base = (unsigned long)pfn_addr(pfn);
+		span->aorder = aorder;
+		smp_wmb();	/* a lockless reader of an entry sees the span */
+		gom_pm_fill(pfn, npages, (unsigned long)span);
 		heap->small_spans++;
 	} else {
+		gom_pm_set(pfn, gom_pm_make(GOM_PM_LARGE, aorder, heap->node,
+					    npages));
 		heap->large_spans++;
 		heap->large_pages += npages;
 	}
 	spin_unlock_irqrestore(&heap->lock, flags);
-	return (void *)(a->base + (pg << PAGE_SHIFT));
+	return pfn_addr(pfn);
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mheap_alloc_run);
 
+static bool over_reserve(struct gom_mheap *h)
+{
+	unsigned long pages = 0;
+	unsigned int o;
+
+	for (o = 0; o <= GOM_MAX_ORDER; o++)
+		pages += h->nr_empty[o] << o;
+	return pages > ((unsigned long)READ_ONCE(gom_reserve_arenas) <<
+			gom_arena_order);
+}
+
+/*
+ * Unmap a live run under the heap lock, checking its first entry; returns
+ * the order of its arena, or -EINVAL if it is not that run.
+ */
+static int unmap_run(struct gom_mheap *h, unsigned long pfn,
+		     unsigned int npages, struct gom_span *span)
+{
+	unsigned long e = *gom_pm_slot(pfn);
+	unsigned int aorder;
+
+	if (span) {
+		if (e != (unsigned long)span)
+			return -EINVAL;
+		aorder = span->aorder;
+		gom_pm_fill(pfn, npages, tail_tag(h, aorder));
+		h->small_spans--;
+		return aorder;
+	}
+	if (gom_pm_tag(e) != GOM_PM_LARGE || gom_pm_val(e) != npages ||
+	    gom_pm_node(e) != h->node)
+		return -EINVAL;
+	aorder = gom_pm_aorder(e);
+	gom_pm_set(pfn, tail_tag(h, aorder));
+	h->large_spans--;
+	h->large_pages -= npages;
+	return aorder;
+}
+
 /**
  * gom_mheap_free_run() - give a run of pages back to its heap
- * @heap: the heap the run came from
  * @addr: first page of the run
  * @npages: length of the run
  * @span: the small span it backed, or NULL for a large run
  *
- * For a large run the head entry is checked under the lock, so that two
- * racing frees of one run cannot both succeed.
+ * The run goes back to the heap that owns its arena. For a large run the
+ * head entry is checked under the heap lock, so that of two racing frees
+ * of one run exactly one succeeds.
  *
- * Context: any; takes @heap->lock.
+ * Context: any; takes the heap lock.
  * Return: 0, or -EINVAL if the run is not (or no longer) allocated.
  */
-int gom_mheap_free_run(struct gom_mheap *heap, void *addr,
-		       unsigned int npages, struct gom_span *span)
+int gom_mheap_free_run(void *addr, unsigned int npages, struct gom_span *span)
 {
-	struct gom_arena *a = __gom_arena_lookup((unsigned long)addr);
-	unsigned long pg, flags, head;
-	unsigned int i;
+	unsigned long pfn = gom_addr_pfn((unsigned long)addr), flags, e;
+	struct gom_mheap *h;
+	bool kick;
+	int aorder;
 
-	if (!a)
+	e = span ? 0 : gom_pm_lookup(addr);
+	if (!span && gom_pm_tag(e) != GOM_PM_LARGE)
 		return -EINVAL;
-	pg = pg_index(a, (unsigned long)addr);
-	head = span ? (unsigned long)span :
-		((unsigned long)npages << GOM_MAP_SHIFT) | GOM_MAP_LARGE;
-	spin_lock_irqsave(&heap->lock, flags);
-	if (a->map[pg] != head) {
-		spin_unlock_irqrestore(&heap->lock, flags);
-		return -EINVAL;
-	}
-	for (i = 0; i < npages; i++)
-		a->map[pg + i] = 0;
-	free_range(heap, a, pg, npages);
-	if (span) {
-		heap->small_spans--;
-	} else {
-		heap->large_spans--;
-		heap->large_pages -= npages;
-	}
-	spin_unlock_irqrestore(&heap->lock, flags);
-	if (heap->nr_empty_arenas)
-		gom_scavenge_kick();
-	return 0;
+	h = gom_heaps[span ? span->node : gom_pm_node(e)];
+	spin_lock_irqsave(&h->lock, flags);
+	aorder = unmap_run(h, pfn, npages, span);
+	if (aorder >= 0)
+		free_range(h, pfn, npages, aorder);
+	kick = over_reserve(h);
+	spin_unlock_irqrestore(&h->lock, flags);
+	if (kick)
+		gom_scavenge_kick(false);
+	return aorder < 0 ? -EINVAL : 0;
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mheap_free_run);
 
-static gfp_t grow_gfp(gfp_t gfp)
+/**
+ * gom_mheap_recache_run() - mark a large run as cached or live again
+ * @addr: first page of the run
+ * @npages: its length
+ * @cached: true to move it from live to cached, false for the way back
+ *
+ * A run in a CPU's run cache stays allocated in its heap; only its head
+ * entry changes, with a compare-and-swap, so that of two racing frees of
+ * one run exactly one succeeds.
+ *
+ * Context: any.
+ * Return: 0, or -EINVAL if the run was not in the state @cached leaves.
+ */
+int gom_mheap_recache_run(void *addr, unsigned int npages, bool cached)
 {
-	gfp &= __GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM | __GFP_IO |
-	       __GFP_FS | __GFP_HIGH | __GFP_MEMALLOC | __GFP_NOMEMALLOC |
-	       __GFP_RETRY_MAYFAIL | __GFP_NORETRY;
+	unsigned long from = cached ? GOM_PM_LARGE : GOM_PM_CACHED;
+	unsigned long to = cached ? GOM_PM_CACHED : GOM_PM_LARGE;
+	unsigned long *slot, e;
+
+	e = gom_pm_lookup(addr);
+	if (gom_pm_tag(e) != from || gom_pm_val(e) != npages ||
+	    offset_in_page(addr))
+		return -EINVAL;
+	slot = gom_pm_slot(gom_addr_pfn((unsigned long)addr));
+	if (cmpxchg(slot, e, (e & ~GOM_PM_TAG_MASK) | to) != e)
+		return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mheap_recache_run);
+
+/* Count @bytes against mem_limit; NOFAIL callers are never refused. */
+static bool limit_charge(long bytes, gfp_t gfp)
+{
+	unsigned long limit = READ_ONCE(gom_mem_limit);
+
+	if (atomic_long_add_return(bytes, &gom_arena_bytes) <= limit ||
+	    !limit || (gfp & __GFP_NOFAIL))
+		return true;
+	atomic_long_sub(bytes, &gom_arena_bytes);
+	return false;
+}
+
+/* A larger block than needed: no reclaim, no reserves, no retries. */
+static gfp_t spare_gfp(gfp_t gfp)
+{
+	gfp &= __GFP_IO | __GFP_FS;
+	return gfp | __GFP_NOWARN | __GFP_NORETRY | __GFP_NOMEMALLOC;
+}
+
+/* The block the request needs: the caller's flags, as it gave them. */
+static gfp_t need_gfp(gfp_t gfp)
+{
+	gfp &= __GFP_RECLAIM | __GFP_IO | __GFP_FS | __GFP_HIGH |
+	       __GFP_MEMALLOC | __GFP_NOMEMALLOC | __GFP_RETRY_MAYFAIL |
+	       __GFP_NORETRY | __GFP_NOFAIL | GOM_GFP_ATOMIC;
 	return gfp | __GFP_NOWARN;
 }
 
-/* Make sure the table has a second-level array for arena slot @idx. */
-static int table_prepare(unsigned long idx, gfp_t gfp)
+/* First order to try: lower for a second after the arena order failed. */
+static unsigned int grow_start(struct gom_mheap *h, unsigned int min_order)
 {
-	struct gom_arena **l2;
+	unsigned int o = min(gom_arena_order, READ_ONCE(gom_grow_max_order));
+
+	if (time_before(jiffies, READ_ONCE(h->hint_jiffies) + HZ))
+		o = min(o, READ_ONCE(h->hint_order));
+	return max(o, min_order);
+}
+
+static struct page *alloc_block(struct gom_mheap *h, unsigned int *orderp,
+				unsigned int min_order, gfp_t gfp)
+{
+	unsigned int start = grow_start(h, min_order), o;
+	struct page *page;
+	bool last;
+
+	for (o = start; o >= min_order && o <= GOM_MAX_ORDER; o--) {
+		last = o == min_order;
+		if (!limit_charge(PAGE_SIZE << o, gfp))
+			continue;
+		page = alloc_pages_node(h->node, last ? need_gfp(gfp) :
+					spare_gfp(gfp), o);
+		if (page) {
+			/* a larger order failed: start lower for a while */
+			if (o < start) {
+				WRITE_ONCE(h->hint_order, o);
+				WRITE_ONCE(h->hint_jiffies, jiffies);
+			}
+			*orderp = o;
+			return page;
+		}
+		atomic_long_sub(PAGE_SIZE << o, &gom_arena_bytes);
+		if (last)
+			break;
+	}
+	return NULL;
+}
+
+static void count_failure(struct gom_mheap *h)
+{
 	unsigned long flags;
 
-	if (READ_ONCE(gom_l1[idx >> GOM_L2_BITS]))
-		return 0;
-	l2 = kcalloc(GOM_L2_SIZE, sizeof(*l2), gfp);
-	if (!l2)
-		return -ENOMEM;
-	spin_lock_irqsave(&gom_table_lock, flags);
-	if (!gom_l1[idx >> GOM_L2_BITS]) {
-		WRITE_ONCE(gom_l1[idx >> GOM_L2_BITS], l2);
-		l2 = NULL;
-	}
-	spin_unlock_irqrestore(&gom_table_lock, flags);
-	kfree(l2);
-	return 0;
+	spin_lock_irqsave(&h->lock, flags);
+	h->grow_failures++;
+	spin_unlock_irqrestore(&h->lock, flags);
 }
 
-static unsigned long arena_slot(unsigned long base)
+static void add_arena(struct gom_mheap *h, unsigned long pfn,
+		      unsigned int order)
 {
-	return (base - PAGE_OFFSET) >> gom_arena_shift;
+	unsigned long flags;
+
+	gom_pm_fill(pfn, 1UL << order, tail_tag(h, order));
+	spin_lock_irqsave(&h->lock, flags);
+	h->nr_arenas[order]++;
+	h->pages_total += 1UL << order;
+	if (order < gom_arena_order)
+		h->grow_fallbacks++;
+	push_free(h, pfn, order, order);
+	spin_unlock_irqrestore(&h->lock, flags);
 }
 
-static void table_set(unsigned long base, struct gom_arena *a)
+/* Whether even the smallest block would cross the limit. */
+static bool limited(unsigned int min_order, gfp_t gfp)
 {
-	unsigned long idx = arena_slot(base), flags;
+	unsigned long limit = READ_ONCE(gom_mem_limit);
 
-	spin_lock_irqsave(&gom_table_lock, flags);
-	WRITE_ONCE(gom_l1[idx >> GOM_L2_BITS][idx & (GOM_L2_SIZE - 1)], a);
-	spin_unlock_irqrestore(&gom_table_lock, flags);
-}
-
-/* The arena descriptor and its map, as the kmalloc buckets they take. */
-static long arena_meta_bytes(void)
-{
-	return kmalloc_size_roundup(sizeof(struct gom_arena)) +
-	       kmalloc_size_roundup(arena_pages() * sizeof(long));
-}
-
-static struct gom_arena *arena_new(struct gom_mheap *h, struct page *page,
-				   gfp_t gfp)
-{
-	struct gom_arena *a;
-
-	a = kzalloc_node(sizeof(*a), gfp, h->node);
-	if (!a)
-		return NULL;
-	a->map = kcalloc_node(arena_pages(), sizeof(*a->map), gfp, h->node);
-	if (!a->map) {
-		kfree(a);
-		return NULL;
-	}
-	a->base = (unsigned long)page_address(page);
-	a->heap = h;
-	atomic_long_add(arena_meta_bytes(), &gom_errors.metadata_bytes);
-	return a;
-}
-
-static void arena_free_rcu(struct rcu_head *rcu)
-{
-	struct gom_arena *a = container_of(rcu, struct gom_arena, rcu);
-
-	atomic_long_sub(arena_meta_bytes(), &gom_errors.metadata_bytes);
-	kfree(a->map);
-	kfree(a);
+	return limit && !(gfp & __GFP_NOFAIL) &&
+	       atomic_long_read(&gom_arena_bytes) + (PAGE_SIZE << min_order) >
+	       limit;
 }
 
 /**
- * gom_mheap_grow() - add one arena from the page allocator to a heap
+ * gom_mheap_grow() - add an arena from the page allocator to a heap
  * @heap: the heap
+ * @min_order: order of the smallest block that serves the caller
  * @gfp: allocation context of the caller; sleeps only if it allows
+ *
+ * Tries the arena order, then smaller ones down to @min_order. Only the
+ * @min_order attempt reclaims, retries or uses reserves, as @gfp allows.
  *
  * Context: process context if @gfp allows blocking, else any context
  * where alloc_pages(@gfp) is allowed. No gomalloc lock may be held.
- * Return: 0 on success, -ENOMEM if the page allocator had no block.
+ * Return: 0 on success, -EDQUOT if mem_limit leaves no room for a block
+ * of @min_order, -ENOMEM if the page allocator had none.
  */
-int gom_mheap_grow(struct gom_mheap *heap, gfp_t gfp)
+int gom_mheap_grow(struct gom_mheap *heap, unsigned int min_order, gfp_t gfp)
 {
-	gfp_t meta_gfp = gom_meta_gfp(gfp);
-	struct gom_arena *a;
+	unsigned int order;
 	struct page *page;
-	unsigned long flags;
+	unsigned long pfn;
 
-	page = alloc_pages_node(heap->node, grow_gfp(gfp), gom_arena_order);
-	if (!page)
+	if (min_order > GOM_MAX_ORDER)
 		return -ENOMEM;
-	if (!PageHighMem(page) &&
-	    arena_slot((unsigned long)page_address(page)) < gom_table_size &&
-	    !table_prepare(arena_slot((unsigned long)page_address(page)),
-			   meta_gfp)) {
-		a = arena_new(heap, page, meta_gfp);
-		if (a)
-			goto add;
+	if (limited(min_order, gfp))
+		gom_mheap_release_all(0);
+	page = alloc_block(heap, &order, min_order, gfp);
+	if (!page) {
+		if (limited(min_order, gfp))
+			return -EDQUOT;
+		count_failure(heap);
+		return -ENOMEM;
 	}
-	__free_pages(page, gom_arena_order);
-	return -ENOMEM;
-add:
-	table_set(a->base, a);
-	spin_lock_irqsave(&heap->lock, flags);
-	list_add_tail(&a->list, &heap->arenas);
-	heap->nr_arenas++;
-	heap->pages_total += arena_pages();
-	free_block(heap, a, 0, gom_arena_order);
-	spin_unlock_irqrestore(&heap->lock, flags);
+	pfn = page_to_pfn(page);
+	if (gom_pm_prepare(pfn, 1UL << order, gfp)) {
+		__free_pages(page, order);
+		atomic_long_sub(PAGE_SIZE << order, &gom_arena_bytes);
+		return -ENOMEM;
+	}
+	add_arena(heap, pfn, order);
 	return 0;
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mheap_grow);
 
-/* Detach a wholly free arena from the heap; caller holds the lock. */
-static struct gom_arena *detach_empty(struct gom_mheap *h)
+/* Detach the smallest wholly free arena that @keep_pages lets go. */
+static bool detach_empty(struct gom_mheap *h, unsigned long keep_pages,
+			 unsigned long *pfnp, unsigned int *orderp)
 {
-	unsigned int order = gom_arena_order;
-	struct gom_arena *a;
-	struct page *page;
+	unsigned long empty = 0, pfn;
+	unsigned int o;
 
-	if (list_empty(&h->free[order]))
-		return NULL;
-	/* The oldest free arena: recently freed ones are warm in caches. */
-	page = list_last_entry(&h->free[order], struct page, lru);
-	a = __gom_arena_lookup((unsigned long)page_address(page));
-	unlink_free(h, a, 0, order);
-	list_del(&a->list);
-	h->nr_arenas--;
-	h->pages_total -= arena_pages();
-	h->pages_released += arena_pages();
-	return a;
-}
-
-static void arena_release(struct gom_arena *a)
-{
-	table_set(a->base, NULL);
-	free_pages(a->base, gom_arena_order);
-	call_rcu(&a->rcu, arena_free_rcu);
+	for (o = 0; o <= GOM_MAX_ORDER; o++)
+		empty += h->nr_empty[o] << o;
+	for (o = 0; o <= GOM_MAX_ORDER; o++)
+		if (h->nr_empty[o])
+			break;
+	if (o > GOM_MAX_ORDER || empty - (1UL << o) < keep_pages)
+		return false;
+	/* The oldest: recently freed arenas are warm in the caches. */
+	pfn = page_to_pfn(list_last_entry(&h->empty[o], struct page, lru));
+	unlink_free(h, pfn, o, o);
+	gom_pm_fill(pfn, 1UL << o, GOM_PM_NONE);
+	h->nr_arenas[o]--;
+	h->pages_total -= 1UL << o;
+	h->pages_released += 1UL << o;
+	*pfnp = pfn;
+	*orderp = o;
+	return true;
 }
 
 /**
  * gom_mheap_release() - give wholly free arenas back to the page allocator
  * @heap: the heap
- * @keep: number of free arenas to keep as a reserve
+ * @keep_pages: pages of free arenas to keep as a reserve
+ *
+ * The smallest arenas go first, so the reserve is kept in the largest.
  *
  * Context: any context that may call free_pages(); takes @heap->lock.
- * Return: the number of arenas released.
+ * Return: the number of pages released.
  */
-int gom_mheap_release(struct gom_mheap *heap, unsigned int keep)
+unsigned long gom_mheap_release(struct gom_mheap *heap,
+				unsigned long keep_pages)
 {
-	struct gom_arena *a;
-	unsigned long flags;
-	int n = 0;
+	unsigned long flags, pfn, n = 0;
+	unsigned int order;
+	bool got;
 
 	for (;;) {
 		spin_lock_irqsave(&heap->lock, flags);
-		a = heap->nr_empty_arenas > keep ? detach_empty(heap) : NULL;
+		got = detach_empty(heap, keep_pages, &pfn, &order);
 		spin_unlock_irqrestore(&heap->lock, flags);
-		if (!a)
+		if (!got)
 			return n;
-		arena_release(a);
-		n++;
+		__free_pages(pfn_to_page(pfn), order);
+		atomic_long_sub(PAGE_SIZE << order, &gom_arena_bytes);
+		n += 1UL << order;
 	}
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mheap_release);
+
+/**
+ * gom_mheap_release_all() - release the free arenas of every node
+ * @keep_arenas: reserve each node keeps, in arenas of gom_arena_order
+ *
+ * Context: as gom_mheap_release().
+ * Return: the number of pages released.
+ */
+unsigned long gom_mheap_release_all(unsigned int keep_arenas)
+{
+	unsigned long n = 0;
+	int nid;
+
+	for_each_node(nid)
+		if (gom_heaps[nid])
+			n += gom_mheap_release(gom_heaps[nid],
+					       (unsigned long)keep_arenas <<
+					       gom_arena_order);
+	return n;
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mheap_release_all);
+
+/* Near the limit, the heap keeps no reserve. */
+static unsigned int reserve_now(void)
+{
+	unsigned long limit = READ_ONCE(gom_mem_limit);
+
+	if (limit && atomic_long_read(&gom_arena_bytes) > limit - limit / 8)
+		return 0;
+	return READ_ONCE(gom_reserve_arenas);
+}
+
+static void scavenge(struct work_struct *work)
+{
+	gom_mheap_release_all(reserve_now());
+}
+
+/**
+ * gom_scavenge_kick() - schedule the release of free arenas
+ * @now: release at once rather than after scavenge_delay_ms
+ *
+ * Context: any.
+ */
+void gom_scavenge_kick(bool now)
+{
+	if (now)
+		mod_delayed_work(system_unbound_wq, &gom_scavenge_work, 0);
+	else if (!delayed_work_pending(&gom_scavenge_work))
+		queue_delayed_work(system_unbound_wq, &gom_scavenge_work,
+				   msecs_to_jiffies(READ_ONCE(gom_scavenge_ms)));
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_scavenge_kick);
+
+/**
+ * gom_scavenger_stop() - wait for the scavenger and keep it from running
+ *
+ * Context: process context (module exit), once nothing frees any more.
+ */
+void gom_scavenger_stop(void)
+{
+	cancel_delayed_work_sync(&gom_scavenge_work);
+}
+
+/**
+ * gom_heap_bytes() - bytes of every arena of every node
+ *
+ * Context: any.
+ * Return: the bytes, what mem_limit bounds.
+ */
+long gom_heap_bytes(void)
+{
+	return atomic_long_read(&gom_arena_bytes);
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_heap_bytes);
+
+/* mem_limit, as a module parameter and /sys/kernel/gomalloc/mem_limit. */
+unsigned long gom_mem_limit;
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mem_limit);
+
+/**
+ * gom_set_mem_limit() - set the memory limit
+ * @bytes: the most the arenas may hold together, 0 for no limit
+ *
+ * A limit below what the heap holds makes the scavenger give back every
+ * free arena at once; allocations fail until frees bring the heap under.
+ *
+ * Context: any.
+ * Return: 0.
+ */
+int gom_set_mem_limit(unsigned long bytes)
+{
+	WRITE_ONCE(gom_mem_limit, bytes);
+	if (bytes && atomic_long_read(&gom_arena_bytes) > bytes - bytes / 8)
+		gom_scavenge_kick(true);
+	return 0;
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_set_mem_limit);
+
+static int mem_limit_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned long bytes;
+	int ret = kstrtoul(val, 0, &bytes);
+
+	return ret ? ret : gom_set_mem_limit(bytes);
+}
+
+static const struct kernel_param_ops mem_limit_ops = {
+	.set = mem_limit_set,
+	.get = param_get_ulong,
+};
+module_param_cb(mem_limit, &mem_limit_ops, &gom_mem_limit, 0644);
+MODULE_PARM_DESC(mem_limit, "Most bytes the heap may take from the page allocator (0: no limit)");
+
+/**
+ * gom_page_is_free() - whether an address lies in a free block of the heap
+ * @addr: the address
+ *
+ * Context: any; a lockless hint for error reports.
+ * Return: true if the page of @addr is in a free block.
+ */
+bool gom_page_is_free(unsigned long addr)
+{
+	unsigned long pfn = gom_addr_pfn(addr), e = gom_pm_lookup((void *)addr);
+	unsigned int o, aorder = gom_pm_aorder(e);
+
+	if (e == GOM_PM_NONE || gom_pm_is_span(e))
+		return false;
+	for (o = 0; o <= aorder; o++) {
+		unsigned long head = pfn & ~((1UL << o) - 1);
+
+		e = gom_pm_lookup(pfn_addr(head));
+		if (gom_pm_tag(e) == GOM_PM_FREE && gom_pm_val(e) >= o)
+			return true;
+	}
+	return false;
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_page_is_free);
+
+static void add_heap(struct gom_heap_stats *st, struct gom_mheap *h)
+{
+	unsigned int o;
+
+	st->pages_total += READ_ONCE(h->pages_total);
+	st->pages_free += READ_ONCE(h->pages_free);
+	st->pages_released += READ_ONCE(h->pages_released);
+	st->large_spans += READ_ONCE(h->large_spans);
+	st->large_pages += READ_ONCE(h->large_pages);
+	st->small_spans += READ_ONCE(h->small_spans);
+	st->grow_fallbacks += READ_ONCE(h->grow_fallbacks);
+	st->grow_failures += READ_ONCE(h->grow_failures);
+	for (o = 0; o <= GOM_MAX_ORDER; o++) {
+		st->free_blocks[o] += READ_ONCE(h->nr_free[o]) +
+				      READ_ONCE(h->nr_empty[o]);
+		st->arenas_by_order[o] += READ_ONCE(h->nr_arenas[o]);
+		st->arenas += READ_ONCE(h->nr_arenas[o]);
+	}
+}
+
+/**
+ * gom_mheap_read() - add the page heaps' counters to a snapshot
+ * @st: the snapshot; every field the heaps own is added to
+ *
+ * Context: any; takes no lock (a lockless snapshot).
+ */
+void gom_mheap_read(struct gom_heap_stats *st)
+{
+	int nid;
+
+	for_each_node(nid)
+		if (gom_heaps[nid])
+			add_heap(st, gom_heaps[nid]);
+	st->arena_pages = 1UL << gom_arena_order;
+}
 
 /**
  * gom_mheap_init() - set up an empty heap
@@ -481,19 +722,18 @@ EXPORT_SYMBOL_GOM_INTERNAL(gom_mheap_release);
  * @node: NUMA node its arenas come from
  *
  * Context: any.
- * Return: 0.
  */
-int gom_mheap_init(struct gom_mheap *heap, int node)
+void gom_mheap_init(struct gom_mheap *heap, int node)
 {
 	unsigned int o;
 
 	memset(heap, 0, sizeof(*heap));
 	spin_lock_init(&heap->lock);
 	heap->node = node;
-	INIT_LIST_HEAD(&heap->arenas);
-	for (o = 0; o <= GOM_MAX_ORDER; o++)
+	for (o = 0; o <= GOM_MAX_ORDER; o++) {
 		INIT_LIST_HEAD(&heap->free[o]);
-	return 0;
+		INIT_LIST_HEAD(&heap->empty[o]);
+	}
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mheap_init);
 
@@ -510,16 +750,16 @@ EXPORT_SYMBOL_GOM_INTERNAL(gom_mheap_init);
  */
 unsigned long gom_mheap_destroy(struct gom_mheap *heap)
 {
-	struct gom_arena *a, *tmp;
+	unsigned long n = 0;
+	unsigned int o;
 
 	gom_mheap_release(heap, 0);
-	list_for_each_entry_safe(a, tmp, &heap->arenas, list) {
-		pr_err("node %d: arena leaked with pages in use\n", heap->node);
-		list_del(&a->list);
-		table_set(a->base, NULL);
-		call_rcu(&a->rcu, arena_free_rcu);
-	}
-	return heap->nr_arenas;
+	for (o = 0; o <= GOM_MAX_ORDER; o++)
+		n += heap->nr_arenas[o];
+	if (n)
+		pr_err("node %d: %lu arenas leaked with pages in use\n",
+		       heap->node, n);
+	return n;
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mheap_destroy);
 
@@ -538,41 +778,3 @@ int gom_heap_node(int node)
 	return node;
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_heap_node);
-
-/**
- * gom_table_init() - size and allocate the arena lookup table
- *
- * Context: process context (module init).
- * Return: 0 or -ENOMEM.
- */
-int gom_table_init(void)
-{
-	unsigned int bits = MAX_PHYSMEM_BITS;
-
-#ifdef CONFIG_X86
-	bits = min_t(unsigned int, bits, boot_cpu_data.x86_phys_bits);
-#endif
-	if (gom_arena_order > GOM_MAX_ORDER)
-		gom_arena_order = GOM_MAX_ORDER;
-	gom_arena_shift = PAGE_SHIFT + gom_arena_order;
-	gom_table_size = 1UL << (max(bits, gom_arena_shift + GOM_L2_BITS) -
-				 gom_arena_shift);
-	gom_l1_size = DIV_ROUND_UP(gom_table_size, GOM_L2_SIZE);
-	gom_l1 = kvcalloc(gom_l1_size, sizeof(*gom_l1), GFP_KERNEL);
-	return gom_l1 ? 0 : -ENOMEM;
-}
-
-/**
- * gom_table_exit() - free the arena lookup table
- *
- * Context: process context, after every heap is destroyed.
- */
-void gom_table_exit(void)
-{
-	unsigned long i;
-
-	rcu_barrier();
-	for (i = 0; i < gom_l1_size; i++)
-		kfree(gom_l1[i]);
-	kvfree(gom_l1);
-}

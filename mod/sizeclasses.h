@@ -5,115 +5,129 @@
  *
  * bytes/obj:  the class (object) size; every object is 8-byte aligned and
  *             power-of-two sizes up to PAGE_SIZE are naturally aligned.
- * pages:      pages in one span of the class.
- * objects:    objects carved from one span.
- * tail waste: bytes at the end of a span that hold no object.
- * max waste:  worst rounding loss of one object: a request one byte above
- *             the previous class, as a share of the class size.
- * mag:        per-CPU magazine capacity (objects); refill and flush move
- *             half of it.
+ * pages:      pages in the class's preferred span.
+ * objects:    objects carved from a preferred span.
+ * min pages:  the smallest span, used when the page allocator has no
+ *             free block of the preferred size (one page up to PAGE_SIZE).
+ * tail waste: bytes at the end of a preferred span that hold no object.
+ * max waste:  worst rounding loss of one object: what a request one byte
+ *             above the previous class gets beyond what it asked for, as
+ *             a share of the request.
+ * mag:        per-CPU magazine capacity (objects); a flush moves half of it.
  *
- * class  bytes/obj  pages  objects  tail waste  max waste  mag
- *     1          8      4     2048        0.00%     87.50%   60
- *     2         16      4     1024        0.00%     43.75%   60
- *     3         24      4      682        0.10%     29.17%   60
- *     4         32      4      512        0.00%     21.88%   60
- *     5         48      4      341        0.10%     31.25%   60
- *     6         64      4      256        0.00%     23.44%   60
- *     7         80      4      204        0.39%     18.75%   60
- *     8         96      4      170        0.39%     15.62%   60
- *     9        112      4      146        0.20%     13.39%   60
- *    10        128      4      128        0.00%     11.72%   60
- *    11        144      4      113        0.68%     10.42%   60
- *    12        160      4      102        0.39%      9.38%   60
- *    13        176      4       93        0.10%      8.52%   60
- *    14        192      4       85        0.39%      7.81%   60
- *    15        208      4       78        0.98%      7.21%   60
- *    16        224      4       73        0.20%      6.70%   60
- *    17        240      4       68        0.39%      6.25%   60
- *    18        256      4       64        0.00%      5.86%   60
- *    19        288      4       56        1.56%     10.76%   60
- *    20        320      4       51        0.39%      9.69%   60
- *    21        352      4       46        1.17%      8.81%   60
- *    22        384      4       42        1.56%      8.07%   60
- *    23        416      4       39        0.98%      7.45%   60
- *    24        448      4       36        1.56%      6.92%   60
- *    25        480      4       34        0.39%      6.46%   60
- *    26        512      4       32        0.00%      6.05%   60
- *    27        576      4       28        1.56%     10.94%   60
- *    28        640      4       25        2.34%      9.84%   60
- *    29        704      4       23        1.17%      8.95%   60
- *    30        768      4       21        1.56%      8.20%   60
- *    31        832      4       19        3.52%      7.57%   60
- *    32        896      4       18        1.56%      7.03%   60
- *    33        960      4       17        0.39%      6.56%   60
- *    34       1024      4       16        0.00%      6.15%   60
- *    35       1152      4       14        1.56%     11.02%   56
- *    36       1280      4       12        6.25%      9.92%   51
- *    37       1408      4       11        5.47%      9.02%   46
- *    38       1536      4       10        6.25%      8.27%   42
- *    39       1664      4        9        8.59%      7.63%   39
- *    40       1792      4        9        1.56%      7.09%   36
- *    41       2048      4        8        0.00%     12.45%   32
- *    42       2304      4        7        1.56%     11.07%   28
- *    43       2560      4        6        6.25%      9.96%   25
- *    44       2816      5        7        3.75%      9.06%   23
- *    45       3072      4        5        6.25%      8.30%   21
- *    46       3328      5        6        2.50%      7.66%   19
- *    47       3584      4        4       12.50%      7.11%   18
- *    48       4096      4        4        0.00%     12.48%   16
- *    49       4608      5        4       10.00%     11.09%   14
- *    50       5120      5        4        0.00%      9.98%   12
- *    51       5632      6        4        8.33%      9.07%   11
- *    52       6144      6        4        0.00%      8.32%   10
- *    53       6656      7        4        7.14%      7.68%    9
- *    54       7168      7        4        0.00%      7.13%    9
- *    55       8192      8        4        0.00%     12.49%    8
- *    56       9216      9        4        0.00%     11.10%    8
- *    57      10240     10        4        0.00%      9.99%    8
- *    58      11264     11        4        0.00%      9.08%    8
- *    59      12288     12        4        0.00%      8.33%    8
- *    60      13312     13        4        0.00%      7.68%    8
- *    61      14336     14        4        0.00%      7.14%    8
- *    62      15360     15        4        0.00%      6.66%    8
- *    63      16384     16        4        0.00%      6.24%    8
- *    64      18432     18        4        0.00%     11.11%    8
- *    65      20480     16        3        6.25%     10.00%    8
- *    66      22528     17        3        2.94%      9.09%    8
- *    67      24576     18        3        0.00%      8.33%    8
- *    68      26624     20        3        2.50%      7.69%    8
- *    69      28672     16        2       12.50%      7.14%    8
- *    70      32768     16        2        0.00%     12.50%    8
+ * class  bytes/obj  pages  objects  min pages  tail waste  max waste  mag
+ *     1          8      4     2048          1       0.00%    700.00%   59
+ *     2         16      4     1024          1       0.00%     77.78%   59
+ *     3         24      4      682          1       0.10%     41.18%   59
+ *     4         32      4      512          1       0.00%     28.00%   59
+ *     5         48      4      341          1       0.10%     45.45%   59
+ *     6         64      4      256          1       0.00%     30.61%   59
+ *     7         80      4      204          1       0.39%     23.08%   59
+ *     8         96      4      170          1       0.39%     18.52%   59
+ *     9        112      4      146          1       0.20%     15.46%   59
+ *    10        128      4      128          1       0.00%     13.27%   59
+ *    11        144      4      113          1       0.68%     11.63%   59
+ *    12        160      4      102          1       0.39%     10.34%   59
+ *    13        176      4       93          1       0.10%      9.32%   59
+ *    14        192      4       85          1       0.39%      8.47%   59
+ *    15        208      4       78          1       0.98%      7.77%   59
+ *    16        224      4       73          1       0.20%      7.18%   59
+ *    17        240      4       68          1       0.39%      6.67%   59
+ *    18        256      4       64          1       0.00%      6.22%   59
+ *    19        288      4       56          1       1.56%     12.06%   59
+ *    20        320      4       51          1       0.39%     10.73%   59
+ *    21        352      4       46          1       1.17%      9.66%   59
+ *    22        384      4       42          1       1.56%      8.78%   59
+ *    23        416      4       39          1       0.98%      8.05%   59
+ *    24        448      4       36          1       1.56%      7.43%   59
+ *    25        480      4       34          1       0.39%      6.90%   59
+ *    26        512      4       32          1       0.00%      6.44%   59
+ *    27        576      4       28          1       1.56%     12.28%   59
+ *    28        640      4       25          1       2.34%     10.92%   59
+ *    29        704      4       23          1       1.17%      9.83%   59
+ *    30        768      4       21          1       1.56%      8.94%   59
+ *    31        832      4       19          1       3.52%      8.19%   59
+ *    32        896      4       18          1       1.56%      7.56%   59
+ *    33        960      4       17          1       0.39%      7.02%   59
+ *    34       1024      4       16          1       0.00%      6.56%   59
+ *    35       1152      4       14          1       1.56%     12.39%   56
+ *    36       1280      4       12          1       6.25%     11.01%   51
+ *    37       1408      4       11          1       5.47%      9.91%   46
+ *    38       1536      4       10          1       6.25%      9.01%   42
+ *    39       1664      4        9          1       8.59%      8.26%   39
+ *    40       1792      4        9          1       1.56%      7.63%   36
+ *    41       1920      4        8          1       6.25%      7.08%   34
+ *    42       2048      4        8          1       0.00%      6.61%   32
+ *    43       2304      4        7          1       1.56%     12.45%   28
+ *    44       2560      4        6          1       6.25%     11.06%   25
+ *    45       2816      5        7          1       3.75%      9.96%   23
+ *    46       3072      4        5          1       6.25%      9.05%   21
+ *    47       3328      5        6          1       2.50%      8.30%   19
+ *    48       3584      4        4          1      12.50%      7.66%   18
+ *    49       3840      4        4          1       6.25%      7.11%   17
+ *    50       4096      4        4          1       0.00%      6.64%   16
+ *    51       4608      5        4          2      10.00%     12.47%   14
+ *    52       5120      5        4          2       0.00%     11.09%   12
+ *    53       5632      6        4          2       8.33%      9.98%   11
+ *    54       6144      6        4          2       0.00%      9.07%   10
+ *    55       6656      7        4          2       7.14%      8.32%    9
+ *    56       7168      7        4          2       0.00%      7.68%    9
+ *    57       7680      8        4          2       6.25%      7.13%    8
+ *    58       8192      8        4          2       0.00%      6.65%    8
+ *    59       9216      9        4          3       0.00%     12.49%    8
+ *    60      10240     10        4          3       0.00%     11.10%    8
+ *    61      11264     11        4          3       0.00%      9.99%    8
+ *    62      12288     12        4          3       0.00%      9.08%    8
+ *    63      13312     13        4          4       0.00%      8.32%    8
+ *    64      14336     14        4          4       0.00%      7.68%    8
+ *    65      15360     15        4          4       0.00%      7.14%    8
+ *    66      16384     16        4          4       0.00%      6.66%    8
+ *    67      18432     18        4          5       0.00%     12.49%    8
+ *    68      20480     16        3          5       6.25%     11.11%    8
+ *    69      22528     17        3          6       2.94%      9.99%    8
+ *    70      24576     18        3          6       0.00%      9.09%    8
+ *    71      26624     20        3          7       2.50%      8.33%    8
+ *    72      28672     16        2          7      12.50%      7.69%    8
+ *    73      30720     16        2          8       6.25%      7.14%    8
+ *    74      32768     16        2          8       0.00%      6.66%    8
  */
 #ifndef _GOM_SIZECLASSES_H
 #define _GOM_SIZECLASSES_H
 
 #include <linux/types.h>
 
-#define GOM_NR_CLASSES		71	/* class 0 means "large" */
+#define GOM_NR_CLASSES		75	/* class 0 means "large" */
 #define GOM_SMALL_MAX		1024
 #define GOM_SMALL_STEP_SHIFT	3
 #define GOM_LARGE_STEP_SHIFT	7
-#define GOM_MAG_MAX		60
+#define GOM_MAG_MAX		59
 #define GOM_MAX_SPAN_PAGES	20
 #define GOM_MAX_SPAN_OBJS	2048
 
 /**
  * struct gom_class - static description of one size class
  * @size: object size in bytes
- * @npages: pages per span
- * @nobjs: objects per span
+ * @npages: pages per preferred span
+ * @nobjs: objects per preferred span
+ * @min_pages: pages of the smallest span
+ * @min_nobjs: objects per smallest span
  * @mag_cap: per-CPU magazine capacity
- * @batch: objects moved per refill or flush
- * @divmul: reciprocal; (offset * divmul) >> 32 is offset / size in a span
+ * @batch: objects moved per flush
+ * @shift: trailing zero bits of @size
+ * @inv: inverse of (@size >> @shift) modulo 2^32; an offset's object index
+ *	 is ror32(offset * @inv, @shift), below the object count only for
+ *	 the offset of an object
  */
 struct gom_class {
 	u32 size;
 	u16 npages;
 	u16 nobjs;
+	u16 min_pages;
+	u16 min_nobjs;
 	u16 mag_cap;
-	u16 batch;
-	u32 divmul;
+	u8 batch;
+	u8 shift;
+	u32 inv;
 };
 
 extern const struct gom_class gom_classes[GOM_NR_CLASSES];

@@ -64,6 +64,11 @@ struct gom_attr {
 	static struct gom_attr _grp##_##_name##_attr =			\
 		__ATTR(_name, 0200, NULL, _grp##_##_name##_store)
 
+#define GOM_ATTR_RW(_grp, _name)					\
+	static struct gom_attr _grp##_##_name##_attr =			\
+		__ATTR(_name, 0644, _grp##_##_name##_show,		\
+		       _grp##_##_name##_store)
+
 /* A file showing one value, @_value, of a statistics snapshot. */
 #define GOM_STAT_RO(_grp, _name, _fmt, _value)				\
 	static ssize_t _grp##_##_name##_show(unsigned int cls, char *buf) \
@@ -77,64 +82,9 @@ static struct kobject *gom_classes_dir;
 static struct kobject *gom_class_kobj[GOM_NR_CLASSES];
 static struct dentry *gom_debugfs;
 
-/* Per-CPU magazine counters, shown in SLUB's "total C0=n C1=n" form. */
-enum gom_mag_stat {
-	MAG_CACHED,
-	MAG_ALLOCS,
-	MAG_FREES,
-	MAG_REFILLS,
-	MAG_FLUSHES,
-};
-
-static const struct gom_mag *cpu_mag(unsigned int cpu, unsigned int cls)
-{
-	return &(*per_cpu_ptr(gom_mcaches, cpu))->mag[cls];
-}
-
-static unsigned long mag_stat(const struct gom_mag *m, enum gom_mag_stat item)
-{
-	switch (item) {
-	case MAG_CACHED:
-		return READ_ONCE(m->count);
-	case MAG_ALLOCS:
-		return READ_ONCE(m->allocs);
-	case MAG_FREES:
-		return READ_ONCE(m->frees);
-	case MAG_REFILLS:
-		return READ_ONCE(m->refills);
-	case MAG_FLUSHES:
-		return READ_ONCE(m->flushes);
-	}
-	return 0;
-}
-
 static unsigned long clamp_sub(unsigned long a, unsigned long b)
 {
 	return a > b ? a - b : 0;
-}
-
-/* Add one node's mcentral of a class; returns the objects not free in it. */
-static unsigned long add_central(struct gom_class_stats *st,
-				 struct gom_mcentral *c)
-{
-	long inuse = (long)gom_mcentral_inuse(c);
-	unsigned int b;
-
-	st->spans_partial += READ_ONCE(c->nr_partial);
-	st->spans_full += READ_ONCE(c->nr_full);
-	st->objects_free += READ_ONCE(c->objs_free);
-	for (b = 0; b < GOM_OCC_BUCKETS; b++)
-		st->occupancy[b] += READ_ONCE(c->occ[b]);
-	return inuse > 0 ? inuse : 0;
-}
-
-static void add_mag(struct gom_class_stats *st, const struct gom_mag *m)
-{
-	st->objects_cached += mag_stat(m, MAG_CACHED);
-	st->allocs += mag_stat(m, MAG_ALLOCS);
-	st->frees += mag_stat(m, MAG_FREES);
-	st->refills += mag_stat(m, MAG_REFILLS);
-	st->flushes += mag_stat(m, MAG_FLUSHES);
 }
 
 /**
@@ -142,65 +92,28 @@ static void add_mag(struct gom_class_stats *st, const struct gom_mag *m)
  * @cls: size class, 1 to GOM_NR_CLASSES - 1
  * @st: filled with the class's counters, summed over nodes and CPUs
  *
- * objects_inuse counts the objects handed out: those not free in their
- * spans minus those cached in per-CPU magazines.
+ * The mcentrals count their spans and the objects free in the spans they
+ * hold; the mcaches add what is cached in magazines and free in the spans
+ * the CPUs own. objects_inuse is what is left: handed out.
  *
  * Context: any; takes no lock (a lockless snapshot, see the file header).
  */
 void gom_class_stats(unsigned int cls, struct gom_class_stats *st)
 {
-	unsigned long taken = 0;
-	unsigned int cpu;
-	int nid;
-
 	memset(st, 0, sizeof(*st));
-	for_each_node(nid)
-		taken += add_central(st, gom_central(nid, cls));
-	for_each_possible_cpu(cpu)
-		add_mag(st, cpu_mag(cpu, cls));
-	st->spans = st->spans_partial + st->spans_full;
-	st->objects_inuse = clamp_sub(taken, st->objects_cached);
+	gom_mcentral_read(cls, st);
+	gom_mcache_read(cls, st);
+	st->spans = st->spans_partial + st->spans_full + st->spans_owned;
+	st->objects_inuse = clamp_sub(st->objects_total,
+				      st->objects_free + st->objects_cached);
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_class_stats);
-
-static void add_heap(struct gom_heap_stats *st, struct gom_mheap *h)
-{
-	unsigned int o;
-
-	st->arenas += READ_ONCE(h->nr_arenas);
-	st->pages_total += READ_ONCE(h->pages_total);
-	st->pages_free += READ_ONCE(h->pages_free);
-	st->pages_released += READ_ONCE(h->pages_released);
-	st->large_spans += READ_ONCE(h->large_spans);
-	st->large_pages += READ_ONCE(h->large_pages);
-	st->small_spans += READ_ONCE(h->small_spans);
-	for (o = 0; o <= gom_arena_order; o++)
-		st->free_blocks[o] += READ_ONCE(h->nr_free[o]);
-}
-
-/* Add the free runs of the per-CPU page caches; returns how many. */
-static unsigned long add_pcaches(struct gom_heap_stats *st)
-{
-	unsigned long n, runs = 0;
-	unsigned int cpu, o;
-
-	for_each_possible_cpu(cpu) {
-		const struct gom_mcache *mc = *per_cpu_ptr(gom_mcaches, cpu);
-
-		for (o = 0; o < GOM_PCACHE_ORDERS; o++) {
-			n = READ_ONCE(mc->pc[o].count);
-			runs += n;
-			st->cached_pages += n << o;
-		}
-	}
-	return runs;
-}
 
 /**
  * gom_heap_stats() - snapshot the page heaps
  * @st: filled with the heap counters, summed over nodes
  *
- * Runs cached in per-CPU page caches count in @st->cached_pages, not in
+ * Runs cached in per-CPU run caches count in @st->cached_pages, not in
  * @st->large_spans and @st->large_pages, which are the live large
  * allocations; all three are pages in use for the heap.
  *
@@ -208,16 +121,9 @@ static unsigned long add_pcaches(struct gom_heap_stats *st)
  */
 void gom_heap_stats(struct gom_heap_stats *st)
 {
-	unsigned long cached_runs;
-	int nid;
-
 	memset(st, 0, sizeof(*st));
-	for_each_node(nid)
-		add_heap(st, gom_heaps[nid]);
-	cached_runs = add_pcaches(st);
-	st->large_spans = clamp_sub(st->large_spans, cached_runs);
-	st->large_pages = clamp_sub(st->large_pages, st->cached_pages);
-	st->arena_pages = 1UL << gom_arena_order;
+	gom_mheap_read(st);
+	gom_runcache_read(st);
 	st->pages_inuse = clamp_sub(st->pages_total, st->pages_free);
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_heap_stats);
@@ -276,29 +182,39 @@ static ssize_t emit_counter(char *buf, atomic_long_t *counter)
 	return sysfs_emit(buf, "%ld\n", atomic_long_read(counter));
 }
 
-static ssize_t top_metadata_bytes_show(unsigned int cls, char *buf)
-{
-	return emit_counter(buf, &gom_errors.metadata_bytes);
-}
-GOM_ATTR_RO(top, metadata_bytes);
+/* A file showing one of the atomic counters of report.c. */
+#define GOM_COUNTER_RO(_name, _counter)					\
+	static ssize_t top_##_name##_show(unsigned int cls, char *buf)	\
+	{								\
+		return emit_counter(buf, _counter);			\
+	}								\
+	GOM_ATTR_RO(top, _name)
 
-static ssize_t top_invalid_frees_show(unsigned int cls, char *buf)
-{
-	return emit_counter(buf, &gom_errors.invalid_frees);
-}
-GOM_ATTR_RO(top, invalid_frees);
+GOM_COUNTER_RO(metadata_bytes, &gom_metadata_bytes);
+GOM_COUNTER_RO(invalid_frees, &gom_counters.invalid_frees);
+GOM_COUNTER_RO(double_frees, &gom_counters.double_frees);
+GOM_COUNTER_RO(alloc_failures, &gom_counters.alloc_failures);
+GOM_COUNTER_RO(alloc_limited, &gom_counters.alloc_limited);
 
-static ssize_t top_double_frees_show(unsigned int cls, char *buf)
+static ssize_t top_mem_limit_show(unsigned int cls, char *buf)
 {
-	return emit_counter(buf, &gom_errors.double_frees);
+	return sysfs_emit(buf, "%lu\n", READ_ONCE(gom_mem_limit));
 }
-GOM_ATTR_RO(top, double_frees);
 
-static ssize_t top_alloc_failures_show(unsigned int cls, char *buf)
+/* Bytes, with an optional K, M or G suffix; 0 removes the limit. */
+static ssize_t top_mem_limit_store(unsigned int cls, const char *buf,
+				   size_t count)
 {
-	return emit_counter(buf, &gom_errors.alloc_failures);
+	unsigned long long bytes;
+	char *end;
+
+	bytes = memparse(buf, &end);
+	if (end == buf || (*end && *end != '\n') || bytes > ULONG_MAX)
+		return -EINVAL;
+	gom_set_mem_limit(bytes);
+	return count;
 }
-GOM_ATTR_RO(top, alloc_failures);
+GOM_ATTR_RW(top, mem_limit);
 
 /* "1", with or without a newline, gives back everything not in use. */
 static ssize_t top_shrink_store(unsigned int cls, const char *buf,
@@ -319,6 +235,8 @@ static struct attribute *top_attrs[] = {
 	&top_invalid_frees_attr.attr,
 	&top_double_frees_attr.attr,
 	&top_alloc_failures_attr.attr,
+	&top_alloc_limited_attr.attr,
+	&top_mem_limit_attr.attr,
 	&top_shrink_attr.attr,
 	NULL
 };
@@ -335,16 +253,9 @@ GOM_STAT_RO(heap, pages_inuse, "%lu", heap_stats().pages_inuse);
 GOM_STAT_RO(heap, pages_free, "%lu", heap_stats().pages_free);
 GOM_STAT_RO(heap, pages_released, "%lu", heap_stats().pages_released);
 GOM_STAT_RO(heap, large_spans, "%lu", heap_stats().large_spans);
-
-/* Bytes of all arenas, as bytes_heap. */
-static ssize_t heap_arena_bytes_show(unsigned int cls, char *buf)
-{
-	struct gom_heap_stats hs = heap_stats();
-
-	return sysfs_emit(buf, "%lu\n",
-			  (hs.arenas * hs.arena_pages) << PAGE_SHIFT);
-}
-GOM_ATTR_RO(heap, arena_bytes);
+GOM_STAT_RO(heap, grow_fallbacks, "%lu", heap_stats().grow_fallbacks);
+GOM_STAT_RO(heap, grow_failures, "%lu", heap_stats().grow_failures);
+GOM_STAT_RO(heap, arena_bytes, "%lu", heap_stats().pages_total << PAGE_SHIFT);
 
 static ssize_t heap_large_bytes_show(unsigned int cls, char *buf)
 {
@@ -352,22 +263,34 @@ static ssize_t heap_large_bytes_show(unsigned int cls, char *buf)
 }
 GOM_ATTR_RO(heap, large_bytes);
 
-/* Free buddy blocks of each order, 0 to gom_arena_order, as in buddyinfo. */
-static ssize_t heap_free_blocks_show(unsigned int cls, char *buf)
+/* One count per order, 0 to gom_arena_order, as in /proc/buddyinfo. */
+static ssize_t emit_orders(char *buf, const unsigned long *v)
 {
-	struct gom_heap_stats hs = heap_stats();
 	unsigned int o;
 	int len = 0;
 
 	for (o = 0; o <= gom_arena_order; o++)
-		len += sysfs_emit_at(buf, len, "%s%lu", o ? " " : "",
-				     hs.free_blocks[o]);
+		len += sysfs_emit_at(buf, len, "%s%lu", o ? " " : "", v[o]);
 	return len + sysfs_emit_at(buf, len, "\n");
+}
+
+/* Free buddy blocks of each order, wholly free arenas included. */
+static ssize_t heap_free_blocks_show(unsigned int cls, char *buf)
+{
+	return emit_orders(buf, heap_stats().free_blocks);
 }
 GOM_ATTR_RO(heap, free_blocks);
 
+/* Arenas of each order: below arena_order, growth fell back. */
+static ssize_t heap_arenas_by_order_show(unsigned int cls, char *buf)
+{
+	return emit_orders(buf, heap_stats().arenas_by_order);
+}
+GOM_ATTR_RO(heap, arenas_by_order);
+
 static struct attribute *heap_attrs[] = {
 	&heap_arenas_attr.attr,
+	&heap_arenas_by_order_attr.attr,
 	&heap_arena_bytes_attr.attr,
 	&heap_pages_total_attr.attr,
 	&heap_pages_inuse_attr.attr,
@@ -376,6 +299,8 @@ static struct attribute *heap_attrs[] = {
 	&heap_free_blocks_attr.attr,
 	&heap_large_spans_attr.attr,
 	&heap_large_bytes_attr.attr,
+	&heap_grow_fallbacks_attr.attr,
+	&heap_grow_failures_attr.attr,
 	NULL
 };
 
@@ -451,6 +376,8 @@ static struct gom_class_stats class_stats(unsigned int cls)
 GOM_STAT_RO(class, spans, "%lu", class_stats(cls).spans);
 GOM_STAT_RO(class, spans_partial, "%lu", class_stats(cls).spans_partial);
 GOM_STAT_RO(class, spans_full, "%lu", class_stats(cls).spans_full);
+GOM_STAT_RO(class, spans_owned, "%lu", class_stats(cls).spans_owned);
+GOM_STAT_RO(class, spans_min, "%lu", class_stats(cls).spans_min);
 GOM_STAT_RO(class, objects_inuse, "%lu", class_stats(cls).objects_inuse);
 GOM_STAT_RO(class, objects_free, "%lu", class_stats(cls).objects_free);
 
@@ -479,7 +406,7 @@ static ssize_t show_percpu(unsigned int cls, char *buf, enum gom_mag_stat item)
 	if (!v)
 		return -ENOMEM;
 	for_each_possible_cpu(cpu) {
-		v[cpu] = mag_stat(cpu_mag(cpu, cls), item);
+		v[cpu] = gom_mcache_stat(cpu, cls, item);
 		sum += v[cpu];
 	}
 	len = sysfs_emit(buf, "%lu", sum);
@@ -511,6 +438,8 @@ static struct attribute *class_attrs[] = {
 	&class_spans_attr.attr,
 	&class_spans_partial_attr.attr,
 	&class_spans_full_attr.attr,
+	&class_spans_owned_attr.attr,
+	&class_spans_min_attr.attr,
 	&class_objects_inuse_attr.attr,
 	&class_objects_free_attr.attr,
 	&class_objects_cached_attr.attr,

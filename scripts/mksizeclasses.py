@@ -6,13 +6,19 @@ In the spirit of Go's runtime/_mkmalloc/mksizeclasses.go, adapted to the
 kernel's 4 KiB pages and to explicit free:
 
 - Sizes step by an alignment that grows with the size: 8 bytes up to 32,
-  16 up to 128, then size/8 within each power-of-two interval, so rounding a
-  request up to its class wastes less than 12.5% above 128 bytes.
-- Each class gets the smallest span (in pages) whose unusable tail is at most
-  1/8 of the span.
+  16 up to 128, then size/8 within each power-of-two interval, so that above
+  128 bytes no request gets more than 1.125 times what it asked for.
+- Each class gets a preferred span: the smallest (in pages) whose unusable
+  tail is at most 1/8 of the span. It also has a minimum span, used when
+  the page allocator is too fragmented for the preferred one: one page for
+  classes up to PAGE_SIZE, the class size rounded up to pages above.
 - Two neighbouring classes with the same span size and objects per span are
   merged into the larger one, as Go does, unless that would lose a power of
-  two or break the 12.5% rounding bound.
+  two or break the 1.125 bound.
+- An object's index in its span is ror32(offset * inv, shift), where
+  size = odd << shift and inv is odd's inverse modulo 2^32: the result is
+  below the span's object count exactly when the offset is a multiple of
+  the size, so one multiply both finds and validates an object.
 - Size-to-class lookup is two direct-indexed tables, as in Go: one by 8-byte
   steps up to 1024 bytes, one by 128-byte steps up to 32 KiB.
 
@@ -27,10 +33,11 @@ MAX_SMALL = 32768
 SMALL_STEP = 8          # size_to_class8 granularity
 SMALL_MAX = 1024        # size_to_class8 covers sizes up to this
 LARGE_STEP = 128        # size_to_class128 granularity
-MAG_MAX = 60            # magazine slots: struct gom_mag is 512 bytes
+MAG_MAX = 59            # magazine slots: struct gom_mag is 512 bytes
 MAG_BYTES = 65536       # a magazine caches at most this many bytes...
 MAG_MIN = 8             # ...but never fewer than this many objects
-WASTE_LIMIT = 0.125     # rounding waste bound above 128 bytes
+WASTE_LIMIT = 0.125     # tail waste bound; requests above 128 bytes get at
+GROW_LIMIT = 1.125      # most GROW_LIMIT times their size
 MIN_SPAN_PAGES = 4      # smallest span
 MIN_SPAN_OBJS = 4       # objects a span should hold...
 MAX_SPAN_PAGES = 16     # ...unless that needs more pages than this
@@ -68,10 +75,9 @@ def gen_classes():
         if len(classes) >= 2:
             last = classes[-1]
             prev = classes[-2]['size']
-            waste = (size - prev - 1) / size
             if (last['npages'] == npages and last['nobjs'] == nobjs and
                     not pow2(last['size']) and
-                    (size <= 128 or waste <= WASTE_LIMIT)):
+                    (size <= 128 or size <= GROW_LIMIT * (prev + 1))):
                 last['size'] = size
                 size += align
                 continue
@@ -86,11 +92,14 @@ def annotate(classes):
         span = c['npages'] * PAGE_SIZE
         c['tail'] = span - c['nobjs'] * c['size']
         c['tail_pct'] = 100.0 * c['tail'] / span
-        c['round_pct'] = 100.0 * (c['size'] - prev - 1) / c['size']
+        c['prev'] = prev
+        c['round_pct'] = 100.0 * (c['size'] - prev - 1) / (prev + 1)
         c['max_pct'] = 100.0 * (span - c['nobjs'] * (prev + 1)) / span
-        # Go's divMagic: index = (offset * divmul) >> 32, exact for
-        # every offset inside the span.
-        c['divmul'] = (0xffffffff // c['size']) + 1
+        c['min_pages'] = -(-c['size'] // PAGE_SIZE)
+        c['min_nobjs'] = c['min_pages'] * PAGE_SIZE // c['size']
+        shift = (c['size'] & -c['size']).bit_length() - 1
+        c['shift'] = shift
+        c['inv'] = pow(c['size'] >> shift, -1, 1 << 32)
         cap = max(MAG_MIN, min(MAG_MAX, MAG_BYTES // c['size']))
         c['mag_cap'] = cap
         c['batch'] = cap // 2
@@ -113,18 +122,27 @@ def check(classes):
         s = c['size']
         if s % 8:
             errs.append('%d not 8-byte aligned' % s)
-        if s > 128 and c['round_pct'] > 100 * WASTE_LIMIT:
-            errs.append('%d rounding waste %.2f%%' % (s, c['round_pct']))
+        if s > 128 and s > GROW_LIMIT * (c['prev'] + 1):
+            errs.append('%d is %.3f times a request of %d' %
+                        (s, s / (c['prev'] + 1), c['prev'] + 1))
         if c['tail_pct'] > 100 * WASTE_LIMIT:
             errs.append('%d tail waste %.2f%%' % (s, c['tail_pct']))
-        span = c['npages'] * PAGE_SIZE
-        for i in range(c['nobjs']):
-            off = i * s
-            for o in (off, off + s - 1) if off + s - 1 < span else (off,):
-                if (o * c['divmul']) >> 32 != o // s:
-                    errs.append('divmul inexact for %d at %d' % (s, o))
-                    break
+        if c['min_pages'] > c['npages'] or c['min_nobjs'] < 1:
+            errs.append('%d minimum span %d pages' % (s, c['min_pages']))
+        for o in range(c['npages'] * PAGE_SIZE):
+            idx = obj_index(c, o)
+            if (idx < c['nobjs']) != (o % s == 0 and o // s < c['nobjs']) or (
+                    idx < c['nobjs'] and idx != o // s):
+                errs.append('object index wrong for %d at %d' % (s, o))
+                break
     return errs
+
+
+def obj_index(c, off):
+    """ror32(off * inv, shift), as the kernel computes it."""
+    v = (off * c['inv']) & 0xffffffff
+    sh = c['shift']
+    return ((v >> sh) | (v << (32 - sh))) & 0xffffffff if sh else v
 
 
 def lookup_tables(classes):
@@ -141,10 +159,10 @@ def lookup_tables(classes):
 
 
 def table_comment(classes):
-    lines = [' * class  bytes/obj  pages  objects  tail waste  max waste  mag']
+    lines = [' * class  bytes/obj  pages  objects  min pages  tail waste  max waste  mag']
     for i, c in enumerate(classes, 1):
-        lines.append(' * %5d  %9d  %5d  %7d  %10.2f%%  %8.2f%%  %3d' %
-                     (i, c['size'], c['npages'], c['nobjs'],
+        lines.append(' * %5d  %9d  %5d  %7d  %9d  %9.2f%%  %8.2f%%  %3d' %
+                     (i, c['size'], c['npages'], c['nobjs'], c['min_pages'],
                       c['tail_pct'], c['round_pct'], c['mag_cap']))
     return '\n'.join(lines)
 
@@ -156,13 +174,15 @@ HEADER = """/* SPDX-License-Identifier: GPL-2.0 */
  *
  * bytes/obj:  the class (object) size; every object is 8-byte aligned and
  *             power-of-two sizes up to PAGE_SIZE are naturally aligned.
- * pages:      pages in one span of the class.
- * objects:    objects carved from one span.
- * tail waste: bytes at the end of a span that hold no object.
- * max waste:  worst rounding loss of one object: a request one byte above
- *             the previous class, as a share of the class size.
- * mag:        per-CPU magazine capacity (objects); refill and flush move
- *             half of it.
+ * pages:      pages in the class's preferred span.
+ * objects:    objects carved from a preferred span.
+ * min pages:  the smallest span, used when the page allocator has no
+ *             free block of the preferred size (one page up to PAGE_SIZE).
+ * tail waste: bytes at the end of a preferred span that hold no object.
+ * max waste:  worst rounding loss of one object: what a request one byte
+ *             above the previous class gets beyond what it asked for, as
+ *             a share of the request.
+ * mag:        per-CPU magazine capacity (objects); a flush moves half of it.
  *
 %(table)s
  */
@@ -182,19 +202,27 @@ HEADER = """/* SPDX-License-Identifier: GPL-2.0 */
 /**
  * struct gom_class - static description of one size class
  * @size: object size in bytes
- * @npages: pages per span
- * @nobjs: objects per span
+ * @npages: pages per preferred span
+ * @nobjs: objects per preferred span
+ * @min_pages: pages of the smallest span
+ * @min_nobjs: objects per smallest span
  * @mag_cap: per-CPU magazine capacity
- * @batch: objects moved per refill or flush
- * @divmul: reciprocal; (offset * divmul) >> 32 is offset / size in a span
+ * @batch: objects moved per flush
+ * @shift: trailing zero bits of @size
+ * @inv: inverse of (@size >> @shift) modulo 2^32; an offset's object index
+ *	 is ror32(offset * @inv, @shift), below the object count only for
+ *	 the offset of an object
  */
 struct gom_class {
 	u32 size;
 	u16 npages;
 	u16 nobjs;
+	u16 min_pages;
+	u16 min_nobjs;
 	u16 mag_cap;
-	u16 batch;
-	u32 divmul;
+	u8 batch;
+	u8 shift;
+	u32 inv;
 };
 
 extern const struct gom_class gom_classes[GOM_NR_CLASSES];
@@ -238,9 +266,10 @@ def render(classes):
     t8, t128 = lookup_tables(classes)
     rows = []
     for i, c in enumerate(classes, 1):
-        rows.append('\t[%d] = { %d, %d, %d, %d, %d, 0x%x },' %
-                    (i, c['size'], c['npages'], c['nobjs'], c['mag_cap'],
-                     c['batch'], c['divmul']))
+        rows.append('\t[%d] = { %d, %d, %d, %d, %d, %d, %d, %d, 0x%08x },' %
+                    (i, c['size'], c['npages'], c['nobjs'], c['min_pages'],
+                     c['min_nobjs'], c['mag_cap'], c['batch'], c['shift'],
+                     c['inv']))
     d = {
         'page': PAGE_SIZE, 'table': table_comment(classes),
         'nr': len(classes) + 1, 'small_max': SMALL_MAX, 'mag_max': MAG_MAX,

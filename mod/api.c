@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gomalloc api: the interface other modules call (include/gomalloc.h).
+ *
+ * gom_alloc() maps a size to its class with two table lookups and takes
+ * an object from the CPU's caches (mcache.h): the magazine of freed
+ * objects, else the next free object of the span the CPU owns. gom_free()
+ * finds an object's span through the page map, checks that the pointer
+ * is the start of an object that is handed out, and pushes it to the
+ * magazine. Neither disables interrupts, takes a lock or uses an atomic
+ * instruction on that path; everything else is in noinline slow paths
+ * here and in mcache.c. Objects above GOM_MAX_SMALL_SIZE and
+ * gom_alloc_pages() are exact page runs from the heap, small ones through
+ * the CPU's run cache.
+ *
+ * A pointer gomalloc does not own, a pointer inside an object, and an
+ * object or run already free are refused: counted, reported with a
+ * ratelimited warning (report.c), and their memory is not touched.
+ *
+ * When mem_limit stops the heap from growing, an allocation returns what
+ * the caches hold (gom_reclaim()) and tries once more before it fails.
+ *
+ * Locking: none of its own; see mcache.h for the CPU's section.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include "mcache.h"
+
+static void *alloc_error(void *err, size_t size, gfp_t flags)
+{
+	if (err == ERR_PTR(-EDQUOT))
+		gom_alloc_refused(size, flags);
+	else
+		gom_alloc_failed(size, flags);
+	return NULL;
+}
+
+/* Clear a new object of class @cls: its whole usable size. */
+static noinline void *init_object(void *obj, unsigned int cls)
+{
+	return memset(obj, 0, gom_classes[cls].size);
+}
+
+/* Hand out a small object: clear its free mark, or all of it. */
+static __always_inline void *finish(void *obj, unsigned int cls, gfp_t flags)
+{
+	if (unlikely(want_init_on_alloc(flags)))
+		return init_object(obj, cls);
+	gom_obj_unmark(obj);
+	return obj;
+}
+
+/* The magazine and the span's claimed word are empty, or it is nested. */
+static noinline void *alloc_miss(unsigned int cls, size_t size, gfp_t flags)
+{
+	void *obj;
+
+	might_alloc(flags);
+	obj = gom_mcache_refill(cls, flags);
+	if (obj == ERR_PTR(-EDQUOT) && gom_reclaim(flags))
+		obj = gom_mcache_refill(cls, flags);
+	if (IS_ERR(obj))
+		return alloc_error(obj, size, flags);
+	return finish(obj, cls, flags);
+}
+
+/* An order the run cache serves for a run of @npages, or -1. */
+static int rc_order(unsigned int npages)
+{
+	if (!is_power_of_2(npages) || npages >= (1U << GOM_RC_ORDERS))
+		return -1;
+	return ilog2(npages);
+}
+
+static void *alloc_run(unsigned int npages, gfp_t flags, int node)
+{
+	int order = rc_order(npages), nid = gom_heap_node(node), err;
+	struct gom_mheap *heap = gom_heaps[nid];
+	void *p;
+
+	if (order >= 0 && nid == numa_mem_id()) {
+		p = gom_runcache_alloc(order);
+		if (p)
+			return p;
+	}
+	while (!(p = gom_mheap_alloc_run(heap, npages, NULL))) {
+		err = gom_mheap_grow(heap, order_base_2(npages), flags);
+		if (err)
+			return ERR_PTR(err);
+	}
+	return p;
+}
+
+static noinline void *alloc_large(size_t size, gfp_t flags, int node)
+{
+	unsigned int npages;
+	void *p;
+
+	if (!size)
+		return ZERO_SIZE_PTR;
+	if (size > (PAGE_SIZE << GOM_MAX_ORDER))
+		return alloc_error(ERR_PTR(-E2BIG), size, flags);
+	npages = DIV_ROUND_UP(size, PAGE_SIZE);
+	might_alloc(flags);
+	p = alloc_run(npages, flags, node);
+	if (p == ERR_PTR(-EDQUOT) && gom_reclaim(flags))
+		p = alloc_run(npages, flags, node);
+	if (IS_ERR(p))
+		return alloc_error(p, size, flags);
+	if (want_init_on_alloc(flags))
+		memset(p, 0, (size_t)npages << PAGE_SHIFT);
+	return p;
+}
+
+/**
+ * gom_alloc() - allocate memory
+ * @size: bytes wanted; up to GOM_MAX_SMALL_SIZE from a size class, above
+ *	  as an exact run of pages (at most the page allocator's largest
+ *	  block)
+ * @flags: GFP flags: GFP_KERNEL may sleep to grow the heap, GFP_ATOMIC and
+ *	   GFP_NOWAIT never sleep, __GFP_ZERO zeroes, __GFP_NOWARN silences
+ *	   the failure warning; __GFP_NORETRY, __GFP_RETRY_MAYFAIL and
+ *	   __GFP_NOFAIL mean what they mean to the page allocator
+ *
+ * Objects are at least 8-byte aligned; power-of-two sizes up to PAGE_SIZE
+ * are naturally aligned. init_on_alloc and __GFP_ZERO clear the whole
+ * usable size.
+ *
+ * Context: any context where kmalloc(@flags) is allowed.
+ * Return: the memory, ZERO_SIZE_PTR for @size 0, or NULL on failure.
+ */
+void *gom_alloc(size_t size, gfp_t flags)
+{
+	struct gom_mcache *mc;
+	unsigned int cls;
+	void *obj;
+
+	if (likely(size - 1 < GOM_SMALL_MAX))
+		cls = gom_size_to_class8[(size + 7) >> GOM_SMALL_STEP_SHIFT];
+	else if (size - 1 < GOM_MAX_SMALL_SIZE)
+		cls = gom_size_class(size);
+	else
+		return alloc_large(size, flags, NUMA_NO_NODE);
+	if (unlikely(!gom_mc_trylock(&mc)))
+		return alloc_miss(cls, size, flags);
+	if (unlikely(!gom_mc_pop(mc, cls, &obj))) {
+		gom_mc_unlock(mc);
+		return alloc_miss(cls, size, flags);
+	}
+	gom_mc_unlock(mc);
+	return finish(obj, cls, flags);
+}
+EXPORT_SYMBOL_GPL(gom_alloc);
+
+static noinline void *alloc_remote(unsigned int cls, size_t size,
+				   gfp_t flags, int node)
+{
+	void *obj;
+
+	might_alloc(flags);
+	obj = gom_mcache_alloc_nested(cls, flags, node);
+	if (obj == ERR_PTR(-EDQUOT) && gom_reclaim(flags))
+		obj = gom_mcache_alloc_nested(cls, flags, node);
+	if (IS_ERR(obj))
+		return alloc_error(obj, size, flags);
+	return finish(obj, cls, flags);
+}
+
+/**
+ * gom_alloc_node() - allocate memory on a NUMA node
+ * @size: bytes wanted
+ * @flags: GFP flags, as for gom_alloc()
+ * @node: node to allocate on, or NUMA_NO_NODE for the local node
+ *
+ * A request for another node than the CPU's bypasses the CPU's caches.
+ *
+ * Context: any context where kmalloc(@flags) is allowed.
+ * Return: the memory, ZERO_SIZE_PTR for @size 0, or NULL on failure.
+ */
+void *gom_alloc_node(size_t size, gfp_t flags, int node)
+{
+	unsigned int cls = gom_size_class(size);
+
+	if (unlikely(!cls))
+		return alloc_large(size, flags, node);
+	if (node == NUMA_NO_NODE || gom_heap_node(node) == numa_mem_id())
+		return gom_alloc(size, flags);
+	return alloc_remote(cls, size, flags, node);
+}
+EXPORT_SYMBOL_GPL(gom_alloc_node);
+
+static void free_run(void *base, unsigned int npages, int node)
+{
+	int order = rc_order(npages);
+	int err;
+
+	if (want_init_on_free())
+		memset(base, 0, (size_t)npages << PAGE_SHIFT);
+	if (order >= 0 && node == numa_mem_id())
+		err = gom_runcache_free(base, order);
+	else
+		err = gom_mheap_free_run(base, npages, NULL);
+	if (err)
+		gom_refuse_free(base, "page run already free", true);
+}
+
+/* What to say about a pointer that is not a live object of gomalloc's. */
+static void refuse_other(const void *ptr, unsigned long e)
+{
+	unsigned long addr = (unsigned long)ptr;
+
+	if (e == GOM_PM_NONE)
+		gom_refuse_free(ptr, "not a gomalloc pointer", false);
+	else if (gom_pm_is_span(e) && gom_object_is_free(addr))
+		gom_refuse_free(ptr, "object already free", true);
+	else if (gom_pm_is_span(e))
+		gom_refuse_free(ptr, "not the start of an object", false);
+	else if (gom_pm_tag(e) == GOM_PM_CACHED && !offset_in_page(ptr))
+		gom_refuse_free(ptr, "page run already free", true);
+	else if (gom_page_is_free(addr))
+		gom_refuse_free(ptr, "page already free", true);
+	else
+		gom_refuse_free(ptr, "not the start of a page run", false);
+}
+
+/* Everything but a small object: a large run, or a refusal. */
+static void free_other(const void *ptr)
+{
+	unsigned long e;
+
+	if (ZERO_OR_NULL_PTR(ptr))
+		return;
+	e = gom_pm_lookup(ptr);
+	if (gom_pm_tag(e) == GOM_PM_LARGE && !offset_in_page(ptr))
+		free_run((void *)ptr, gom_pm_val(e), gom_pm_node(e));
+	else
+		refuse_other(ptr, e);
+}
+
+static noinline void free_slow(const void *ptr)
+{
+	if (!gom_mcache_free_slow(ptr))
+		free_other(ptr);
+}
+
+/**
+ * gom_free() - free memory from gom_alloc() and friends
+ * @ptr: the memory; NULL and ZERO_SIZE_PTR are ignored
+ *
+ * A pointer gomalloc does not own, a pointer inside an object, and an
+ * object already free are refused: counted, reported with a ratelimited
+ * warning, and the memory is not touched.
+ *
+ * Context: any context where kfree() is allowed.
+ */
+void gom_free(const void *ptr)
+{
+	struct gom_mcache *mc;
+	struct gom_span *s;
+
+	if (likely(gom_mc_trylock(&mc))) {
+		if (likely(gom_obj_span(ptr, &s)) && !want_init_on_free() &&
+		    likely(gom_mc_push(mc, s, (void *)ptr))) {
+			gom_mc_unlock(mc);
+			return;
+		}
+		gom_mc_unlock(mc);
+	}
+	free_slow(ptr);
+}
+EXPORT_SYMBOL_GPL(gom_free);
+
+/**
+ * gom_usable_size() - bytes usable in an allocation
+ * @ptr: memory from gom_alloc() or gom_alloc_pages()
+ *
+ * Context: any.
+ * Return: the class size of a small object, the run's bytes for a large
+ * one, 0 for NULL, ZERO_SIZE_PTR or memory gomalloc does not own.
+ */
+size_t gom_usable_size(const void *ptr)
+{
+	struct gom_span *s;
+	unsigned long e;
+	size_t ret = 0;
+
+	if (ZERO_OR_NULL_PTR(ptr))
+		return 0;
+	rcu_read_lock();
+	e = gom_pm_get((unsigned long)ptr);
+	if (gom_obj_span(ptr, &s)) {
+		if (!gom_obj_marked(ptr))
+			ret = s->size;
+	} else if (gom_pm_tag(e) == GOM_PM_LARGE && !offset_in_page(ptr)) {
+		ret = gom_pm_val(e) << PAGE_SHIFT;
+	}
+	rcu_read_unlock();
+	return ret;
+}
+EXPORT_SYMBOL_GPL(gom_usable_size);
+
+static int alloc_each(size_t size, gfp_t flags, size_t nr, void **ptrs)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		ptrs[i] = gom_alloc(size, flags);
+		if (!ptrs[i]) {
+			gom_free_bulk(i, ptrs);
+			return 0;
+		}
+	}
+	return nr;
+}
+
+/**
+ * gom_alloc_bulk() - allocate many objects of one size at once
+ * @size: bytes per object
+ * @flags: GFP flags, as for gom_alloc()
+ * @nr: number of objects
+ * @ptrs: array of @nr pointers to fill
+ *
+ * Objects come from the CPU's magazine first, then from the span the CPU
+ * owns, a bitmap word (up to 64 objects) at a time.
+ *
+ * Context: any context where kmalloc(@flags) is allowed.
+ * Return: @nr, or 0 with nothing allocated.
+ */
+int gom_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
+{
+	unsigned int cls = gom_size_class(size);
+	size_t i;
+	int err;
+
+	if (!cls)
+		return alloc_each(size, flags, nr, ptrs);
+	might_alloc(flags);
+	err = gom_mcache_alloc_bulk(cls, flags, nr, ptrs);
+	if (err == -EDQUOT && gom_reclaim(flags))
+		err = gom_mcache_alloc_bulk(cls, flags, nr, ptrs);
+	if (err) {
+		alloc_error(ERR_PTR(err), size, flags);
+		return 0;
+	}
+	for (i = 0; i < nr; i++)
+		finish(ptrs[i], cls, flags);
+	return nr;
+}
+EXPORT_SYMBOL_GPL(gom_alloc_bulk);
+
+/**
+ * gom_free_bulk() - free many objects at once
+ * @nr: number of pointers
+ * @ptrs: pointers, as gom_free() takes them; the array's contents are
+ *	  undefined afterwards, as with kmem_cache_free_bulk()
+ *
+ * Small objects go to the CPU's magazine while it has room and the rest
+ * straight back to their spans, a bitmap word at a time.
+ *
+ * Context: any context where kfree() is allowed.
+ */
+void gom_free_bulk(size_t nr, void **ptrs)
+{
+	size_t i = 0;
+
+	while (i < nr) {
+		i += gom_mcache_free_bulk(nr - i, ptrs + i);
+		if (i < nr)
+			gom_free(ptrs[i++]);
+	}
+}
+EXPORT_SYMBOL_GPL(gom_free_bulk);
+
+/**
+ * gom_alloc_pages() - allocate an exact run of pages from the heap
+ * @npages: number of pages, 1 up to the page allocator's largest block
+ * @flags: GFP flags, as for gom_alloc()
+ *
+ * Context: any context where alloc_pages(@flags) is allowed.
+ * Return: page-aligned address of the run, or NULL.
+ */
+void *gom_alloc_pages(unsigned int npages, gfp_t flags)
+{
+	if (unlikely(!npages))
+		return alloc_error(ERR_PTR(-EINVAL), 0, flags);
+	return alloc_large((size_t)npages << PAGE_SHIFT, flags, NUMA_NO_NODE);
+}
+EXPORT_SYMBOL_GPL(gom_alloc_pages);
+
+/**
+ * gom_free_pages() - free a run from gom_alloc_pages()
+ * @addr: address gom_alloc_pages() returned, or NULL
+ *
+ * Anything else (a small object, an address inside the run, a run already
+ * freed) is refused and counted.
+ *
+ * Context: any context where kfree() is allowed.
+ */
+void gom_free_pages(void *addr)
+{
+	if (gom_pm_is_span(gom_pm_lookup(addr)))
+		gom_refuse_free(addr, "not a page run", false);
+	else
+		free_other(addr);
+}
+EXPORT_SYMBOL_GPL(gom_free_pages);

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gomalloc mcache fast paths, inlined into the public API (api.c).
+ *
+ * A CPU's caches are used inside its section: preemption disabled and a
+ * busy flag set, the idea behind SLUB's sheaves and local_trylock. Nothing
+ * in a section waits, takes a lock or disables interrupts. An interrupt
+ * that finds its CPU's section busy gets NULL from gom_mc_trylock() and
+ * takes a slow path that is correct in any context (mcache.c). Lockdep
+ * sees every section as a per-CPU lock taken with trylock, in which only
+ * raw spinlocks could nest.
+ *
+ * Free objects carry a mark (see gom_obj_mark()): the free path refuses a
+ * marked object and marks the one it takes, the allocation path clears
+ * the mark of the object it hands out.
+ */
+#ifndef _GOM_MCACHE_H
+#define _GOM_MCACHE_H
+
+#include <linux/jump_label.h>
+#include <linux/preempt.h>
+#include "internal.h"
+
+static __always_inline void gom_mc_acquire(struct gom_mcache *mc)
+{
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	lock_map_acquire_try(&mc->dep_map);
+#endif
+}
+
+static __always_inline void gom_mc_release(struct gom_mcache *mc)
+{
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	lock_map_release(&mc->dep_map);
+#endif
+}
+
+/*
+ * Enter this CPU's section; false if it is busy: the caller interrupted a
+ * section on this CPU and must take a slow path.
+ */
+static __always_inline bool gom_mc_trylock(struct gom_mcache **mcp)
+{
+	struct gom_mcache *mc;
+
+	preempt_disable();
+	mc = this_cpu_read(gom_mcache_pcpu);
+	if (unlikely(mc->busy)) {
+		preempt_enable();
+		return false;
+	}
+	mc->busy = 1;
+	barrier();
+	gom_mc_acquire(mc);
+	*mcp = mc;
+	return true;
+}
+
+static __always_inline void gom_mc_unlock(struct gom_mcache *mc)
+{
+	gom_mc_release(mc);
+	barrier();
+	mc->busy = 0;
+	preempt_enable();
+}
+
+/*
+ * Take an object of class @cls, still marked, into *@objp: the magazine
+ * first, then the owned span's claimed word. False if both are empty.
+ */
+static __always_inline bool gom_mc_pop(struct gom_mcache *mc, unsigned int cls,
+				       void **objp)
+{
+	struct gom_mag *m = &mc->mag[cls];
+	struct gom_span *s;
+	unsigned int n;
+
+	OPTIMIZER_HIDE_VAR(m);	/* one base register, not a recomputed index */
+	n = m->count;
+	if (likely(n)) {
+		m->count = n - 1;
+		*objp = m->objs[n - 1];
+	} else {
+		s = m->span;
+		if (unlikely(!s || !s->cache))
+			return false;
+		*objp = gom_span_pop(s, s->cache);
+	}
+	m->allocs++;
+	return true;
+}
+
+/*
+ * Find the span of @ptr, if it is the start of a small object of
+ * gomalloc's; false for anything else (a foreign pointer, an interior
+ * pointer, NULL), without touching @ptr's memory.
+ */
+static __always_inline bool gom_obj_span(const void *ptr,
+					 struct gom_span **sp)
+{
+	unsigned long e = gom_pm_get((unsigned long)ptr);
+	struct gom_span *s = (struct gom_span *)e;
+
+	if (unlikely(!gom_pm_is_span(e) ||
+		     !gom_obj_valid(s, gom_obj_index(s, (unsigned long)ptr))))
+		return false;
+	*sp = s;
+	return true;
+}
+
+/* Only with more than one node can a span be another node's. */
+DECLARE_STATIC_KEY_FALSE(gom_numa_key);
+
+static __always_inline bool gom_numa_remote(struct gom_mcache *mc,
+					    struct gom_span *s)
+{
+	return static_branch_unlikely(&gom_numa_key) && s->node != mc->node;
+}
+
+/*
+ * Mark a validated object of @s free and push it to this CPU's magazine.
+ * False when that needs a slow path: a full magazine, another node's
+ * memory, or an object already free.
+ */
+static __always_inline bool gom_mc_push(struct gom_mcache *mc,
+					struct gom_span *s, void *obj)
+{
+	struct gom_mag *m = (void *)mc + s->mag_off;
+	unsigned int n = m->count;
+
+	if (unlikely(n == m->cap || gom_numa_remote(mc, s) ||
+		     gom_obj_marked(obj)))
+		return false;
+	m->objs[n] = obj;
+	m->count = n + 1;
+	m->frees++;
+	gom_obj_mark(obj);
+	return true;
+}
+
+#endif /* _GOM_MCACHE_H */
