@@ -6,34 +6,36 @@
  *
  *   /sys/kernel/gomalloc/		bytes_inuse, bytes_cached, bytes_heap,
  *					metadata_bytes, invalid_frees,
- *					double_frees, alloc_failures, shrink
- *   /sys/kernel/gomalloc/heap/		the page heaps and page caches,
+ *					double_frees, alloc_failures,
+ *					alloc_limited, mem_limit, shrink
+ *   /sys/kernel/gomalloc/heap/		the page heaps and run caches,
  *					summed over nodes and CPUs
  *   /sys/kernel/gomalloc/stack/	level 1, from gom_stack_read_stats()
  *   /sys/kernel/gomalloc/classes/<object_size>/
  *					one directory per size class
  *   /sys/kernel/debug/gomalloc/classes	every class in one table
  *
- * and the sums behind them, gom_class_stats() and gom_heap_stats(), which
- * the KUnit suites check. Documentation/ABI/testing/sysfs-kernel-gomalloc
- * describes every file.
+ * It reads nothing itself: each level exports its reader (gom_mheap_read(),
+ * gom_runcache_read(), gom_mcentral_read(), gom_mcache_read(),
+ * gom_stack_read_stats()), and gom_class_stats() and gom_heap_stats()
+ * combine them; the KUnit suites check the same sums.
+ * Documentation/ABI/testing/sysfs-kernel-gomalloc describes every file.
  *
- * Every file is a struct gom_attr declared with GOM_ATTR_RO() or
- * GOM_ATTR_WO(), as mm/slub.c does with SLAB_ATTR_RO(), and every directory
- * is a struct gom_kobj, so one sysfs_ops serves the whole tree. A show
- * function gets the size class of its directory (0 outside classes/).
+ * Every file is a struct gom_attr declared with GOM_ATTR_RO(), _WO() or
+ * _RW(), as mm/slub.c does with SLAB_ATTR_RO(), and every directory is a
+ * struct gom_kobj, so one sysfs_ops serves the whole tree. A show function
+ * gets the size class of its directory (0 outside classes/).
  *
- * A page run in a per-CPU page cache (pcache.c) is allocated in its heap's
- * view but free for its callers': it counts in heap/pages_inuse, not in
- * large_spans, large_bytes or bytes_inuse.
+ * A page run in a per-CPU run cache (runcache.c) is allocated in its
+ * heap's view but free for its callers': it counts in heap/pages_inuse,
+ * not in large_spans, large_bytes or bytes_inuse.
  *
- * Locking: none is taken. The counters of the mcentrals, the heaps and the
- * per-CPU magazines and page caches are read with READ_ONCE() while
- * allocation runs on every CPU, without their locks and without disabling
- * interrupts, so a reader never stalls an allocator. A file is a lockless snapshot: it may
- * be off by what changed while it was read, and a difference that would go
- * negative is clamped at 0. Only the shrink file acts, through
- * gom_shrink_all().
+ * Locking: none is taken. The readers use READ_ONCE() while allocation
+ * runs on every CPU, without locks and without disabling interrupts, so a
+ * reader never stalls an allocator. A file is a lockless snapshot: it may
+ * be off by what changed while it was read, and a difference that would
+ * go negative is clamped at 0. Only shrink and mem_limit act, through
+ * gom_shrink_all() and gom_set_mem_limit().
  */
 #include <linux/debugfs.h>
 #include <linux/kobject.h>
@@ -378,6 +380,7 @@ GOM_STAT_RO(class, spans_partial, "%lu", class_stats(cls).spans_partial);
 GOM_STAT_RO(class, spans_full, "%lu", class_stats(cls).spans_full);
 GOM_STAT_RO(class, spans_owned, "%lu", class_stats(cls).spans_owned);
 GOM_STAT_RO(class, spans_min, "%lu", class_stats(cls).spans_min);
+GOM_STAT_RO(class, objects_total, "%lu", class_stats(cls).objects_total);
 GOM_STAT_RO(class, objects_inuse, "%lu", class_stats(cls).objects_inuse);
 GOM_STAT_RO(class, objects_free, "%lu", class_stats(cls).objects_free);
 
@@ -440,6 +443,7 @@ static struct attribute *class_attrs[] = {
 	&class_spans_full_attr.attr,
 	&class_spans_owned_attr.attr,
 	&class_spans_min_attr.attr,
+	&class_objects_total_attr.attr,
 	&class_objects_inuse_attr.attr,
 	&class_objects_free_attr.attr,
 	&class_objects_cached_attr.attr,
