@@ -324,7 +324,8 @@ static int alloc_each(size_t size, gfp_t flags, size_t nr, void **ptrs)
  * @ptrs: array of @nr pointers to fill
  *
  * Objects come from the CPU's magazine first, then from the span the CPU
- * owns, a bitmap word (up to 64 objects) at a time.
+ * owns, a bitmap word (up to 64 objects) at a time. The gomalloc
+ * counterpart of kmem_cache_alloc_bulk().
  *
  * Context: any context where kmalloc(@flags) is allowed.
  * Return: @nr, or 0 with nothing allocated.
@@ -345,8 +346,9 @@ int gom_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 		alloc_error(ERR_PTR(err), size, flags);
 		return 0;
 	}
-	for (i = 0; i < nr; i++)
-		finish(ptrs[i], cls, flags);
+	if (unlikely(want_init_on_alloc(flags)))
+		for (i = 0; i < nr; i++)
+			init_object(ptrs[i], cls);
 	return nr;
 }
 EXPORT_SYMBOL_GPL(gom_alloc_bulk);

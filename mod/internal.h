@@ -221,6 +221,7 @@ struct gom_span {
 	u32 mag_off;			/* offset of its class's magazine in
 					 * struct gom_mcache
 					 */
+	u32 bytes;			/* npages << PAGE_SHIFT */
 	unsigned long free_bits[];	/* bit set: object free in the span */
 };
 

@@ -241,21 +241,29 @@ static size_t take_bulk(struct gom_mcache *mc, unsigned int cls, void **ptrs,
 	unsigned long c;
 	size_t i = 0;
 
-	while (i < nr && m->count)
-		ptrs[i++] = m->objs[--m->count];
+	while (i < nr && m->count) {
+		ptrs[i] = m->objs[--m->count];
+		gom_obj_unmark(ptrs[i++]);
+	}
 	while (s && i < nr && (s->cache || gom_span_claim(s))) {
-		for (c = s->cache; c && i < nr; c &= c - 1)
-			ptrs[i++] = (void *)(s->base +
-					     (s->cache_idx + __ffs(c)) * s->size);
+		for (c = s->cache; c && i < nr; c &= c - 1) {
+			ptrs[i] = (void *)(s->base +
+					   (s->cache_idx + __ffs(c)) * s->size);
+			gom_obj_unmark(ptrs[i++]);
+		}
 		WRITE_ONCE(s->cache, c);
 	}
 	m->allocs += i;
 	return i;
 }
 
-/* Give back what a failed bulk allocation took: still marked. */
+/* Give back what a failed bulk allocation took. */
 static void release_bulk(size_t nr, void **ptrs)
 {
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		gom_obj_mark(ptrs[i]);
 	gom_mcentral_flush(ptrs, nr);
 }
 
@@ -265,8 +273,6 @@ static void release_bulk(size_t nr, void **ptrs)
  * @gfp: the caller's allocation context
  * @nr: objects wanted
  * @ptrs: array of @nr pointers to fill
- *
- * The objects still carry their marks; the caller clears them.
  *
  * Context: any context where kmalloc(@gfp) is allowed.
  * Return: 0 with @nr objects in @ptrs, or a negative errno with none.
@@ -290,37 +296,74 @@ int gom_mcache_alloc_bulk(unsigned int cls, gfp_t gfp, size_t nr,
 			release_bulk(done, ptrs);
 			return PTR_ERR(obj);
 		}
+		gom_obj_unmark(obj);
 		ptrs[done++] = obj;
 	}
 	return 0;
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_alloc_bulk);
 
+/* Whether @p is the start of one of the objects of @s. */
+static bool in_span(const struct gom_span *s, const void *p)
+{
+	return (unsigned long)p - s->base < s->bytes &&
+	       gom_obj_valid(s, gom_obj_index(s, (unsigned long)p));
+}
+
 /*
- * Push what fits of @ptrs to the magazine; the valid objects that must go
- * straight to their spans are moved to the front of @ptrs, their number
- * in *@nflush. Returns the index of the first pointer that is not a small
- * object of gomalloc's waiting to be freed, or @nr.
+ * Mark @ptrs free and push what fits to the magazines; the objects that
+ * must go straight to their spans are moved to the front of @ptrs, their
+ * number in *@nflush. Returns the index of the first pointer that is not
+ * a small object of gomalloc's waiting to be freed, or @nr.
+ *
+ * Objects freed together often share a span: the span of the last one
+ * stays (that object is in a magazine or on its way to its span, not
+ * free in it), so the next is checked against it before the page map.
  */
 static size_t push_bulk(struct gom_mcache *mc, size_t nr, void **ptrs,
 			size_t *nflush)
 {
-	struct gom_span *s;
+	unsigned int n = 0, cap = 0, pushed = 0;
+	struct gom_span *s = NULL;
+	struct gom_mag *m = NULL;
 	size_t i;
+	void *p;
 
 	for (i = 0; i < nr; i++) {
-		if (ZERO_OR_NULL_PTR(ptrs[i]))
+		p = ptrs[i];
+		if (ZERO_OR_NULL_PTR(p))
 			continue;
-		if (!gom_obj_span(ptrs[i], &s) || gom_obj_marked(ptrs[i]))
-			return i;
+		if (!s || !in_span(s, p)) {
+			if (!gom_obj_span(p, &s))
+				break;
+			if (m != (void *)mc + s->mag_off) {
+				if (m) {
+					m->count = n;
+					m->frees += pushed;
+				}
+				pushed = 0;
+				m = (void *)mc + s->mag_off;
+				n = m->count;
+				cap = m->cap;
+			}
+		}
+		if (gom_obj_marked(p))
+			break;
 		if (want_init_on_free())
-			memset(ptrs[i], 0, s->size);
-		if (!gom_mc_push(mc, s, ptrs[i])) {
-			gom_obj_mark(ptrs[i]);
-			ptrs[(*nflush)++] = ptrs[i];
+			memset(p, 0, s->size);
+		gom_obj_mark(p);
+		if (likely(n < cap && !gom_numa_remote(mc, s))) {
+			m->objs[n++] = p;
+			pushed++;
+		} else {
+			ptrs[(*nflush)++] = p;
 		}
 	}
-	return nr;
+	if (m) {
+		m->count = n;
+		m->frees += pushed;
+	}
+	return i;
 }
 
 /**

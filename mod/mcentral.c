@@ -119,6 +119,7 @@ static void span_init(struct gom_span *s, struct gom_mcentral *c,
 	s->inv = k->inv;
 	s->shift = k->shift;
 	s->npages = npages;
+	s->bytes = npages << PAGE_SHIFT;
 	s->nobjs = npages == k->npages ? k->nobjs : npages * PAGE_SIZE / k->size;
 	s->nfree = s->nobjs;
 	s->state = GOM_SPAN_OWNED;
@@ -250,12 +251,17 @@ static void span_release(struct gom_mcentral *c, struct gom_span *s)
 	gom_span_desc_free(s);
 }
 
-/* Release @s if it is wholly free and @c keeps enough such spans. */
-static void span_check_empty(struct gom_mcentral *c, struct gom_span *s)
+/*
+ * Release @s if it is wholly free and @c keeps enough such spans; returns
+ * whether it did.
+ */
+static bool span_check_empty(struct gom_mcentral *c, struct gom_span *s)
 {
-	if (s->state == GOM_SPAN_PARTIAL && s->nfree == s->nobjs &&
-	    c->nr_empty > READ_ONCE(gom_empty_spans))
-		span_release(c, s);
+	if (s->state != GOM_SPAN_PARTIAL || s->nfree < s->nobjs ||
+	    c->nr_empty <= READ_ONCE(gom_empty_spans))
+		return false;
+	span_release(c, s);
+	return true;
 }
 
 /* An owned span comes back: list it by what is free now; c->lock held. */
@@ -441,7 +447,7 @@ static void refuse_bits(struct gom_span *s, unsigned int w,
 }
 
 /* Free the objects @mask of word @w of @s; c->lock held. */
-static void span_put(struct gom_mcentral *c, struct gom_span *s,
+static bool span_put(struct gom_mcentral *c, struct gom_span *s,
 		     unsigned int w, unsigned long mask)
 {
 	unsigned long bad, old;
@@ -459,11 +465,23 @@ static void span_put(struct gom_mcentral *c, struct gom_span *s,
 	}
 	n = hweight_long(mask);
 	if (s->state == GOM_SPAN_OWNED || !n)
-		return;
-	span_unlist(c, s);
+		return false;
 	s->nfree += n;
-	span_list(c, s);
-	span_check_empty(c, s);
+	c->objs_free += n;
+	if (s->state == GOM_SPAN_FULL) {
+		s->state = GOM_SPAN_PARTIAL;
+		list_move(&s->list, &c->partial);
+		c->nr_full--;
+		c->nr_partial++;
+	}
+	c->occ[s->occ]--;
+	s->occ = occ_bucket(s);
+	c->occ[s->occ]++;
+	if (s->nfree < s->nobjs)
+		return false;
+	c->nr_empty++;
+	list_move_tail(&s->list, &c->partial);
+	return span_check_empty(c, s);
 }
 
 /*
@@ -481,6 +499,20 @@ static struct gom_span *obj_span(const void *obj, unsigned int *idxp)
 	return gom_obj_valid(s, *idxp) ? s : NULL;
 }
 
+/*
+ * As obj_span(), trying @last first: a span whose mcentral lock the caller
+ * holds (so it cannot be released) and that the previous object was in.
+ */
+static struct gom_span *obj_span_near(struct gom_span *last, const void *obj,
+				      unsigned int *idxp)
+{
+	if (last && (unsigned long)obj - last->base < last->bytes) {
+		*idxp = gom_obj_index(last, (unsigned long)obj);
+		return gom_obj_valid(last, *idxp) ? last : NULL;
+	}
+	return obj_span(obj, idxp);
+}
+
 /* Switch to the lock of @s's mcentral, if @c is another one. */
 static struct gom_mcentral *relock(struct gom_mcentral *c, struct gom_span *s,
 				   unsigned long *flags)
@@ -495,57 +527,62 @@ static struct gom_mcentral *relock(struct gom_mcentral *c, struct gom_span *s,
 	return want;
 }
 
-/* How many objects after @objs[0] are in word @w of @s, as a mask. */
-static unsigned int same_word(void **objs, unsigned int nr,
-			      struct gom_span *s, unsigned int w,
-			      unsigned long *mask)
-{
-	unsigned int i, idx;
-
-	for (i = 1; i < nr; i++) {
-		if (obj_span(objs[i], &idx) != s ||
-		    idx / BITS_PER_LONG != w ||
-		    (*mask & BIT(idx % BITS_PER_LONG)))
-			break;
-		*mask |= BIT(idx % BITS_PER_LONG);
-	}
-	return i - 1;
-}
-
 /**
  * gom_mcentral_flush() - return objects to their spans
  * @objs: small objects of gomalloc's, validated when they were freed
  * @nr: number of objects
  *
  * Objects may be of any class and node; each goes to the mcentral of its
- * span, the objects of one span word together. The span is looked up
- * again under that mcentral's lock (a span cannot be released while its
- * lock is held), so the second copy of an object freed twice is refused
- * even if its span is gone.
+ * span, consecutive objects of one span word together, with one atomic
+ * operation. Each object is looked up once; when the flush moves to
+ * another mcentral's lock it looks the object up again under that lock (a
+ * span cannot be released while its mcentral's lock is held), so the
+ * second copy of an object freed twice is refused even if its span is
+ * gone.
  *
  * Context: any; takes mcentral locks one at a time.
  */
 void gom_mcentral_flush(void **objs, unsigned int nr)
 {
+	struct gom_span *s, *next = NULL;
 	struct gom_mcentral *c = NULL;
+	unsigned int i, idx, nidx = 0;
 	unsigned long flags = 0, mask;
-	unsigned int i, idx;
-	struct gom_span *s;
 
-	for (i = 0; i < nr; i++) {
-		s = obj_span(objs[i], &idx);
-		if (s)
+	rcu_read_lock();
+	if (nr)
+		next = obj_span(objs[0], &nidx);
+	for (i = 0; i < nr; ) {
+		s = next;
+		idx = nidx;
+		if (s && span_central(s) != c) {
 			c = relock(c, s, &flags);
-		if (!s || s != obj_span(objs[i], &idx)) {
+			if (obj_span(objs[i], &idx) != s)
+				s = NULL;
+		}
+		if (!s) {
 			gom_refuse_free(objs[i], "object already free", true);
+			if (++i < nr)
+				next = obj_span(objs[i], &nidx);
 			continue;
 		}
 		mask = BIT(idx % BITS_PER_LONG);
-		i += same_word(objs + i, nr - i, s, idx / BITS_PER_LONG, &mask);
-		span_put(c, s, idx / BITS_PER_LONG, mask);
+		/* objects that follow in the same word go with one OR */
+		while (++i < nr) {
+			next = obj_span_near(s, objs[i], &nidx);
+			if (next != s || nidx / BITS_PER_LONG != idx / BITS_PER_LONG ||
+			    (mask & BIT(nidx % BITS_PER_LONG)))
+				break;
+			mask |= BIT(nidx % BITS_PER_LONG);
+		}
+		/* a released span's objects are looked up again */
+		if (span_put(c, s, idx / BITS_PER_LONG, mask) && i < nr &&
+		    next == s)
+			next = obj_span(objs[i], &nidx);
 	}
 	if (c)
 		spin_unlock_irqrestore(&c->lock, flags);
+	rcu_read_unlock();
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_flush);
 

@@ -70,7 +70,7 @@ static void check_free(void *p, size_t size)
 	for (i = 0; i < n && !bad; i++)
 		bad = ((u8 *)p)[i] != pattern(p, size, i);
 	if (bad && !xchg(&corrupt, corrupt + 1))
-		pr_err("object %px of %zu bytes changed while held\n", p, size);
+		pr_err("object %p of %zu bytes changed while held\n", p, size);
 	gom_free(p);
 }
 
