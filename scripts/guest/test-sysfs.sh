@@ -28,13 +28,13 @@ if [ ! -d $G ]; then
 	exit 0
 fi
 
-TOP="bytes_inuse bytes_cached bytes_heap metadata_bytes invalid_frees double_frees alloc_failures"
-HEAP="arenas arena_bytes pages_total pages_inuse pages_free pages_released free_blocks large_spans large_bytes"
+TOP="bytes_inuse bytes_cached bytes_heap metadata_bytes invalid_frees double_frees alloc_failures alloc_limited mem_limit"
+HEAP="arenas arenas_by_order arena_bytes pages_total pages_inuse pages_free pages_released free_blocks large_spans large_bytes grow_fallbacks grow_failures"
 STACK="stacks segments bytes_reserved bytes_inuse high_water"
-CLASS="object_size span_pages objects_per_span spans spans_partial spans_full objects_inuse objects_free objects_cached allocs frees refills flushes occupancy"
+CLASS="object_size span_pages objects_per_span spans spans_partial spans_full spans_owned spans_min objects_total objects_inuse objects_free objects_cached allocs frees refills flushes occupancy"
 PERCPU="objects_cached allocs frees refills flushes"
 
-# Every statistics file (not shrink), one per line.
+# Every readable file (not shrink), one per line.
 stat_files() {
 	for f in $TOP; do echo $G/$f; done
 	for f in $HEAP; do echo $G/heap/$f; done
@@ -50,12 +50,13 @@ layout_ok() {
 	# shellcheck disable=SC2046
 	stat -c '%a %n' $(stat_files) $G/shrink > /tmp/sysfs-modes 2>&1
 	n=$(grep -c . /tmp/sysfs-modes)
-	bad=$(grep -v -e '^444 ' -e "^200 $G/shrink\$" /tmp/sysfs-modes)
+	bad=$(grep -v -e '^444 ' -e "^200 $G/shrink\$" -e "^644 $G/mem_limit\$" /tmp/sysfs-modes)
 	echo "  $n files"
 	[ -z "$bad" ] || { echo "$bad" | head -5; return 1; }
-	grep -q "^200 $G/shrink\$" /tmp/sysfs-modes
+	grep -q "^200 $G/shrink\$" /tmp/sysfs-modes &&
+		grep -q "^644 $G/mem_limit\$" /tmp/sysfs-modes
 }
-check "every statistics file exists, counters 0444, shrink 0200" layout_ok
+check "every statistics file exists, counters 0444, mem_limit 0644, shrink 0200" layout_ok
 
 classes_ok() {
 	n=0 bad=0
@@ -142,25 +143,35 @@ fi
 # --- invariants ------------------------------------------------------------
 
 # Sums over classes, set by class_sums: INUSE_B CACHED_B SPAN_PAGES.
+# A span has the class's preferred size (span_pages, objects_per_span) or,
+# spans_min of them, its minimum: the fewest pages that hold one object.
 class_sums() {
-	bad=0 INUSE_B=0 CACHED_B=0 SPAN_PAGES=0
+	bad=0 INUSE_B=0 CACHED_B=0 SPAN_PAGES=0 OWNED=0 MINS=0
 	for c in $G/classes/*; do
 		rd size "$c/object_size"; rd pages "$c/span_pages"
 		rd per "$c/objects_per_span"; rd spans "$c/spans"
 		rd part "$c/spans_partial"; rd full "$c/spans_full"
+		rd owned "$c/spans_owned"; rd nmin "$c/spans_min"
+		rd total "$c/objects_total"
 		rd inuse "$c/objects_inuse"; rd free "$c/objects_free"
 		rd cached "$c/objects_cached"
 		read -r line < "$c/occupancy"
 		occ=0
 		for b in $line; do occ=$((occ + b)); done
-		if [ "$spans" -ne $((part + full)) ]; then
-			echo "  ${c##*/}: spans $spans != partial $part + full $full"; bad=1
+		mpages=$(((size + PAGE - 1) / PAGE))
+		mper=$((mpages * PAGE / size))
+		if [ "$spans" -ne $((part + full + owned)) ]; then
+			echo "  ${c##*/}: spans $spans != partial $part + full $full + owned $owned"; bad=1
 		fi
 		if [ "$occ" -ne "$spans" ]; then
 			echo "  ${c##*/}: sum(occupancy) $occ != spans $spans"; bad=1
 		fi
-		if [ $((inuse + free + cached)) -ne $((spans * per)) ]; then
-			echo "  ${c##*/}: inuse $inuse + free $free + cached $cached != $spans spans x $per"; bad=1
+		if [ $((inuse + free + cached)) -ne "$total" ]; then
+			echo "  ${c##*/}: inuse $inuse + free $free + cached $cached != objects_total $total"; bad=1
+		fi
+		if [ "$nmin" -gt "$spans" ] ||
+		   [ "$total" -ne $(((spans - nmin) * per + nmin * mper)) ]; then
+			echo "  ${c##*/}: objects_total $total != ($spans - $nmin min spans) x $per + $nmin x $mper"; bad=1
 		fi
 		for f in $PERCPU; do
 			read -r line < "$c/$f"
@@ -175,23 +186,37 @@ class_sums() {
 		done
 		INUSE_B=$((INUSE_B + inuse * size))
 		CACHED_B=$((CACHED_B + cached * size))
-		SPAN_PAGES=$((SPAN_PAGES + spans * pages))
+		SPAN_PAGES=$((SPAN_PAGES + (spans - nmin) * pages + nmin * mpages))
+		OWNED=$((OWNED + owned)) MINS=$((MINS + nmin))
 	done
+	echo "  $OWNED spans owned by CPUs, $MINS minimum spans"
 	return $bad
+}
+
+# orders FILE: set NBLOCKS (the counts' sum) and NPAGES (sum of n << order)
+orders() {
+	NBLOCKS=0 NPAGES=0 NORDERS=0
+	read -r line < "$1"
+	for n in $line; do
+		NBLOCKS=$((NBLOCKS + n))
+		NPAGES=$((NPAGES + (n << NORDERS)))
+		NORDERS=$((NORDERS + 1))
+	done
 }
 
 heap_ok() {
 	bad=0
 	rd total $G/heap/pages_total; rd inuse $G/heap/pages_inuse
 	rd free $G/heap/pages_free; rd large $G/heap/large_bytes
+	rd arenas $G/heap/arenas
 	if [ "$total" -ne $((inuse + free)) ]; then
 		echo "  pages_total $total != pages_inuse $inuse + pages_free $free"; bad=1
 	fi
-	# The rest of pages_inuse is free runs in the per-CPU page caches;
+	# The rest of pages_inuse is free runs in the per-CPU run caches;
 	# a shrink empties them (EXACT=1).
 	pcached=$((inuse - SPAN_PAGES - large / PAGE))
 	if [ "$pcached" -lt 0 ] || { [ "${EXACT:-0}" = 1 ] && [ "$pcached" -ne 0 ]; }; then
-		echo "  pages_inuse $inuse vs span pages $SPAN_PAGES + large $((large / PAGE)): $pcached in page caches"; bad=1
+		echo "  pages_inuse $inuse vs span pages $SPAN_PAGES + large $((large / PAGE)): $pcached in run caches"; bad=1
 	fi
 	if [ "$(val $G/bytes_heap)" -ne $((total * PAGE)) ] ||
 	   [ "$(val $G/heap/arena_bytes)" -ne $((total * PAGE)) ]; then
@@ -203,24 +228,34 @@ heap_ok() {
 	if [ "$(val $G/bytes_inuse)" -ne $((INUSE_B + large)) ]; then
 		echo "  bytes_inuse $(val $G/bytes_inuse) != objects $INUSE_B + large $large"; bad=1
 	fi
-	fb=0 o=0
-	read -r line < $G/heap/free_blocks
-	for n in $line; do fb=$((fb + (n << o))); o=$((o + 1)); done
-	if [ "$fb" -ne "$free" ]; then
-		echo "  free_blocks add up to $fb pages, pages_free $free"; bad=1
+	orders $G/heap/free_blocks
+	fb_orders=$NORDERS
+	if [ "$NPAGES" -ne "$free" ]; then
+		echo "  free_blocks add up to $NPAGES pages, pages_free $free"; bad=1
+	fi
+	orders $G/heap/arenas_by_order
+	echo "  arenas by order: $(cat $G/heap/arenas_by_order); fallbacks $(val $G/heap/grow_fallbacks), failures $(val $G/heap/grow_failures)"
+	if [ "$NBLOCKS" -ne "$arenas" ] || [ "$NPAGES" -ne "$total" ]; then
+		echo "  arenas_by_order: $NBLOCKS arenas of $NPAGES pages, arenas $arenas, pages_total $total"; bad=1
+	fi
+	if [ "$NORDERS" -ne "$fb_orders" ]; then
+		echo "  arenas_by_order has $NORDERS orders, free_blocks $fb_orders"; bad=1
+	fi
+	if [ "$(val $G/alloc_limited)" -gt "$(val $G/alloc_failures)" ]; then
+		echo "  alloc_limited > alloc_failures"; bad=1
 	fi
 	return $bad
 }
 
 invariants() {	# invariants WHEN [EXACT]: EXACT=1 once the caches are empty
 	EXACT=${2:-0}
-	check "$1: per class spans = partial + full, sum(occupancy) = spans, inuse + free + cached = spans x objects, per-CPU totals" class_sums
+	check "$1: per class spans = partial + full + owned, sum(occupancy) = spans, inuse + free + cached = objects_total = objects of the preferred and minimum spans, per-CPU totals" class_sums
 	if [ "$EXACT" = 1 ]; then
 		what="pages_inuse = span + large pages"
 	else
 		what="pages_inuse >= span + large pages"
 	fi
-	check "$1: pages_total = inuse + free, $what, bytes add up, free_blocks = pages_free" heap_ok
+	check "$1: pages_total = inuse + free, $what, bytes add up, free_blocks = pages_free, arenas_by_order = arenas and pages_total" heap_ok
 }
 invariants "with workload"
 
@@ -231,8 +266,8 @@ if ! command -v python3 > /dev/null; then
 elif ! command -v gomstat > /dev/null; then
 	skip "gomstat table, --json and --check" "gomstat not packed"
 else
-	check "gomstat prints the table" sh -c 'gomstat > /out/gomstat.txt && grep -q "^ *TOTAL" /out/gomstat.txt'
-	head -12 /out/gomstat.txt
+	check "gomstat prints the table, OWN and MIN columns, the limit" sh -c 'gomstat > /out/gomstat.txt && grep -q "^ *TOTAL" /out/gomstat.txt && grep -q "^ *SIZE .* OWN  *MIN " /out/gomstat.txt && grep -q "^limit:  no limit, heap " /out/gomstat.txt && grep -q "arenas by order:" /out/gomstat.txt'
+	head -16 /out/gomstat.txt
 	json_ok() {
 		gomstat --json > /out/gomstat.json || return 1
 		python3 - "$G" /out/gomstat.json <<'EOF'
@@ -245,15 +280,27 @@ for c in classes:
     row = d["classes"][c]
     assert row["object_size"] == int(c), c
     assert len(row["occupancy"]) == 10, c
-    assert row["spans"] == row["spans_partial"] + row["spans_full"], c
+    assert row["spans"] == (row["spans_partial"] + row["spans_full"] +
+                            row["spans_owned"]), c
+    assert row["objects_total"] == (row["objects_inuse"] +
+                                    row["objects_free"] +
+                                    row["objects_cached"]["total"]), c
+    assert 0 <= row["spans_min"] <= row["spans"], c
     assert isinstance(row["allocs"]["total"], int), c
 h = d["heap"]
 assert h["pages_total"] == h["pages_inuse"] + h["pages_free"], "heap"
+assert sum(h["arenas_by_order"]) == h["arenas"], "arenas_by_order"
+assert len(h["arenas_by_order"]) == len(h["free_blocks"]), "orders"
+for k in ("grow_fallbacks", "grow_failures"):
+    assert isinstance(h[k], int), k
+for k in ("mem_limit", "alloc_limited"):
+    assert isinstance(d[k], int), k
 for k in ("stacks", "segments", "bytes_reserved", "bytes_inuse", "high_water"):
     assert isinstance(d["stack"][k], int), k
 assert "shrink" not in d, "shrink read"
-print("  gomstat --json: %d classes, %d pages in use" %
-      (len(classes), h["pages_inuse"]))
+print("  gomstat --json: %d classes, %d pages in use, %d spans owned" %
+      (len(classes), h["pages_inuse"],
+       sum(d["classes"][c]["spans_owned"] for c in classes)))
 EOF
 	}
 	check "gomstat --json parses and matches the tree" json_ok
@@ -322,6 +369,9 @@ shrunk_ok() {
 	if [ "$i1" -gt "$i0" ] || [ "$a1" -gt "$a0" ]; then
 		echo "  pages_inuse or arenas grew"; bad=1
 	fi
+	if [ "$OWNED" -ne 0 ]; then
+		echo "  $OWNED spans still owned by CPUs"; bad=1
+	fi
 	if [ $((r1 - r0)) -ne $((t0 - t1)) ]; then
 		echo "  released $((r1 - r0)) pages, pages_total fell by $((t0 - t1))"; bad=1
 	fi
@@ -333,7 +383,7 @@ shrunk_ok() {
 	if [ "$top" -ne 0 ]; then echo "  $top free arenas kept"; bad=1; fi
 	return $bad
 }
-check "shrink drains the magazines and page caches and releases every free arena" shrunk_ok
+check "shrink drains the magazines, owned spans and run caches and releases every free arena" shrunk_ok
 invariants "after shrink" 1
 
 # --- back to idle ----------------------------------------------------------
