@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # /sys/kernel/gomalloc: layout, modes, invariants under a workload, gomstat,
-# the shrink control and the debugfs table. (Contract: see run-tests.sh.)
+# the shrink and mem_limit controls, the memory limit under a workload and
+# the debugfs table. (Contract: see run-tests.sh.)
 #
 # Workload: the sample client (samples/gomalloc_sample.ko) and the
 # benchmark's mem case, which holds ~45 MB in 270k objects of mixed sizes
@@ -386,6 +387,57 @@ shrunk_ok() {
 check "shrink drains the magazines, owned spans and run caches and releases every free arena" shrunk_ok
 invariants "after shrink" 1
 
+# --- mem_limit -------------------------------------------------------------
+
+MIB=1048576
+# limit_is BYTES: mem_limit reads back BYTES
+limit_is() { rd v $G/mem_limit; echo "  mem_limit: $v"; [ "$v" = "$1" ]; }
+# set_limit TEXT BYTES: writing TEXT (backslash escapes) reads back BYTES
+set_limit() { printf '%b' "$1" > $G/mem_limit && limit_is "$2"; }
+check "mem_limit reads 0 (no limit) by default" limit_is 0
+check "mem_limit: 67108864 reads back" set_limit '67108864\n' 67108864
+check "mem_limit: 64M reads back in bytes" set_limit '64M\n' $((64 * MIB))
+check "mem_limit: 1g (no newline) reads back in bytes" set_limit '1g' $((1024 * MIB))
+check "mem_limit: 512K reads back in bytes" set_limit '512K\n' 524288
+check "mem_limit: 0 removes the limit" set_limit '0\n' 0
+
+einval_limit() {	# einval_limit VALUE: EINVAL, the old limit stays
+	echo 96M > $G/mem_limit
+	printf '%b' "$1" > /tmp/sysfs-val
+	cat /tmp/sysfs-val 2> /tmp/sysfs-err > $G/mem_limit && return 1
+	echo "  '$1': $(cat /tmp/sysfs-err)"
+	grep -q 'Invalid argument' /tmp/sysfs-err && limit_is $((96 * MIB))
+}
+for v in 'abc\n' '-1\n' '12x\n' '1M2' '\n'; do
+	check "mem_limit: writing '$v' gives EINVAL and keeps the limit" einval_limit "$v"
+done
+
+if su -s /bin/sh nobody -c 'test "$(id -u)" = 65534' 2>/dev/null; then
+	su -s /bin/sh nobody -c "echo 1M > $G/mem_limit" > /tmp/sysfs-su 2>&1
+	rc=$?
+	echo "  as nobody: rc $rc: $(cat /tmp/sysfs-su)"
+	check "unprivileged write to mem_limit is refused (EACCES), the limit stays" \
+		sh -c "[ $rc -ne 0 ] && grep -q 'Permission denied' /tmp/sysfs-su && [ \$(cat $G/mem_limit) = $((96 * MIB)) ]"
+	check "unprivileged read of mem_limit works" \
+		su -s /bin/sh nobody -c "cat $G/mem_limit > /dev/null"
+else
+	skip "unprivileged write to mem_limit is refused" "cannot run as nobody"
+fi
+
+# A limit below what the heap holds: a state gomstat shows, not an error.
+if command -v gomstat > /dev/null && [ "$(val $G/bytes_heap)" -gt "$MIB" ]; then
+	echo 1M > $G/mem_limit
+	sleep 1		# the scavenger, kicked by the write, finds nothing to do
+	over_ok() {
+		gomstat > /tmp/sysfs-gomstat || return 1
+		grep '^limit:' /tmp/sysfs-gomstat
+		grep -q '^limit:  1.0 MiB, heap .*OVER the limit$' /tmp/sysfs-gomstat &&
+			gomstat --check
+	}
+	check "mem_limit below the heap: gomstat shows OVER the limit, --check passes" over_ok
+fi
+check "mem_limit: 0 removes the limit again" set_limit '0' 0
+
 # --- back to idle ----------------------------------------------------------
 
 if [ -n "$WORK" ]; then
@@ -395,5 +447,69 @@ if [ -n "$WORK" ]; then
 		sh -c "[ $(val $G/bytes_inuse) -eq 0 ] && [ $(val $G/heap/pages_inuse) -eq 0 ] && [ $(val $G/heap/arenas) -eq 0 ]"
 	invariants "idle" 1
 fi
+
+# --- the memory limit under a workload -------------------------------------
+
+# Sample bytes_heap until /tmp/sysfs-stop appears; the largest seen goes to
+# /tmp/sysfs-heapmax.
+heap_sampler() {
+	max=0 n=0
+	while [ ! -e /tmp/sysfs-stop ]; do
+		read -r h < $G/bytes_heap
+		[ "$h" -gt "$max" ] && max=$h
+		n=$((n + 1))
+	done
+	echo "$max $n" > /tmp/sysfs-heapmax
+}
+
+BENCH=/modules/gomalloc_bench.ko
+if [ ! -f $BENCH ]; then
+	skip "mem_limit holds under a workload" "no bench/gomalloc_bench.ko"
+elif grep -q '^gomalloc_bench ' /proc/modules; then
+	skip "mem_limit holds under a workload" "gomalloc_bench still loaded"
+else
+	# The bench's mem case allocates ~45 MB and holds it; under a limit
+	# 2 MiB above the heap it must fail, and insmod with it.
+	echo 1 > $G/shrink
+	h0=$(val $G/bytes_heap) l0=$(val $G/alloc_limited) f0=$(val $G/alloc_failures)
+	lim=$((h0 + 2 * MIB))
+	echo $lim > $G/mem_limit
+	d0=$(dmesg | wc -l)
+	rm -f /tmp/sysfs-stop
+	heap_sampler &
+	spid=$!
+	insmod $BENCH cases=mem mem_alloc=gom > /tmp/sysfs-ins 2>&1
+	rc=$?
+	h1=$(val $G/bytes_heap)
+	touch /tmp/sysfs-stop
+	wait $spid
+	read -r hmax nsamples < /tmp/sysfs-heapmax
+	l1=$(val $G/alloc_limited) f1=$(val $G/alloc_failures)
+	echo "  limit $lim: heap $h0 -> $h1, at most $hmax in $nsamples samples; alloc_limited $l0 -> $l1, alloc_failures $f0 -> $f1; insmod rc $rc: $(cat /tmp/sysfs-ins)"
+	within_ok() { [ "$hmax" -le "$lim" ] && [ "$h1" -le "$lim" ] && [ "$nsamples" -gt 0 ]; }
+	counted_ok() { [ "$l1" -gt "$l0" ] && [ $((f1 - f0)) -ge $((l1 - l0)) ]; }
+	logged_ok() { dmesg | tail -n +$((d0 + 1)) | grep -q 'refused: the heap is at mem_limit'; }
+	check "mem_limit: a 45 MB workload under a limit 2 MiB above the heap fails" \
+		[ "$rc" -ne 0 ]
+	check "mem_limit: bytes_heap never exceeded the limit" within_ok
+	check "mem_limit: alloc_limited rose, and alloc_failures by as much at least" counted_ok
+	check "mem_limit: the refusal is logged" logged_ok
+	if command -v gomstat > /dev/null; then
+		sleep 1		# the drain queued by the refusal
+		echo 1 > $G/shrink
+		check "gomstat at the limit: the limit line and --check" sh -c \
+			"gomstat | grep '^limit:  [0-9.]* MiB, heap ' && gomstat --check"
+	fi
+	check "mem_limit: 0 removes the limit" set_limit '0\n' 0
+	if insmod $BENCH cases=mem mem_alloc=gom; then
+		ok "mem_limit: without the limit the same workload loads ($(val $G/bytes_heap) bytes of heap)"
+		check "unload the workload" rmmod gomalloc_bench
+	else
+		nok "mem_limit: without the limit the same workload loads"
+	fi
+	echo 1 > $G/shrink
+	invariants "after the limited workload" 1
+fi
+
 reads_ok idle > /dev/null
 exit 0
