@@ -511,5 +511,48 @@ else
 	invariants "after the limited workload" 1
 fi
 
+# --- minimum spans and arena fallback --------------------------------------
+
+# The grow_max_order knob caps the arena order growth asks for: with 0, the
+# heap grows by single pages, a class's preferred span (several pages)
+# never fits in an arena, and every span is a minimum one. The sample's
+# objects then exercise spans_min, arenas below arena_order and
+# grow_fallbacks, and the invariants must hold with them.
+GMO=/sys/module/gomalloc/parameters/grow_max_order
+if [ ! -w $GMO ] || [ ! -f /modules/gomalloc_sample.ko ]; then
+	skip "minimum spans and arena fallback" "no grow_max_order parameter or sample module"
+elif grep -q '^gomalloc_sample ' /proc/modules; then
+	skip "minimum spans and arena fallback" "gomalloc_sample still loaded"
+else
+	echo 1 > $G/shrink
+	gmo=$(cat $GMO) fb0=$(val $G/heap/grow_fallbacks)
+	echo 0 > $GMO
+	if insmod /modules/gomalloc_sample.ko; then
+		ok "load gomalloc_sample with grow_max_order=0"
+		class_sums > /dev/null
+		fb1=$(val $G/heap/grow_fallbacks)
+		read -r a0 _ < $G/heap/arenas_by_order
+		echo "  $MINS minimum spans; arenas by order $(cat $G/heap/arenas_by_order); grow_fallbacks $fb0 -> $fb1"
+		mins_ok() { [ "$MINS" -gt 0 ] && [ "$a0" -gt 0 ] && [ "$fb1" -gt "$fb0" ]; }
+		check "grow_max_order=0: spans_min, order-0 arenas and grow_fallbacks rise" mins_ok
+		invariants "with minimum spans"
+		if command -v gomstat > /dev/null; then
+			check "gomstat --check with minimum spans" gomstat --check
+			gomstat > /out/gomstat-minspans.txt
+			# TOTAL SPANS PART FULL OWN MIN ...
+			check "gomstat shows the minimum spans in MIN" \
+				awk '$1 == "TOTAL" { t = $6 } END { exit !(t > 0) }' /out/gomstat-minspans.txt
+		fi
+		echo 1 > $G/shrink
+		invariants "with minimum spans, after shrink" 1
+		check "unload gomalloc_sample" rmmod gomalloc_sample
+	else
+		nok "load gomalloc_sample with grow_max_order=0"
+	fi
+	echo "$gmo" > $GMO
+	echo 1 > $G/shrink
+	invariants "idle again" 1
+fi
+
 reads_ok idle > /dev/null
 exit 0
