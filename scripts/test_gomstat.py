@@ -37,12 +37,13 @@ def pc(total, **cpus):
     return {"total": total, "cpus": {k[1:]: v for k, v in cpus.items()}}
 
 
-def cls(size, pages, per_span, spans, partial, full, inuse, free, cached,
-        allocs, frees, refills, flushes, occupancy):
+def cls(size, pages, per_span, spans, partial, full, owned, nmin, total,
+        inuse, free, cached, allocs, frees, refills, flushes, occupancy):
     return {
         "object_size": size, "span_pages": pages,
         "objects_per_span": per_span, "spans": spans,
         "spans_partial": partial, "spans_full": full,
+        "spans_owned": owned, "spans_min": nmin, "objects_total": total,
         "objects_inuse": inuse, "objects_free": free,
         "objects_cached": cached, "allocs": allocs, "frees": frees,
         "refills": refills, "flushes": flushes, "occupancy": occupancy,
@@ -50,51 +51,65 @@ def cls(size, pages, per_span, spans, partial, full, inuse, free, cached,
 
 
 # The sample tree, in the form gomstat --json must give back. Consistent:
-# spans = partial + full, sum(occupancy) = spans, inuse + free + cached fills
-# the spans, allocs - frees = inuse, pages_total = pages_inuse + pages_free,
-# per-CPU totals are the sums of the CPUs listed (zero CPUs left out),
-# free_blocks adds up to pages_free, the byte totals match the classes.
+# spans = partial + full + owned, sum(occupancy) = spans, objects_total =
+# inuse + free + cached = the objects of spans_min minimum spans (the fewest
+# pages holding one object) and of the other spans at objects_per_span,
+# allocs - frees = inuse, pages_total = pages_inuse + pages_free (80 span
+# pages, 16 large, 4 in run caches), per-CPU totals are the sums of the
+# CPUs listed (zero CPUs left out), free_blocks adds up to pages_free,
+# arenas_by_order to arenas and pages_total, the byte totals match the
+# classes, alloc_limited <= alloc_failures; the heap is at 75% of mem_limit.
 def sample():
     return {
-        "alloc_failures": 0,
+        "alloc_failures": 3,
+        "alloc_limited": 2,
         "bytes_cached": 36128,
-        "bytes_heap": 8388608,
-        "bytes_inuse": 153184,
+        "bytes_heap": 6291456,
+        "bytes_inuse": 293792,
         "classes": {
-            "8": cls(8, 1, 512, 4, 1, 3, 1900, 48, pc(100, C0=64, C1=36),
+            # 4 pages, 2048 objects; minimum 1 page, 512 objects
+            "8": cls(8, 4, 2048, 4, 1, 2, 1, 1, 6656, 6500, 56,
+                     pc(100, C0=64, C1=36),
                      pc(250000, C0=200000, C1=50000),
-                     pc(248100, C0=190000, C1=58100),
+                     pc(243500, C0=190000, C1=53500),
                      pc(3950, C0=3000, C1=950), pc(3900, C0=2900, C1=1000),
-                     [0, 0, 0, 0, 0, 0, 0, 0, 0, 4]),
-            "16": cls(16, 1, 256, 0, 0, 0, 0, 0, pc(0), pc(10, C0=10),
-                      pc(10, C0=10), pc(1, C0=1), pc(1, C0=1),
-                      [0] * 10),
-            "64": cls(64, 1, 64, 10, 6, 4, 400, 200, pc(40, C1=40),
-                      pc(5000, C0=2500, C1=2500), pc(4600, C0=4600),
-                      pc(90, C0=50, C1=40), pc(80, C0=80),
-                      [1, 0, 2, 1, 0, 1, 1, 0, 0, 4]),
-            "704": cls(704, 2, 11, 3, 2, 1, 20, 13, pc(0), pc(20, C0=20),
-                       pc(0), pc(2, C0=2), pc(0),
+                     [0, 0, 0, 0, 0, 0, 0, 0, 1, 3]),
+            "16": cls(16, 4, 1024, 0, 0, 0, 0, 0, 0, 0, 0, pc(0),
+                      pc(10, C0=10), pc(10, C0=10), pc(1, C0=1),
+                      pc(1, C0=1), [0] * 10),
+            # 4 pages, 256 objects; minimum 1 page, 64 objects
+            "64": cls(64, 4, 256, 10, 5, 3, 2, 2, 2176, 1400, 736,
+                      pc(40, C1=40), pc(5000, C0=2500, C1=2500),
+                      pc(3600, C0=3600), pc(90, C0=50, C1=40),
+                      pc(80, C0=80), [1, 0, 2, 1, 0, 1, 1, 0, 0, 4]),
+            # 4 pages, 23 objects; minimum 1 page, 5 objects
+            "704": cls(704, 4, 23, 3, 2, 0, 1, 1, 51, 30, 21, pc(0),
+                       pc(30, C0=30), pc(0), pc(3, C0=3), pc(0),
                        [0, 0, 0, 0, 0, 1, 1, 0, 0, 1]),
-            "4096": cls(4096, 1, 1, 0, 0, 0, 0, 0, pc(0), pc(0), pc(0),
-                        pc(0), pc(0), [0] * 10),
-            "32768": cls(32768, 8, 1, 2, 0, 2, 1, 0, pc(1, C1=1),
-                         pc(7, C0=3, C1=4), pc(6, C0=6), pc(7, C0=3, C1=4),
+            "4096": cls(4096, 4, 4, 0, 0, 0, 0, 0, 0, 0, 0, pc(0), pc(0),
+                        pc(0), pc(0), pc(0), [0] * 10),
+            # 16 pages, 2 objects; minimum 8 pages, 1 object
+            "32768": cls(32768, 16, 2, 2, 0, 2, 0, 1, 3, 2, 0, pc(1, C1=1),
+                         pc(7, C0=3, C1=4), pc(5, C0=5), pc(7, C0=3, C1=4),
                          pc(5, C0=5), [0, 0, 0, 0, 0, 0, 0, 0, 0, 2]),
         },
         "double_frees": 1,
         "heap": {
-            "arena_bytes": 8388608,
+            "arena_bytes": 6291456,
             "arenas": 2,
-            "free_blocks": [0, 0, 1, 1, 0, 0, 1, 1, 1, 1, 1],
+            "arenas_by_order": [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1],
+            "free_blocks": [0, 0, 1, 1, 1, 0, 0, 1, 1, 0, 1],
+            "grow_fallbacks": 1,
+            "grow_failures": 0,
             "large_bytes": 65536,
             "large_spans": 1,
-            "pages_free": 1996,
-            "pages_inuse": 52,
+            "pages_free": 1436,
+            "pages_inuse": 100,
             "pages_released": 512,
-            "pages_total": 2048,
+            "pages_total": 1536,
         },
         "invalid_frees": 0,
+        "mem_limit": 8388608,
         "metadata_bytes": 20480,
         "stack": {
             "bytes_inuse": 4096,
@@ -116,6 +131,9 @@ def sysfs_text(v):
     return str(v)
 
 
+READ_WRITE = {"mem_limit"}       # 0644 in sysfs; the rest 0444 or 0200
+
+
 def write_tree(root, tree, shrink=True):
     os.makedirs(root, exist_ok=True)
     for name, v in tree.items():
@@ -125,7 +143,7 @@ def write_tree(root, tree, shrink=True):
         else:
             with open(p, "w") as f:
                 f.write(sysfs_text(v) + "\n")
-            os.chmod(p, 0o444)
+            os.chmod(p, 0o644 if name in READ_WRITE else 0o444)
     if shrink:
         p = os.path.join(root, "shrink")
         with open(p, "w"):
@@ -265,29 +283,42 @@ class TestTable(Base):
         rc, out, err = run("--root", self.root)
         self.assertEqual((rc, err), (0, ""))
         r = rows(out)
-        # SIZE PG SPANS PART FULL INUSE FREE CACHED EFF% [bar] ALLOCS
-        self.assertEqual(r["8"], (["8", "1", "4", "1", "3", "1900", "48",
-                                   "100", "92.8"], " " * 9 + "@",
-                                  ["250000"]))
-        self.assertEqual(r["64"], (["64", "1", "10", "6", "4", "400", "200",
-                                    "40", "62.5"], "- +- --  @", ["5000"]))
-        self.assertEqual(r["704"][0], ["704", "2", "3", "2", "1", "20", "13",
-                                       "0", "57.3"])
-        self.assertEqual(r["32768"][0], ["32768", "8", "2", "0", "2", "1",
-                                         "0", "1", "50.0"])
+        # SIZE PG SPANS PART FULL OWN MIN INUSE FREE CACHED EFF% [bar] ALLOCS
+        # EFF%: a minimum span has the fewest pages holding one object, so
+        # 8 has 3 spans of 4 pages and one of 1: 6500 * 8 / (13 * 4096).
+        self.assertEqual(r["8"], (["8", "4", "4", "1", "2", "1", "1",
+                                   "6500", "56", "100", "97.7"],
+                                  " " * 8 + "-@", ["250000"]))
+        self.assertEqual(r["64"], (["64", "4", "10", "5", "3", "2", "2",
+                                    "1400", "736", "40", "64.3"],
+                                   "- +- --  @", ["5000"]))
+        self.assertEqual(r["704"][0], ["704", "4", "3", "2", "0", "1", "1",
+                                       "30", "21", "0", "57.3"])
+        # One span of 16 pages and one minimum span of 8.
+        self.assertEqual(r["32768"][0], ["32768", "16", "2", "0", "2", "0",
+                                         "1", "2", "0", "1", "66.7"])
         # Spans all gone but allocations happened: shown, no efficiency.
-        self.assertEqual(r["16"][0], ["16", "1", "0", "0", "0", "0", "0",
-                                      "0", "-"])
+        self.assertEqual(r["16"][0], ["16", "4", "0", "0", "0", "0", "0",
+                                      "0", "0", "0", "-"])
         # 4096 has neither spans nor activity.
         self.assertNotIn("4096", r)
         self.assertIn("\n5 of 6 classes shown; -a shows the idle ones too\n",
                       out)
         # Totals over all classes; efficiency of all spans together.
-        live = 1900 * 8 + 400 * 64 + 20 * 704 + 32768
-        spans = (4 + 10 + 3 * 2 + 2 * 8) * 4096
+        live = 6500 * 8 + 1400 * 64 + 30 * 704 + 2 * 32768
+        pages = (3 * 4 + 1) + (8 * 4 + 2 * 1) + (2 * 4 + 1) + (16 + 8)
         self.assertEqual(r["TOTAL"][0] + r["TOTAL"][2],
-                         ["TOTAL", "19", "9", "10", "2321", "261", "141",
-                          f"{100 * live / spans:.1f}", "255037"])
+                         ["TOTAL", "19", "8", "7", "4", "5", "7932", "813",
+                          "141", f"{100 * live / (pages * 4096):.1f}",
+                          "255047"])
+
+    def test_header(self):
+        out = run(self.root)[1]
+        head = next(ln for ln in out.splitlines() if "SPANS" in ln)
+        self.assertEqual(head.split(),
+                         ["SIZE", "PG", "SPANS", "PART", "FULL", "OWN", "MIN",
+                          "INUSE", "FREE", "CACHED", "EFF%", "OCCUPANCY",
+                          "ALLOCS"])
 
     def test_all(self):
         rc, out, _ = run("-a", "--root", self.root)
@@ -301,16 +332,34 @@ class TestTable(Base):
         rc, out, _ = run(self.root)
         self.assertEqual(rc, 0)
         self.assertIn(f"gomalloc statistics from {self.root}", out)
-        self.assertIn("\nheap:   2 arenas (8.0 MiB), 2048 pages: 52 in use, "
-                      "1996 free, 512 released\n"
-                      "        large spans: 1 (64.0 KiB)\n"
-                      "        free blocks by order: 0 0 1 1 0 0 1 1 1 1 1\n"
-                      "memory: 149.6 KiB in use, 35.3 KiB cached, "
-                      "8.0 MiB heap, 20.0 KiB metadata\n"
+        self.assertIn("\nheap:   2 arenas (6.0 MiB), 1536 pages: 100 in use, "
+                      "1436 free, 512 released\n"
+                      "        arenas by order:      0 0 0 0 0 0 0 0 0 1 1\n"
+                      "        free blocks by order: 0 0 1 1 1 0 0 1 1 0 1\n"
+                      "        growth: 1 fallbacks, 0 failures; "
+                      "large spans: 1 (64.0 KiB)\n"
+                      "limit:  8.0 MiB, heap 6.0 MiB (75%)\n"
+                      "memory: 286.9 KiB in use, 35.3 KiB cached, "
+                      "6.0 MiB heap, 20.0 KiB metadata\n"
                       "errors: 0 invalid frees, 1 double frees, "
-                      "0 alloc failures\n"
+                      "3 alloc failures (2 at the limit)\n"
                       "stack:  2 stacks, 3 segments; 4.0 KiB in use, "
                       "192.0 KiB reserved, 64.0 KiB peak\n", out)
+
+    def test_orders_aligned(self):
+        # Each order as wide as its widest count in either list.
+        self.put("heap/arenas_by_order", "0 0 0 0 0 0 0 0 12 1 1\n")
+        self.put("heap/free_blocks", "130 0 1 1 1 0 0 1 1 0 1\n")
+        out = run(self.root)[1]
+        self.assertIn("\n        arenas by order:        0 0 0 0 0 0 0 0 12 1 1"
+                      "\n        free blocks by order: 130 0 1 1 1 0 0 1  1 0 1"
+                      "\n", out)
+
+    def test_growth_counters(self):
+        self.put("heap/grow_fallbacks", "17\n")
+        self.put("heap/grow_failures", "2\n")
+        self.assertIn("growth: 17 fallbacks, 2 failures; large spans",
+                      run(self.root)[1])
 
     def test_positional_is_root(self):
         self.assertEqual(run(self.root), run("--root", self.root))
@@ -324,31 +373,159 @@ class TestTable(Base):
         self.assertLessEqual(max(map(len, lines)), 80, lines)
 
 
-class TestSort(Base):
-    EXPECT = {
-        "size": ["8", "16", "64", "704", "32768"],
-        "spans": ["64", "8", "704", "32768", "16"],
-        "inuse": ["8", "64", "704", "32768", "16"],
-        "free": ["64", "8", "704", "16", "32768"],       # ties by size
-        "cached": ["8", "64", "32768", "16", "704"],
-        "efficiency": ["8", "64", "704", "32768", "16"],  # "-" last
-        "allocs": ["8", "64", "704", "16", "32768"],
-    }
+class TestLimit(Base):
+    """The memory limit line: "limit:  L, heap H (P%)" and its state."""
+    HEAP = 6291456          # bytes_heap of the sample, 6 MiB
 
-    def test_orders(self):
-        forms = (lambda f: ("--sort", f), lambda f: (f"--sort={f}",),
-                 lambda f: ("-s", f))
-        for i, (field, want) in enumerate(self.EXPECT.items()):
-            args = forms[i % len(forms)](field)
-            rc, out, err = run(*args, self.root)
-            self.assertEqual((rc, err), (0, ""))
-            self.assertEqual(order(out), want, args)
+    def limit_line(self, limit=None, **files):
+        if limit is not None:
+            self.put("mem_limit", f"{limit}\n")
+        for name, text in files.items():
+            self.put(name, text)
+        rc, out, err = run(self.root)
+        self.assertEqual((rc, err), (0, ""))
+        lines = [ln for ln in out.splitlines() if ln.startswith("limit:")]
+        self.assertLessEqual(len(lines), 1, out)
+        return lines[0] if lines else None
 
-    def test_default_is_size(self):
-        self.assertEqual(order(run(self.root)[1]), self.EXPECT["size"])
+    def test_no_limit(self):
+        self.assertEqual(self.limit_line(0),
+                         "limit:  no limit, heap 6.0 MiB")
 
-    def test_bad_field(self):
-        self.assertError(run("--sort", "name", self.root), "--sort", "name")
+    def test_under(self):
+        self.assertEqual(self.limit_line(),
+                         "limit:  8.0 MiB, heap 6.0 MiB (75%)")
+        self.assertEqual(self.limit_line(64 << 20),
+                         "limit:  64.0 MiB, heap 6.0 MiB (9%)")
+
+    def test_near(self):
+        # Near: past 7/8 of the limit, where the module keeps no reserve.
+        edge = self.HEAP * 8 // 7             # heap = limit - limit / 8
+        self.assertEqual(edge - edge // 8, self.HEAP)
+        self.assertEqual(self.limit_line(edge),
+                         "limit:  6.9 MiB, heap 6.0 MiB (88%)")
+        self.assertEqual(self.limit_line(edge - 1),
+                         "limit:  6.9 MiB, heap 6.0 MiB (88%), "
+                         "near the limit")
+        self.assertEqual(self.limit_line(6815744),
+                         "limit:  6.5 MiB, heap 6.0 MiB (92%), "
+                         "near the limit")
+        self.assertEqual(self.limit_line(self.HEAP),
+                         "limit:  6.0 MiB, heap 6.0 MiB (100%), "
+                         "near the limit")
+
+    def test_over(self):
+        # A limit set below what the heap holds already.
+        self.assertEqual(self.limit_line(4 << 20),
+                         "limit:  4.0 MiB, heap 6.0 MiB (150%), "
+                         "OVER the limit")
+        self.assertEqual(self.limit_line(self.HEAP - 1),
+                         "limit:  6.0 MiB, heap 6.0 MiB (100%), "
+                         "OVER the limit")
+
+    def test_heap_from_arena_bytes(self):
+        os.unlink(self.path("bytes_heap"))
+        self.assertEqual(self.limit_line(),
+                         "limit:  8.0 MiB, heap 6.0 MiB (75%)")
+        os.unlink(self.path("heap/arena_bytes"))
+        self.assertEqual(self.limit_line(), "limit:  8.0 MiB, heap -")
+
+    def test_older_module(self):
+        os.unlink(self.path("mem_limit"))
+        self.assertIsNone(self.limit_line())
+
+    def test_still_shown_after_other_files(self):
+        # The limit line sits between the heap block and "memory:".
+        out = run(self.root)[1].splitlines()
+        i = next(i for i, ln in enumerate(out) if ln.startswith("limit:"))
+        self.assertTrue(out[i - 1].startswith("        growth:"), out)
+        self.assertTrue(out[i + 1].startswith("memory:"), out)
+
+
+# The 74 size classes of the module (mod/sizeclasses.h): gomstat counts
+# whatever directories it finds and must not assume a number.
+SIZES74 = [
+    8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224,
+    240, 256, 288, 320, 352, 384, 416, 448, 480, 512, 576, 640, 704, 768,
+    832, 896, 960, 1024, 1152, 1280, 1408, 1536, 1664, 1792, 1920, 2048,
+    2304, 2560, 2816, 3072, 3328, 3584, 3840, 4096, 4608, 5120, 5632, 6144,
+    6656, 7168, 7680, 8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360,
+    16384, 18432, 20480, 22528, 24576, 26624, 28672, 30720, 32768,
+]
+
+
+def tree74():
+    """A consistent tree of 74 classes, every one busy, big numbers."""
+    t = sample()
+    classes = {}
+    inuse_b = cached_b = pages = 0
+    for i, size in enumerate(SIZES74):
+        npages = max(4, -(-size * 2 // 4096))
+        per = npages * 4096 // size
+        mpages = -(-size // 4096)
+        mper = mpages * 4096 // size
+        spans, nmin, owned, full = 3000 + i, i % 5, 2, 1000
+        partial = spans - full - owned
+        total = (spans - nmin) * per + nmin * mper
+        cached = 7 * i
+        free = partial          # one free object per partial span
+        inuse = total - free - cached
+        allocs = 10 ** 9 + inuse
+        classes[str(size)] = cls(
+            size, npages, per, spans, partial, full, owned, nmin, total,
+            inuse, free, pc(cached, C0=cached), pc(allocs, C1=allocs),
+            pc(10 ** 9, C0=10 ** 9), pc(i, C0=i), pc(0),
+            [partial, 0, 0, 0, 0, 0, 0, 0, 0, full + owned])
+        inuse_b += inuse * size
+        cached_b += cached * size
+        pages += (spans - nmin) * npages + nmin * mpages
+    t["classes"] = classes
+    h = t["heap"]
+    order = 10
+    arenas = -(-pages // (1 << order))
+    h["arenas"] = arenas
+    h["arenas_by_order"] = [0] * order + [arenas]
+    h["pages_total"] = arenas << order
+    h["pages_inuse"] = pages
+    free = h["pages_total"] - pages
+    h["free_blocks"] = [(free >> o) & 1 for o in range(order + 1)]
+    h["pages_free"] = free
+    h["large_spans"] = h["large_bytes"] = 0
+    h["arena_bytes"] = t["bytes_heap"] = h["pages_total"] * 4096
+    t["bytes_inuse"] = inuse_b
+    t["bytes_cached"] = cached_b
+    t["mem_limit"] = 0
+    return t
+
+
+class Test74Classes(Base):
+    def setUp(self):
+        super().setUp()
+        self.root = os.path.join(self.tmp, "t74")
+        self.tree = tree74()
+        write_tree(self.root, self.tree)
+
+    def test_check(self):
+        self.assertEqual(run("--check", self.root),
+                         (0, "gomstat: check: ok (74 classes)\n", ""))
+
+    def test_table(self):
+        rc, out, err = run("-a", self.root)
+        self.assertEqual((rc, err), (0, ""))
+        self.assertEqual(order(out), [str(s) for s in SIZES74])
+        self.assertIn("\n74 of 74 classes shown\n", out)
+        self.assertIn("\nlimit:  no limit, heap ", out)
+        # Readable on a 100-column terminal even with ten-digit counters.
+        self.assertLessEqual(max(map(len, out.splitlines())), 100)
+
+    def test_json(self):
+        d = json.loads(run("--json", self.root)[1])
+        self.assertEqual(d, self.tree)
+        self.assertEqual(len(d["classes"]), 74)
+
+    def test_sort(self):
+        out = run("--sort", "spans", self.root)[1]
+        self.assertEqual(order(out), [str(s) for s in reversed(SIZES74)])
 
 
 class TestJson(Base):
@@ -361,6 +538,36 @@ class TestJson(Base):
         out = run("-j", self.root)[1]
         self.assertEqual(list(json.loads(out)["classes"]),
                          ["8", "16", "64", "704", "4096", "32768"])
+
+    def test_new_fields(self):
+        # The files of span-owning mcaches, minimum spans, arena fallback
+        # and mem_limit, each with its type.
+        d = json.loads(run("-j", self.root)[1])
+        for k, v in (("alloc_limited", 2), ("mem_limit", 8388608)):
+            self.assertEqual(d[k], v)
+        h = d["heap"]
+        self.assertEqual(h["arenas_by_order"],
+                         [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1])
+        self.assertEqual((h["grow_fallbacks"], h["grow_failures"]), (1, 0))
+        c = d["classes"]["64"]
+        self.assertEqual((c["spans_owned"], c["spans_min"],
+                          c["objects_total"]), (2, 2, 2176))
+        for name, c in d["classes"].items():
+            for k in ("spans_owned", "spans_min", "objects_total"):
+                self.assertIsInstance(c[k], int, (name, k))
+
+    def test_new_fields_parse_strictly(self):
+        for rel, text in (("classes/8/spans_owned", "1 C0=1\n"),
+                          ("classes/8/objects_total", "lots\n"),
+                          ("heap/arenas_by_order", "1 x\n"),
+                          ("heap/grow_failures", "-\n"),
+                          ("mem_limit", "64M\n"),
+                          ("alloc_limited", "1 2\n")):
+            old = open(self.path(rel)).read()
+            self.put(rel, text)
+            self.assertError(run("-j", self.root), self.path(rel),
+                             "cannot parse")
+            self.put(rel, old)
 
     def test_shrink_not_read(self):
         self.assertNotIn("shrink", json.loads(run("-j", self.root)[1]))
@@ -438,14 +645,52 @@ class TestErrors(Base):
         rc, out, err = run(self.root)
         self.assertEqual((rc, err), (0, ""))
         r = rows(out)
-        self.assertEqual(r["64"], (["64", "1", "10", "-", "4", "400", "200",
-                                    "-", "62.5"], "?" * 10, ["5000"]))
-        self.assertIn("1996 free, - released", out)
+        self.assertEqual(r["64"], (["64", "4", "10", "-", "3", "2", "2",
+                                    "1400", "736", "-", "64.3"], "?" * 10,
+                                   ["5000"]))
+        self.assertIn("1436 free, - released", out)
         self.assertIn("- cached", out)
         self.assertNotIn("stack:", out)
         # Per-CPU files from a UP (or older) build: a bare total.
         self.put("classes/8/allocs", "250000\n")
         self.assertEqual(rows(run(self.root)[1])["8"][2], ["250000"])
+
+    def test_zero_object_size(self):
+        # Nonsense, but no traceback: the table shows it, --check says so.
+        self.put("classes/64/object_size", "0\n")
+        rc, out, err = run(self.root)
+        self.assertEqual((rc, err), (0, ""))
+        self.assertEqual(rows(out)["0"][0][-1], "-")
+        rc, out, err = run("--check", self.root)
+        self.assertEqual((rc, err), (1, ""))
+        self.assertIn("classes/64: object_size 0 != directory name", out)
+
+    def test_module_before_mem_limit(self):
+        # The layout before span-owning mcaches, minimum spans and
+        # mem_limit: those columns and lines show "-" or are left out.
+        for c in self.tree["classes"]:
+            for f in ("spans_owned", "spans_min", "objects_total"):
+                os.unlink(self.path(f"classes/{c}/{f}"))
+        for f in ("heap/arenas_by_order", "heap/grow_fallbacks",
+                  "heap/grow_failures", "alloc_limited", "mem_limit"):
+            os.unlink(self.path(f))
+        rc, out, err = run(self.root)
+        self.assertEqual((rc, err), (0, ""))
+        r = rows(out)
+        # Without spans_min every span counts at span_pages.
+        self.assertEqual(r["8"][0], ["8", "4", "4", "1", "2", "-", "-",
+                                     "6500", "56", "100",
+                                     f"{100 * 6500 * 8 / (16 * 4096):.1f}"])
+        self.assertEqual(r["TOTAL"][0][:6], ["TOTAL", "19", "8", "7", "-",
+                                             "-"])
+        self.assertNotIn("limit:", out)
+        self.assertNotIn("arenas by order", out)
+        self.assertNotIn("growth:", out)
+        self.assertIn("\n        free blocks by order: 0 0 1 1 1 0 0 1 1 0 1\n"
+                      "        large spans: 1 (64.0 KiB)\n", out)
+        self.assertIn("3 alloc failures\n", out)
+        self.assertEqual(json.loads(run("-j", self.root)[1])["classes"]["8"]
+                         .get("spans_owned", "absent"), "absent")
 
     def test_unparseable(self):
         for rel, text in (("classes/8/spans", "lots\n"),
@@ -493,6 +738,9 @@ class TestSnapshot(Base):
                 with open(os.path.join(dirpath, f), "rb") as a, \
                      open(dst, "rb") as b:
                     self.assertEqual(a.read(), b.read(), dst)
+        # mem_limit (0644) is a value like the others; shrink is not.
+        with open(os.path.join(snap, "mem_limit")) as f:
+            self.assertEqual(f.read(), "8388608\n")
         # Read back: same numbers, same table.
         self.assertEqual(run("--json", snap), run("--json", self.root))
         a, b = run(snap)[1], run(self.root)[1]
@@ -535,31 +783,64 @@ class TestCheck(Base):
 
     # Each change breaks exactly one stated relation of the sample tree.
     BREAK = (
-        ("classes/64/spans_full", "5",
-         "classes/64: spans 10 != spans_partial 6 + spans_full 5"),
+        ("classes/64/spans_full", "4",
+         "classes/64: spans 10 != spans_partial 5 + spans_full 4 + "
+         "spans_owned 2"),
         ("classes/704/occupancy", "0 0 0 0 0 0 0 0 1 1",
          "classes/704: sum(occupancy) 2 != spans 3"),
         ("classes/16/objects_free", "1",
-         "classes/16: spans * objects_per_span 0 != objects_inuse 0 + "
-         "objects_free 1 + objects_cached 0"),
+         "classes/16: objects_total 0 != objects_inuse 0 + objects_free 1 + "
+         "objects_cached 0"),
         ("classes/8/allocs", "250001 C0=200000 C1=50000",
          "classes/8/allocs: total 250001 != sum of CPUs 250000"),
+        ("classes/8/spans_owned", "2",
+         "classes/8: spans 4 != spans_partial 1 + spans_full 2 + "
+         "spans_owned 2"),
+        ("classes/8/spans", "5",
+         "classes/8: spans 5 != spans_partial 1 + spans_full 2 + "
+         "spans_owned 1\n"
+         "gomstat: check: classes/8: sum(occupancy) 4 != spans 5\n"
+         "gomstat: check: classes/8: objects_total 6656 != (spans 5 - "
+         "spans_min 1) * objects_per_span 2048 + spans_min * 512 = 8704"),
+        ("classes/64/objects_cached", "41 C1=41",
+         "classes/64: objects_total 2176 != objects_inuse 1400 + "
+         "objects_free 736 + objects_cached 41\n"
+         "gomstat: check: bytes_cached 36128 != sum of objects_cached * "
+         "object_size 36192"),
+        ("classes/704/spans_min", "0",
+         "classes/704: objects_total 51 != (spans 3 - spans_min 0) * "
+         "objects_per_span 23 + spans_min * 5 = 69"),
+        ("classes/32768/spans_min", "2",
+         "classes/32768: objects_total 3 != (spans 2 - spans_min 2) * "
+         "objects_per_span 2 + spans_min * 1 = 2"),
+        ("classes/32768/spans_min", "3",
+         "classes/32768: spans_min 3 > spans 2"),
         ("classes/4096/object_size", "4095",
          "classes/4096: object_size 4095 != directory name"),
-        ("heap/pages_inuse", "53",
-         "heap: pages_total 2048 != pages_inuse 53 + pages_free 1996"),
-        ("heap/free_blocks", "0 0 1 1 0 0 1 1 1 1 0",
-         "heap: pages in free_blocks 972 != pages_free 1996"),
+        ("heap/pages_inuse", "101",
+         "heap: pages_total 1536 != pages_inuse 101 + pages_free 1436"),
+        ("heap/free_blocks", "0 0 1 1 1 0 0 1 1 0 0",
+         "heap: pages in free_blocks 412 != pages_free 1436"),
         ("heap/arena_bytes", "4194304",
-         "heap: arena_bytes 4194304 != pages_total * 4096 8388608\n"
-         "gomstat: check: bytes_heap 8388608 != heap/arena_bytes 4194304"),
+         "heap: arena_bytes 4194304 != pages_total * 4096 6291456\n"
+         "gomstat: check: bytes_heap 6291456 != heap/arena_bytes 4194304"),
+        ("heap/arenas", "3",
+         "heap: sum(arenas_by_order) 2 != arenas 3"),
+        ("heap/arenas_by_order", "0 0 0 0 0 0 0 0 2 0 1",
+         "heap: sum(arenas_by_order) 3 != arenas 2"),
+        ("heap/arenas_by_order", "0 0 0 0 0 0 0 0 1 0 1",
+         "heap: pages in arenas_by_order 1280 != pages_total 1536"),
+        ("heap/arenas_by_order", "0 0 0 0 0 0 0 0 0 1 1 0",
+         "heap: arenas_by_order has 12 orders, free_blocks 11"),
         ("bytes_heap", "4194304",
-         "bytes_heap 4194304 != heap/arena_bytes 8388608"),
+         "bytes_heap 4194304 != heap/arena_bytes 6291456"),
         ("bytes_cached", "0",
          "bytes_cached 0 != sum of objects_cached * object_size 36128"),
-        ("bytes_inuse", "87648",
-         "bytes_inuse 87648 != sum of objects_inuse * object_size 87648 + "
+        ("bytes_inuse", "228256",
+         "bytes_inuse 228256 != sum of objects_inuse * object_size 228256 + "
          "heap/large_bytes 65536"),
+        ("alloc_limited", "4",
+         "alloc_limited 4 > alloc_failures 3"),
     )
 
     def test_violations(self):
@@ -570,6 +851,26 @@ class TestCheck(Base):
             self.assertEqual((rc, out, err),
                              (1, f"gomstat: check: {msg}\n", ""), rel)
             self.put(rel, old)
+        self.assertEqual(run("--check", self.root)[0], 0)
+
+    def test_every_relation_broken(self):
+        # Every relation the ABI document states has a case above.
+        msgs = "\n".join(m for _, _, m in self.BREAK)
+        for what in ("spans_owned", "sum(occupancy)", "objects_total",
+                     "sum of CPUs", "spans_min *", "spans_min 3 > spans",
+                     "directory name", "heap: pages_total",
+                     "free_blocks 412", "pages_total * 4096",
+                     "sum(arenas_by_order)", "pages in arenas_by_order",
+                     "orders, free_blocks", "bytes_heap", "bytes_cached",
+                     "bytes_inuse", "alloc_limited"):
+            self.assertIn(what, msgs)
+
+    def test_mem_limit_is_no_relation(self):
+        # A heap over its limit is a state (the limit was lowered), not a
+        # broken relation; a limit of 0 is no limit.
+        for limit in ("1", "0", "4096"):
+            self.put("mem_limit", limit + "\n")
+            self.assertEqual(run("--check", self.root)[0], 0, limit)
 
     def test_all_reported(self):
         for rel, text, _ in self.BREAK[:4]:
@@ -580,10 +881,57 @@ class TestCheck(Base):
 
     def test_missing_files_skipped(self):
         for rel in ("classes/64/spans_full", "heap/free_blocks",
-                    "bytes_cached", "classes/8/objects_cached"):
+                    "bytes_cached", "classes/8/objects_cached",
+                    "classes/704/spans_owned", "classes/32768/spans_min",
+                    "heap/arenas", "heap/pages_total"):
             os.unlink(self.path(rel))
         self.put("bytes_inuse", "1\n")     # needs every class: skipped too
-        self.assertEqual(run("--check", self.root)[0], 0)
+        self.put("classes/704/spans_partial", "7\n")   # needs spans_owned
+        self.put("classes/32768/objects_total", "5\n")
+        self.put("classes/32768/objects_free", "2\n")
+        self.assertEqual(run("--check", self.root), (
+            0, "gomstat: check: ok (6 classes)\n", ""))
+
+
+def legacy_sample():
+    """The sample as a module before span-owning mcaches, minimum spans and
+    mem_limit would show it: every span in a list and of objects_per_span
+    objects, spans = partial + full."""
+    t = sample()
+    for name, c in t["classes"].items():
+        c["spans_partial"] += c.pop("spans_owned")
+        del c["spans_min"], c["objects_total"]
+        c["objects_free"] = (c["spans"] * c["objects_per_span"] -
+                             c["objects_inuse"] - c["objects_cached"]["total"])
+    for k in ("arenas_by_order", "grow_fallbacks", "grow_failures"):
+        del t["heap"][k]
+    del t["alloc_limited"], t["mem_limit"]
+    return t
+
+
+class TestCheckLegacy(Base):
+    def setUp(self):
+        super().setUp()
+        self.root = os.path.join(self.tmp, "legacy")
+        write_tree(self.root, legacy_sample())
+
+    def test_ok(self):
+        self.assertEqual(run("--check", self.root),
+                         (0, "gomstat: check: ok (6 classes)\n", ""))
+        self.assertEqual(run(self.root)[0], 0)
+
+    def test_violations(self):
+        for rel, text, msg in (
+                ("classes/64/spans_full", "4",
+                 "classes/64: spans 10 != spans_partial 7 + spans_full 4"),
+                ("classes/64/objects_free", "1",
+                 "classes/64: spans * objects_per_span 2560 != "
+                 "objects_inuse 1400 + objects_free 1 + objects_cached 40")):
+            old = open(self.path(rel)).read()
+            self.put(rel, text + "\n")
+            self.assertEqual(run("--check", self.root),
+                             (1, f"gomstat: check: {msg}\n", ""), rel)
+            self.put(rel, old)
 
 
 class TestWatch(Base):

@@ -47,11 +47,26 @@ fi
 run "gomstat -a: every class" sh -c \
 	"python3 $G -a > /out/gomstat-idle.txt && grep '^$nclasses of $nclasses classes shown' /out/gomstat-idle.txt"
 
-run "gomstat --json: valid, one entry per class" sh -c \
+run "gomstat --json: valid, one entry per class, the new files" sh -c \
 	"python3 $G --json > /out/gomstat-idle.json && python3 -c '
 import json, sys
 d = json.load(open(\"/out/gomstat-idle.json\"))
-sys.exit(len(d[\"classes\"]) != $nclasses)'"
+assert len(d[\"classes\"]) == $nclasses
+assert d[\"mem_limit\"] == 0 and isinstance(d[\"alloc_limited\"], int)
+h = d[\"heap\"]
+assert len(h[\"arenas_by_order\"]) == len(h[\"free_blocks\"])
+assert isinstance(h[\"grow_fallbacks\"] + h[\"grow_failures\"], int)
+for c in d[\"classes\"].values():
+    assert {\"spans_owned\", \"spans_min\", \"objects_total\"} <= set(c)'"
+
+# The limit line: none by default, then a limit against the heap.
+run "gomstat: no limit by default" grep -q '^limit:  no limit, heap ' /out/gomstat-idle.txt
+echo 64M > $S/mem_limit
+run "gomstat: mem_limit 64M shows as 64.0 MiB against the heap" sh -c \
+	"python3 $G > /tmp/gomstat-limit.txt && grep '^limit:' /tmp/gomstat-limit.txt &&
+	 grep -q '^limit:  64.0 MiB, heap .* ([0-9]*%)\$' /tmp/gomstat-limit.txt"
+echo 0 > $S/mem_limit
+head -8 /tmp/gomstat-limit.txt
 
 # Every file of the live tree is one gomstat (and so the ABI document, which
 # scripts/test_gomstat.py keeps in step with it) knows, and the other way.
@@ -76,16 +91,19 @@ for dirpath, dirs, files in os.walk(root):
 kinds = set(g.FILE_KINDS) | g.WRITE_ONLY
 want = {
     "": {"bytes_inuse", "bytes_cached", "bytes_heap", "metadata_bytes",
-         "invalid_frees", "double_frees", "alloc_failures", "shrink"},
-    "heap": {"arenas", "arena_bytes", "pages_total", "pages_inuse",
-             "pages_free", "pages_released", "free_blocks", "large_spans",
-             "large_bytes"},
+         "invalid_frees", "double_frees", "alloc_failures", "alloc_limited",
+         "mem_limit", "shrink"},
+    "heap": {"arenas", "arenas_by_order", "arena_bytes", "pages_total",
+             "pages_inuse", "pages_free", "pages_released", "free_blocks",
+             "large_spans", "large_bytes", "grow_fallbacks",
+             "grow_failures"},
     "stack": {"stacks", "segments", "bytes_reserved", "bytes_inuse",
               "high_water"},
     "classes/*": {"object_size", "span_pages", "objects_per_span", "spans",
-                  "spans_partial", "spans_full", "objects_inuse",
-                  "objects_free", "objects_cached", "allocs", "frees",
-                  "refills", "flushes", "occupancy"},
+                  "spans_partial", "spans_full", "spans_owned", "spans_min",
+                  "objects_total", "objects_inuse", "objects_free",
+                  "objects_cached", "allocs", "frees", "refills", "flushes",
+                  "occupancy"},
 }
 bad = 0
 for k, files in groups.items():
