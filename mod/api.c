@@ -29,6 +29,9 @@
 #include <linux/slab.h>
 #include "mcache.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 static void *alloc_error(void *err, size_t size, gfp_t flags)
 {
 	if (err == ERR_PTR(-EDQUOT))
@@ -38,23 +41,38 @@ static void *alloc_error(void *err, size_t size, gfp_t flags)
 	return NULL;
 }
 
-/* Clear a new object of class @cls: its whole usable size. */
-static noinline void *init_object(void *obj, unsigned int cls)
+/* Clear a new object's whole slot; out of line, off the fast path. */
+static noinline void *init_object(void *obj, size_t slot)
 {
-	return memset(obj, 0, gom_classes[cls].size);
+	return memset(obj, 0, slot);
 }
 
-/* Hand out a small object: clear its free mark, or all of it. */
-static __always_inline void *finish(void *obj, unsigned int cls, gfp_t flags)
+/*
+ * Hand out a small object of class @cls, still marked free, for @size
+ * bytes: clear its mark (or all of it), and tell KASAN, kmemleak and the
+ * tracepoint. @init is false for the debug path, which clears the object
+ * itself once it has checked it.
+ */
+static __always_inline void *finish(void *obj, unsigned int cls, size_t size,
+				    gfp_t flags, unsigned long caller, int node,
+				    bool init)
 {
-	if (unlikely(want_init_on_alloc(flags)))
-		return init_object(obj, cls);
-	gom_obj_unmark(obj);
+	size_t slot = gom_classes[cls].size;
+
+	if (IS_ENABLED(CONFIG_KASAN_GENERIC))
+		gom_kasan_unpoison(obj, slot);
+	if (init && unlikely(want_init_on_alloc(flags)))
+		init_object(obj, slot);
+	else
+		gom_obj_unmark(obj);
+	gom_hook_alloc(obj, size, slot, flags);
+	trace_gom_alloc(caller, obj, size, slot, flags, node);
 	return obj;
 }
 
 /* The magazine and the span's claimed word are empty, or it is nested. */
-static noinline void *alloc_miss(unsigned int cls, size_t size, gfp_t flags)
+static noinline void *alloc_miss(unsigned int cls, size_t size, gfp_t flags,
+				 unsigned long caller, bool init)
 {
 	void *obj;
 
@@ -64,7 +82,25 @@ static noinline void *alloc_miss(unsigned int cls, size_t size, gfp_t flags)
 		obj = gom_mcache_refill(cls, flags);
 	if (IS_ERR(obj))
 		return alloc_error(obj, size, flags);
-	return finish(obj, cls, flags);
+	return finish(obj, cls, size, flags, caller, NUMA_NO_NODE, init);
+}
+
+/* An object of class @cls from this CPU's caches, else the slow path. */
+static __always_inline void *alloc_cached(unsigned int cls, size_t size,
+					  gfp_t flags, unsigned long caller,
+					  bool init)
+{
+	struct gom_mcache *mc;
+	void *obj;
+
+	if (unlikely(!gom_mc_trylock(&mc)))
+		return alloc_miss(cls, size, flags, caller, init);
+	if (unlikely(!gom_mc_pop(mc, cls, &obj))) {
+		gom_mc_unlock(mc);
+		return alloc_miss(cls, size, flags, caller, init);
+	}
+	gom_mc_unlock(mc);
+	return finish(obj, cls, size, flags, caller, NUMA_NO_NODE, init);
 }
 
 /* An order the run cache serves for a run of @npages, or -1. */
@@ -94,9 +130,11 @@ static void *alloc_run(unsigned int npages, gfp_t flags, int node)
 	return p;
 }
 
-static noinline void *alloc_large(size_t size, gfp_t flags, int node)
+static noinline void *alloc_large(size_t size, gfp_t flags, int node,
+				  unsigned long caller)
 {
 	unsigned int npages;
+	size_t bytes;
 	void *p;
 
 	if (!size)
@@ -104,15 +142,77 @@ static noinline void *alloc_large(size_t size, gfp_t flags, int node)
 	if (size > (PAGE_SIZE << GOM_MAX_ORDER))
 		return alloc_error(ERR_PTR(-E2BIG), size, flags);
 	npages = DIV_ROUND_UP(size, PAGE_SIZE);
+	bytes = (size_t)npages << PAGE_SHIFT;
 	might_alloc(flags);
 	p = alloc_run(npages, flags, node);
 	if (p == ERR_PTR(-EDQUOT) && gom_reclaim(flags))
 		p = alloc_run(npages, flags, node);
 	if (IS_ERR(p))
 		return alloc_error(p, size, flags);
+	if (IS_ENABLED(CONFIG_KASAN_GENERIC))
+		gom_kasan_unpoison(p, bytes);
 	if (want_init_on_alloc(flags))
-		memset(p, 0, (size_t)npages << PAGE_SHIFT);
+		memset(p, 0, bytes);
+	gom_hook_alloc(p, size, bytes, flags);
+	trace_gom_alloc(caller, p, size, bytes, flags, node);
 	return p;
+}
+
+static noinline void *alloc_remote(unsigned int cls, size_t size,
+				   gfp_t flags, int node, unsigned long caller,
+				   bool init)
+{
+	void *obj;
+
+	might_alloc(flags);
+	obj = gom_mcache_alloc_nested(cls, flags, node);
+	if (obj == ERR_PTR(-EDQUOT) && gom_reclaim(flags))
+		obj = gom_mcache_alloc_nested(cls, flags, node);
+	if (IS_ERR(obj))
+		return alloc_error(obj, size, flags);
+	return finish(obj, cls, size, flags, caller, node, init);
+}
+
+/* Any allocation, without the debug options. */
+static void *alloc_plain(size_t size, gfp_t flags, int node,
+			 unsigned long caller, bool init)
+{
+	unsigned int cls = gom_size_class(size);
+
+	if (!cls)
+		return alloc_large(size, flags, node, caller);
+	if (node != NUMA_NO_NODE && gom_heap_node(node) != numa_mem_id())
+		return alloc_remote(cls, size, flags, node, caller, init);
+	return alloc_cached(cls, size, flags, caller, init);
+}
+
+/*
+ * Allocation with debug=, the quarantine or fault injection on: the
+ * object comes from the class that holds its trailer (debug.c); one that
+ * the checks find corrupt stays out of use, and another is taken.
+ */
+static noinline void *alloc_debug(size_t size, gfp_t flags, int node,
+				  unsigned long caller)
+{
+	size_t inner = gom_debug_size(size), slot;
+	void *obj;
+
+	if (gom_should_fail(size, flags, caller)) {
+		atomic_long_inc(&gom_counters.alloc_failures);
+		return NULL;
+	}
+	if (inner == size)
+		return alloc_plain(size, flags, node, caller, true);
+	slot = gom_classes[gom_size_class(inner)].size;
+	do {
+		obj = alloc_plain(inner, flags, node, caller, false);
+		if (!obj)
+			return NULL;
+	} while (!gom_debug_alloc_ok(obj, size, slot, caller));
+	gom_kasan_poison(obj, size, slot, GOM_KASAN_REDZONE);
+	if (want_init_on_alloc(flags))
+		memset(obj, 0, size);
+	return obj;
 }
 
 /**
@@ -134,40 +234,19 @@ static noinline void *alloc_large(size_t size, gfp_t flags, int node)
  */
 void *gom_alloc(size_t size, gfp_t flags)
 {
-	struct gom_mcache *mc;
 	unsigned int cls;
-	void *obj;
 
+	if (static_branch_unlikely(&gom_debug_key))
+		return alloc_debug(size, flags, NUMA_NO_NODE, _RET_IP_);
 	if (likely(size - 1 < GOM_SMALL_MAX))
 		cls = gom_size_to_class8[(size + 7) >> GOM_SMALL_STEP_SHIFT];
 	else if (size - 1 < GOM_MAX_SMALL_SIZE)
 		cls = gom_size_class(size);
 	else
-		return alloc_large(size, flags, NUMA_NO_NODE);
-	if (unlikely(!gom_mc_trylock(&mc)))
-		return alloc_miss(cls, size, flags);
-	if (unlikely(!gom_mc_pop(mc, cls, &obj))) {
-		gom_mc_unlock(mc);
-		return alloc_miss(cls, size, flags);
-	}
-	gom_mc_unlock(mc);
-	return finish(obj, cls, flags);
+		return alloc_large(size, flags, NUMA_NO_NODE, _RET_IP_);
+	return alloc_cached(cls, size, flags, _RET_IP_, true);
 }
 EXPORT_SYMBOL_GPL(gom_alloc);
-
-static noinline void *alloc_remote(unsigned int cls, size_t size,
-				   gfp_t flags, int node)
-{
-	void *obj;
-
-	might_alloc(flags);
-	obj = gom_mcache_alloc_nested(cls, flags, node);
-	if (obj == ERR_PTR(-EDQUOT) && gom_reclaim(flags))
-		obj = gom_mcache_alloc_nested(cls, flags, node);
-	if (IS_ERR(obj))
-		return alloc_error(obj, size, flags);
-	return finish(obj, cls, flags);
-}
 
 /**
  * gom_alloc_node() - allocate memory on a NUMA node
@@ -182,23 +261,21 @@ static noinline void *alloc_remote(unsigned int cls, size_t size,
  */
 void *gom_alloc_node(size_t size, gfp_t flags, int node)
 {
-	unsigned int cls = gom_size_class(size);
-
-	if (unlikely(!cls))
-		return alloc_large(size, flags, node);
-	if (node == NUMA_NO_NODE || gom_heap_node(node) == numa_mem_id())
-		return gom_alloc(size, flags);
-	return alloc_remote(cls, size, flags, node);
+	if (static_branch_unlikely(&gom_debug_key))
+		return alloc_debug(size, flags, node, _RET_IP_);
+	return alloc_plain(size, flags, node, _RET_IP_, true);
 }
 EXPORT_SYMBOL_GPL(gom_alloc_node);
 
 static void free_run(void *base, unsigned int npages, int node)
 {
+	size_t bytes = (size_t)npages << PAGE_SHIFT;
 	int order = rc_order(npages);
 	int err;
 
 	if (want_init_on_free())
-		memset(base, 0, (size_t)npages << PAGE_SHIFT);
+		memset(base, 0, bytes);
+	gom_hook_free(base, bytes);
 	if (order >= 0 && node == numa_mem_id())
 		err = gom_runcache_free(base, order);
 	else
@@ -246,17 +323,8 @@ static noinline void free_slow(const void *ptr)
 		free_other(ptr);
 }
 
-/**
- * gom_free() - free memory from gom_alloc() and friends
- * @ptr: the memory; NULL and ZERO_SIZE_PTR are ignored
- *
- * A pointer gomalloc does not own, a pointer inside an object, and an
- * object already free are refused: counted, reported with a ratelimited
- * warning, and the memory is not touched.
- *
- * Context: any context where kfree() is allowed.
- */
-void gom_free(const void *ptr)
+/* Any free, without the debug options. */
+static __always_inline void free_plain(const void *ptr)
 {
 	struct gom_mcache *mc;
 	struct gom_span *s;
@@ -271,6 +339,59 @@ void gom_free(const void *ptr)
 	}
 	free_slow(ptr);
 }
+
+/* The slot of a live small object with a debug trailer, or 0. */
+static size_t debug_slot(const void *ptr)
+{
+	struct gom_span *s;
+	size_t slot = 0;
+
+	rcu_read_lock();
+	if (gom_obj_span(ptr, &s) && !gom_obj_marked(ptr))
+		slot = s->size;
+	rcu_read_unlock();
+	return slot;
+}
+
+/*
+ * Free with debug=, the quarantine or fault injection on: checked against
+ * its trailer (debug.c), then through the quarantine. Anything else (a
+ * large run, a pointer that is not a live object) is freed, or refused,
+ * as without the options.
+ */
+static noinline void free_debug(const void *ptr, unsigned long caller)
+{
+	size_t slot = debug_slot(ptr);
+	void *obj = (void *)ptr;
+
+	if (slot && gom_debug_size(1) != 1) {
+		if (!gom_debug_free_ok(obj, slot, caller))
+			return;
+		obj = gom_quarantine_put(obj, slot);
+		if (!obj)
+			return;
+	}
+	free_plain(obj);
+}
+
+/**
+ * gom_free() - free memory from gom_alloc() and friends
+ * @ptr: the memory; NULL and ZERO_SIZE_PTR are ignored
+ *
+ * A pointer gomalloc does not own, a pointer inside an object, and an
+ * object already free are refused: counted, reported with a ratelimited
+ * warning, and the memory is not touched.
+ *
+ * Context: any context where kfree() is allowed.
+ */
+void gom_free(const void *ptr)
+{
+	trace_gom_free(_RET_IP_, ptr);
+	if (static_branch_unlikely(&gom_debug_key))
+		free_debug(ptr, _RET_IP_);
+	else
+		free_plain(ptr);
+}
 EXPORT_SYMBOL_GPL(gom_free);
 
 /**
@@ -278,8 +399,9 @@ EXPORT_SYMBOL_GPL(gom_free);
  * @ptr: memory from gom_alloc() or gom_alloc_pages()
  *
  * Context: any.
- * Return: the class size of a small object, the run's bytes for a large
- * one, 0 for NULL, ZERO_SIZE_PTR or memory gomalloc does not own.
+ * Return: the class size of a small object (with debug=, the bytes it was
+ * asked for), the run's bytes for a large one, 0 for NULL, ZERO_SIZE_PTR,
+ * memory gomalloc does not own, or an object that is free.
  */
 size_t gom_usable_size(const void *ptr)
 {
@@ -293,7 +415,7 @@ size_t gom_usable_size(const void *ptr)
 	e = gom_pm_get((unsigned long)ptr);
 	if (gom_obj_span(ptr, &s)) {
 		if (!gom_obj_marked(ptr))
-			ret = s->size;
+			ret = gom_debug_usable(ptr, s->size);
 	} else if (gom_pm_tag(e) == GOM_PM_LARGE && !offset_in_page(ptr)) {
 		ret = gom_pm_val(e) << PAGE_SHIFT;
 	}
@@ -336,7 +458,7 @@ int gom_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 	size_t i;
 	int err;
 
-	if (!cls)
+	if (!cls || static_branch_unlikely(&gom_debug_key))
 		return alloc_each(size, flags, nr, ptrs);
 	might_alloc(flags);
 	err = gom_mcache_alloc_bulk(cls, flags, nr, ptrs);
@@ -346,9 +468,15 @@ int gom_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 		alloc_error(ERR_PTR(err), size, flags);
 		return 0;
 	}
-	if (unlikely(want_init_on_alloc(flags)))
-		for (i = 0; i < nr; i++)
-			init_object(ptrs[i], cls);
+	for (i = 0; i < nr; i++) {
+		if (IS_ENABLED(CONFIG_KASAN_GENERIC))
+			gom_kasan_unpoison(ptrs[i], gom_classes[cls].size);
+		if (unlikely(want_init_on_alloc(flags)))
+			init_object(ptrs[i], gom_classes[cls].size);
+		gom_hook_alloc(ptrs[i], size, gom_classes[cls].size, flags);
+		trace_gom_alloc(_RET_IP_, ptrs[i], size, gom_classes[cls].size,
+				flags, NUMA_NO_NODE);
+	}
 	return nr;
 }
 EXPORT_SYMBOL_GPL(gom_alloc_bulk);
@@ -368,6 +496,12 @@ void gom_free_bulk(size_t nr, void **ptrs)
 {
 	size_t i = 0;
 
+	if (static_branch_unlikely(&gom_debug_key) ||
+	    trace_gom_free_enabled()) {
+		for (i = 0; i < nr; i++)
+			gom_free(ptrs[i]);
+		return;
+	}
 	while (i < nr) {
 		i += gom_mcache_free_bulk(nr - i, ptrs + i);
 		if (i < nr)
@@ -386,9 +520,16 @@ EXPORT_SYMBOL_GPL(gom_free_bulk);
  */
 void *gom_alloc_pages(unsigned int npages, gfp_t flags)
 {
+	size_t size = (size_t)npages << PAGE_SHIFT;
+
 	if (unlikely(!npages))
 		return alloc_error(ERR_PTR(-EINVAL), 0, flags);
-	return alloc_large((size_t)npages << PAGE_SHIFT, flags, NUMA_NO_NODE);
+	if (static_branch_unlikely(&gom_debug_key) &&
+	    gom_should_fail(size, flags, _RET_IP_)) {
+		atomic_long_inc(&gom_counters.alloc_failures);
+		return NULL;
+	}
+	return alloc_large(size, flags, NUMA_NO_NODE, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(gom_alloc_pages);
 
@@ -403,6 +544,7 @@ EXPORT_SYMBOL_GPL(gom_alloc_pages);
  */
 void gom_free_pages(void *addr)
 {
+	trace_gom_free(_RET_IP_, addr);
 	if (gom_pm_is_span(gom_pm_lookup(addr)))
 		gom_refuse_free(addr, "not a page run", false);
 	else

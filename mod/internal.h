@@ -62,6 +62,8 @@ struct gom_counters {
 	atomic_long_t double_frees;
 	atomic_long_t alloc_failures;
 	atomic_long_t alloc_limited;	/* refused by the memory limit */
+	atomic_long_t debug_reports;	/* problems debug= found */
+	atomic_long_t faults_injected;	/* failures fail_alloc made */
 };
 
 extern struct gom_counters gom_counters;

@@ -23,7 +23,7 @@
 #include <linux/random.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
-#include "internal.h"
+#include "debug.h"
 
 static enum cpuhp_state gom_cpuhp_state;
 static struct shrinker *gom_shrinker;
@@ -31,13 +31,18 @@ static struct shrinker *gom_shrinker;
 /**
  * gom_shrink_all() - give back everything that is not in use
  *
- * Drains every CPU's caches, returns free spans to the heaps and free
- * arenas to the page allocator, keeping no reserve.
+ * Empties the debug quarantine, drains every CPU's caches, returns free
+ * spans to the heaps and free arenas to the page allocator, keeping no
+ * reserve.
  *
  * Context: process context; sleeps.
  */
 void gom_shrink_all(void)
 {
+	void *obj;
+
+	while ((obj = gom_quarantine_take()))
+		gom_mcache_free_slow(obj);
 	gom_mcache_drain_all();
 	gom_mcentral_trim_all();
 	gom_mheap_release_all(0);
@@ -203,9 +208,12 @@ static int __init gom_init(void)
 	if (gom_arena_order > GOM_MAX_ORDER)
 		gom_arena_order = GOM_MAX_ORDER;
 	gom_free_key = get_random_long() | 1;
-	ret = gom_pm_init();
+	ret = gom_debug_init();
 	if (ret)
 		return ret;
+	ret = gom_pm_init();
+	if (ret)
+		goto stop_debug;
 	ret = nodes_init();
 	if (ret)
 		goto free_nodes;
@@ -236,6 +244,8 @@ free_mcaches:
 free_nodes:
 	nodes_exit();
 	gom_pm_exit();
+stop_debug:
+	gom_debug_exit();
 	return ret;
 }
 
@@ -246,7 +256,7 @@ static void __exit gom_exit(void)
 	gom_sysfs_exit();
 	shrinker_stop();
 	cancel_work_sync(&gom_shrink_work);
-	gom_mcache_drain_all();
+	gom_shrink_all();
 	cpuhp_remove_state_nocalls(gom_cpuhp_state);
 	gom_mcentral_trim_all();
 	/* Freeing spans above may have scheduled the scavenger again. */
@@ -255,6 +265,7 @@ static void __exit gom_exit(void)
 	gom_mcache_exit();
 	nodes_exit();
 	gom_pm_exit();
+	gom_debug_exit();
 	if (leaked)
 		pr_err("unloaded with %lu allocations leaked; their arenas stay allocated\n",
 		       leaked);

@@ -206,6 +206,7 @@ bool gom_mcache_free_slow(const void *ptr)
 	}
 	if (want_init_on_free())
 		memset(obj, 0, s->size);
+	gom_hook_free(obj, s->size);
 	gom_obj_mark(obj);
 	rcu_read_unlock();	/* @obj was live: its span stays */
 	if (!gom_mc_trylock(&mc))
@@ -351,6 +352,7 @@ static size_t push_bulk(struct gom_mcache *mc, size_t nr, void **ptrs,
 			break;
 		if (want_init_on_free())
 			memset(p, 0, s->size);
+		gom_hook_free(p, s->size);
 		gom_obj_mark(p);
 		if (likely(n < cap && !gom_numa_remote(mc, s))) {
 			m->objs[n++] = p;

@@ -19,6 +19,7 @@
 
 #include <linux/jump_label.h>
 #include <linux/preempt.h>
+#include "debug.h"
 #include "internal.h"
 
 static __always_inline void gom_mc_acquire(struct gom_mcache *mc)
@@ -131,6 +132,7 @@ static __always_inline bool gom_mc_push(struct gom_mcache *mc,
 	if (unlikely(n == m->cap || gom_numa_remote(mc, s) ||
 		     gom_obj_marked(obj)))
 		return false;
+	gom_hook_free(obj, s->size);
 	m->objs[n] = obj;
 	m->count = n + 1;
 	m->frees++;

@@ -33,7 +33,8 @@
 #include <linux/bitmap.h>
 #include <linux/module.h>
 #include <linux/slab.h>
-#include "internal.h"
+#include "debug.h"
+#include "trace.h"
 
 /* Wholly free spans an mcentral keeps before giving them to the mheap. */
 static unsigned int gom_empty_spans = 1;
@@ -80,6 +81,8 @@ static struct gom_span *desc_alloc(struct gom_mcentral *c, gfp_t gfp)
 	if (s) {
 		s->cls = c->cls;
 		gom_meta_add(desc_bytes(c->cls));
+		/* its base points at object 0: kmemleak must not count it */
+		kmemleak_no_scan(s);
 	}
 	return s;
 }
@@ -139,13 +142,18 @@ static void *carve(struct gom_mcentral *c, struct gom_span *s,
 	return gom_mheap_alloc_run(gom_heaps[c->node], npages, s);
 }
 
-/* A new span's objects are all free: each gets its mark. */
+/*
+ * A new span's objects are all free: each gets its mark, KASAN poisons
+ * them, and stale debug trailers are forgotten.
+ */
 static void mark_all(struct gom_span *s)
 {
 	unsigned int i;
 
 	for (i = 0; i < s->nobjs; i++)
 		gom_obj_mark((void *)(s->base + i * s->size));
+	gom_kasan_poison((void *)s->base, 0, s->bytes, GOM_KASAN_FREE);
+	gom_debug_carve(s->base, s->nobjs, s->size);
 }
 
 /* Carve a new span, owned by the caller; grows the heap if it must. */
@@ -168,6 +176,8 @@ static struct gom_span *span_new(struct gom_mcentral *c, gfp_t gfp)
 		return ERR_PTR(err ? err : -ENOMEM);
 	}
 	mark_all(s);
+	trace_gom_span_alloc((void *)s->base, s->npages, s->size, s->nobjs,
+			     s->node);
 	spin_lock_irqsave(&c->lock, flags);
 	c->nr_owned++;
 	c->objs_total += s->nobjs;
@@ -247,6 +257,8 @@ static void span_release(struct gom_mcentral *c, struct gom_span *s)
 	c->objs_total -= s->nobjs;
 	if (s->npages != class_of(c)->npages)
 		c->nr_min--;
+	trace_gom_span_free((void *)s->base, s->npages, s->size, s->nobjs,
+			    s->node);
 	gom_mheap_free_run((void *)s->base, s->npages, s);
 	gom_span_desc_free(s);
 }

@@ -43,7 +43,8 @@
 #include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/workqueue.h>
-#include "internal.h"
+#include "debug.h"
+#include "trace.h"
 
 static_assert(GOM_PM_NODE_MASK + 1 >= MAX_NUMNODES);
 static_assert(GOM_PM_AORDER_MASK >= GOM_MAX_ORDER);
@@ -426,6 +427,10 @@ static void add_arena(struct gom_mheap *h, unsigned long pfn,
 	unsigned long flags;
 
 	gom_pm_fill(pfn, 1UL << order, tail_tag(h, order));
+	/* free heap memory: nothing may touch it until it is handed out */
+	gom_kasan_poison(pfn_addr(pfn), 0, PAGE_SIZE << order, GOM_KASAN_FREE);
+	trace_gom_heap_grow(pfn_addr(pfn), order, h->node,
+			    atomic_long_read(&gom_arena_bytes));
 	spin_lock_irqsave(&h->lock, flags);
 	h->nr_arenas[order]++;
 	h->pages_total += 1UL << order;
@@ -536,8 +541,10 @@ unsigned long gom_mheap_release(struct gom_mheap *heap,
 		spin_unlock_irqrestore(&heap->lock, flags);
 		if (!got)
 			return n;
-		__free_pages(pfn_to_page(pfn), order);
 		atomic_long_sub(PAGE_SIZE << order, &gom_arena_bytes);
+		trace_gom_heap_release(pfn_addr(pfn), order, heap->node,
+				       atomic_long_read(&gom_arena_bytes));
+		__free_pages(pfn_to_page(pfn), order);
 		n += 1UL << order;
 	}
 }

@@ -34,7 +34,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
-#include "internal.h"
+#include "debug.h"
 
 /* First segment; the struct gom_stack lives at its start. */
 #define GOM_STACK_SEG_MIN	SZ_2K
@@ -240,6 +240,16 @@ static void gom_stack_free_bigs(struct gom_stack *stack, struct gom_seg *seg,
 	}
 }
 
+/*
+ * KASAN: the bump area above the top is poisoned; a frame's allocations
+ * are unpoisoned for exactly their size, and a pop poisons again what it
+ * releases. Nothing without KASAN.
+ */
+static void gom_stack_poison(unsigned long from, unsigned long to)
+{
+	gom_kasan_poison((void *)from, 0, to - from, GOM_KASAN_FREE);
+}
+
 /* Make @seg current with its bump offset at @off. */
 static void gom_stack_set_cur(struct gom_stack *stack, struct gom_seg *seg,
 			      unsigned long off)
@@ -265,6 +275,7 @@ static void gom_stack_install(struct gom_stack *stack, struct gom_seg *seg)
 	seg->used = 0;
 	seg->gen = ++stack->gen;
 	gom_stack_set_cur(stack, seg, 0);
+	gom_stack_poison(stack->base, stack->end);
 }
 
 /* Bytes for a new regular segment with @need bytes of room; 0 if over limit. */
@@ -358,6 +369,7 @@ static void *gom_frame_alloc_more(struct gom_stack *stack, size_t size,
 		return NULL;
 	p = PTR_ALIGN((void *)stack->top, align);
 	stack->top = (unsigned long)p + ALIGN(size, GOM_STACK_ALIGN);
+	gom_kasan_unpoison(p, size);
 	return p;
 }
 
@@ -412,6 +424,7 @@ struct gom_stack *gom_stack_create(size_t max_bytes, gfp_t flags)
 	stack->bottom.end = (unsigned long)stack + GOM_STACK_SEG_MIN;
 	stack->bottom.gen = stack->gen;
 	gom_stack_set_cur(stack, &stack->bottom, 0);
+	gom_stack_poison(stack->base, stack->end);
 	gom_stack_charge(stack, 1, GOM_STACK_SEG_MIN);
 	atomic_long_inc(&gom_stacks_live);
 	return stack;
@@ -476,6 +489,7 @@ static __always_inline void *bump(struct gom_stack *stack, unsigned long p,
 	gom_stack_enter(stack);
 	stack->top = p + ALIGN(size, GOM_STACK_ALIGN);
 	gom_stack_exit(stack);
+	gom_kasan_unpoison((void *)p, size);
 	if (unlikely(flags & __GFP_ZERO))
 		return memset((void *)p, 0, size);
 	return (void *)p;
@@ -574,12 +588,14 @@ static void gom_frame_pop_slow(struct gom_stack *stack, unsigned long mark,
 	while (stack->cur != seg) {
 		struct gom_seg *old = stack->cur;
 
+		gom_stack_poison(stack->base, stack->top);
 		gom_stack_set_cur(stack, old->prev, old->prev->used);
 		gom_stack_free_bigs(stack, old, 0);
 		gom_stack_drop_spare(stack);
 		stack->spare = old;
 	}
 	gom_stack_free_bigs(stack, seg, off);
+	gom_stack_poison(stack->base + off, stack->top);
 	stack->top = stack->base + off;
 	gom_stack_sync(stack);
 }
@@ -606,6 +622,7 @@ void gom_frame_pop(struct gom_stack *stack, gom_frame_t mark)
 	if (likely((m & ~GOM_MARK_OFF_MASK) == stack->mark_hi &&
 		   off <= stack->top - stack->base &&
 		   !(off % GOM_STACK_ALIGN) && !stack->cur->big)) {
+		gom_stack_poison(stack->base + off, stack->top);
 		stack->top = stack->base + off;
 		gom_stack_sync(stack);
 	} else {

@@ -7,7 +7,8 @@
  *   /sys/kernel/gomalloc/		bytes_inuse, bytes_cached, bytes_heap,
  *					metadata_bytes, invalid_frees,
  *					double_frees, alloc_failures,
- *					alloc_limited, mem_limit, shrink
+ *					alloc_limited, debug_reports,
+ *					faults_injected, mem_limit, shrink
  *   /sys/kernel/gomalloc/heap/		the page heaps and run caches,
  *					summed over nodes and CPUs
  *   /sys/kernel/gomalloc/stack/	level 1, from gom_stack_read_stats()
@@ -43,7 +44,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
-#include "internal.h"
+#include "debug.h"
 
 /* A directory of the tree; @cls is its size class, 0 outside classes/. */
 struct gom_kobj {
@@ -197,6 +198,8 @@ GOM_COUNTER_RO(invalid_frees, &gom_counters.invalid_frees);
 GOM_COUNTER_RO(double_frees, &gom_counters.double_frees);
 GOM_COUNTER_RO(alloc_failures, &gom_counters.alloc_failures);
 GOM_COUNTER_RO(alloc_limited, &gom_counters.alloc_limited);
+GOM_COUNTER_RO(debug_reports, &gom_counters.debug_reports);
+GOM_COUNTER_RO(faults_injected, &gom_counters.faults_injected);
 
 static ssize_t top_mem_limit_show(unsigned int cls, char *buf)
 {
@@ -238,6 +241,8 @@ static struct attribute *top_attrs[] = {
 	&top_double_frees_attr.attr,
 	&top_alloc_failures_attr.attr,
 	&top_alloc_limited_attr.attr,
+	&top_debug_reports_attr.attr,
+	&top_faults_injected_attr.attr,
 	&top_mem_limit_attr.attr,
 	&top_shrink_attr.attr,
 	NULL
@@ -612,6 +617,7 @@ static void debugfs_add(void)
 	gom_debugfs = debugfs_create_dir("gomalloc", NULL);
 	debugfs_create_file("classes", 0444, gom_debugfs, NULL,
 			    &classes_table_fops);
+	gom_debug_debugfs(gom_debugfs);
 }
 
 /**

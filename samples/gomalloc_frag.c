@@ -150,14 +150,36 @@ static const struct kernel_param_ops run_ops = {
 module_param_cb(run, &run_ops, NULL, 0200);
 MODULE_PARM_DESC(run, "\"<gom|kmalloc> <object bytes> <total bytes> <kernel|atomic>\"");
 
-static int __init frag_init(void)
+/* Take every free block of 8 pages and more. */
+static void take_all(void)
 {
 	int order;
 
-	if (group < 2 || group > 512 || !is_power_of_2(group))
-		return -EINVAL;
 	for (order = FRAG_MAX_ORDER; order >= 3; order--)
 		take_order(order);
+}
+
+/*
+ * Memory freed after the module loaded (a cache shrunk, compaction) can
+ * form large blocks again: writing anything takes them too.
+ */
+static int regrab_set(const char *val, const struct kernel_param *kp)
+{
+	take_all();
+	return 0;
+}
+
+static const struct kernel_param_ops regrab_ops = {
+	.set = regrab_set,
+};
+module_param_cb(regrab, &regrab_ops, NULL, 0200);
+MODULE_PARM_DESC(regrab, "Write anything to fragment what was freed since");
+
+static int __init frag_init(void)
+{
+	if (group < 2 || group > 512 || !is_power_of_2(group))
+		return -EINVAL;
+	take_all();
 	pr_info("holding %lu pages, one of every %u\n", kept_pages, group);
 	return 0;
 }

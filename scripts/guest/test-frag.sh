@@ -58,6 +58,13 @@ fragment() {	# fragment GROUP ORDER (2^ORDER = GROUP)
 		nok "insmod gomalloc_frag.ko group=$1"
 		return 1
 	fi
+	# what was freed since (caches shrinking, compaction) is taken too
+	tries=0
+	while [ $(( $(pages_from 3) * 4 / 1024 )) -ge 4 ] && [ $tries -lt 5 ]; do
+		sleep 1
+		echo 1 > $P/regrab
+		tries=$((tries + 1))
+	done
 	big=$(( $(pages_from "$2") * 4 / 1024 ))
 	what="memory in free blocks of $1 pages or more: $big MiB, less than the $((TOTAL / 1048576)) MiB asked ($(free_mb) MiB free, $(cat $P/kept_pages) pages held)"
 	if [ "$big" -lt $((TOTAL / 1048576)) ]; then
