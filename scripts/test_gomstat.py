@@ -62,7 +62,7 @@ def cls(size, pages, per_span, spans, partial, full, owned, nmin, total,
 def sample():
     return {
         "alloc_failures": 3,
-        "alloc_limited": 2,
+        "alloc_limited": 2, "debug_reports": 0, "faults_injected": 0,
         "bytes_cached": 36128,
         "bytes_heap": 6291456,
         "bytes_inuse": 293792,

@@ -92,7 +92,7 @@ kinds = set(g.FILE_KINDS) | g.WRITE_ONLY
 want = {
     "": {"bytes_inuse", "bytes_cached", "bytes_heap", "metadata_bytes",
          "invalid_frees", "double_frees", "alloc_failures", "alloc_limited",
-         "mem_limit", "shrink"},
+         "debug_reports", "faults_injected", "mem_limit", "shrink"},
     "heap": {"arenas", "arenas_by_order", "arena_bytes", "pages_total",
              "pages_inuse", "pages_free", "pages_released", "free_blocks",
              "large_spans", "large_bytes", "grow_fallbacks",

@@ -29,7 +29,7 @@ if [ ! -d $G ]; then
 	exit 0
 fi
 
-TOP="bytes_inuse bytes_cached bytes_heap metadata_bytes invalid_frees double_frees alloc_failures alloc_limited mem_limit"
+TOP="bytes_inuse bytes_cached bytes_heap metadata_bytes invalid_frees double_frees alloc_failures alloc_limited debug_reports faults_injected mem_limit"
 HEAP="arenas arenas_by_order arena_bytes pages_total pages_inuse pages_free pages_released free_blocks large_spans large_bytes grow_fallbacks grow_failures"
 STACK="stacks segments bytes_reserved bytes_inuse high_water"
 CLASS="object_size span_pages objects_per_span spans spans_partial spans_full spans_owned spans_min objects_total objects_inuse objects_free objects_cached allocs frees refills flushes occupancy"
