@@ -274,7 +274,7 @@ static void free_run(void *base, unsigned int npages, int node)
 	int err;
 
 	if (want_init_on_free())
-		memset(base, 0, bytes);
+		gom_clear_on_free(base, bytes);
 	gom_hook_free(base, bytes);
 	if (order >= 0 && node == numa_mem_id())
 		err = gom_runcache_free(base, order);
@@ -340,14 +340,14 @@ static __always_inline void free_plain(const void *ptr)
 	free_slow(ptr);
 }
 
-/* The slot of a live small object with a debug trailer, or 0. */
+/* The slot of a small object of gomalloc's, or 0. */
 static size_t debug_slot(const void *ptr)
 {
 	struct gom_span *s;
 	size_t slot = 0;
 
 	rcu_read_lock();
-	if (gom_obj_span(ptr, &s) && !gom_obj_marked(ptr))
+	if (gom_obj_span(ptr, &s))
 		slot = s->size;
 	rcu_read_unlock();
 	return slot;
@@ -394,6 +394,16 @@ void gom_free(const void *ptr)
 }
 EXPORT_SYMBOL_GPL(gom_free);
 
+/* gom_free() for a bulk call with tracing or debug options on. */
+static void free_one(const void *ptr, unsigned long caller)
+{
+	trace_gom_free(caller, ptr);
+	if (static_branch_unlikely(&gom_debug_key))
+		free_debug(ptr, caller);
+	else
+		free_plain(ptr);
+}
+
 /**
  * gom_usable_size() - bytes usable in an allocation
  * @ptr: memory from gom_alloc() or gom_alloc_pages()
@@ -420,22 +430,33 @@ size_t gom_usable_size(const void *ptr)
 		ret = gom_pm_val(e) << PAGE_SHIFT;
 	}
 	rcu_read_unlock();
+	/* as ksize(): the caller may now use all of it */
+	if (IS_ENABLED(CONFIG_KASAN_GENERIC) && ret)
+		gom_kasan_unpoison(ptr, ret);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(gom_usable_size);
 
-static int alloc_each(size_t size, gfp_t flags, size_t nr, void **ptrs)
+/* gom_alloc_bulk() one object at a time: large, or with debug options. */
+static int alloc_each(size_t size, gfp_t flags, size_t nr, void **ptrs,
+		      unsigned long caller)
 {
 	size_t i;
 
 	for (i = 0; i < nr; i++) {
-		ptrs[i] = gom_alloc(size, flags);
-		if (!ptrs[i]) {
-			gom_free_bulk(i, ptrs);
-			return 0;
-		}
+		if (static_branch_unlikely(&gom_debug_key))
+			ptrs[i] = alloc_debug(size, flags, NUMA_NO_NODE, caller);
+		else
+			ptrs[i] = alloc_plain(size, flags, NUMA_NO_NODE, caller,
+					      true);
+		if (!ptrs[i])
+			break;
 	}
-	return nr;
+	if (i == nr)
+		return nr;
+	while (i--)
+		free_one(ptrs[i], caller);
+	return 0;
 }
 
 /**
@@ -459,7 +480,7 @@ int gom_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 	int err;
 
 	if (!cls || static_branch_unlikely(&gom_debug_key))
-		return alloc_each(size, flags, nr, ptrs);
+		return alloc_each(size, flags, nr, ptrs, _RET_IP_);
 	might_alloc(flags);
 	err = gom_mcache_alloc_bulk(cls, flags, nr, ptrs);
 	if (err == -EDQUOT && gom_reclaim(flags))
@@ -499,7 +520,7 @@ void gom_free_bulk(size_t nr, void **ptrs)
 	if (static_branch_unlikely(&gom_debug_key) ||
 	    trace_gom_free_enabled()) {
 		for (i = 0; i < nr; i++)
-			gom_free(ptrs[i]);
+			free_one(ptrs[i], _RET_IP_);
 		return;
 	}
 	while (i < nr) {

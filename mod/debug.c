@@ -232,6 +232,7 @@ bool gom_debug_free_ok(void *obj, size_t slot, unsigned long caller)
 	unsigned long state = m->state ^ (unsigned long)obj;
 
 	if (state != GOM_LIVE) {
+		atomic_long_inc(&gom_counters.double_frees);
 		report(state == GOM_DEAD ? "double free" :
 		       "free of an object gomalloc did not hand out", obj, slot);
 		return false;

@@ -79,6 +79,14 @@ static __always_inline void gom_hook_alloc(void *obj, size_t size,
 	kmemleak_alloc(obj, size, 1, gfp);
 }
 
+/* Clear @len bytes being freed: under KASAN, all of them must be allowed. */
+static inline void gom_clear_on_free(void *obj, size_t len)
+{
+	if (IS_ENABLED(CONFIG_KASAN_GENERIC))
+		gom_kasan_unpoison(obj, len);
+	memset(obj, 0, len);
+}
+
 /* An object of @slot bytes is freed: no access to it is valid any more. */
 static __always_inline void gom_hook_free(const void *obj, size_t slot)
 {

@@ -205,7 +205,7 @@ bool gom_mcache_free_slow(const void *ptr)
 		return true;
 	}
 	if (want_init_on_free())
-		memset(obj, 0, s->size);
+		gom_clear_on_free(obj, s->size);
 	gom_hook_free(obj, s->size);
 	gom_obj_mark(obj);
 	rcu_read_unlock();	/* @obj was live: its span stays */
@@ -351,7 +351,7 @@ static size_t push_bulk(struct gom_mcache *mc, size_t nr, void **ptrs,
 		if (gom_obj_marked(p))
 			break;
 		if (want_init_on_free())
-			memset(p, 0, s->size);
+			gom_clear_on_free(p, s->size);
 		gom_hook_free(p, s->size);
 		gom_obj_mark(p);
 		if (likely(n < cap && !gom_numa_remote(mc, s))) {

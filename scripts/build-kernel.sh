@@ -51,12 +51,20 @@ REQUIRED=(CONFIG_X86_64_ACPI_NUMA CONFIG_KASAN CONFIG_KASAN_GENERIC CONFIG_KASAN
 	  CONFIG_PRINTK CONFIG_SERIAL_8250 CONFIG_BINFMT_ELF CONFIG_KALLSYMS
 	  CONFIG_SYSFS CONFIG_PROC_FS CONFIG_MULTIUSER CONFIG_FUTEX
 	  CONFIG_TMPFS CONFIG_ACPI CONFIG_RD_GZIP)
+# Options that may be modules rather than built in.
+REQUIRED_M=(CONFIG_KASAN_KUNIT_TEST)
 
 verify_config() {
 	local cfg=$OUT/.config bad=0 opt
 	for opt in "${REQUIRED[@]}"; do
 		if ! grep -q "^$opt=y" "$cfg"; then
 			echo "build-kernel: merged .config lacks $opt=y" >&2
+			bad=1
+		fi
+	done
+	for opt in "${REQUIRED_M[@]}"; do
+		if ! grep -q "^$opt=[ym]" "$cfg"; then
+			echo "build-kernel: merged .config lacks $opt=m" >&2
 			bad=1
 		fi
 	done

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gomalloc_buggy - a client module with the bugs gomalloc's debugging
+ * finds, one per write to its bug parameter. Loaded only by the tests
+ * (scripts/guest/test-debug.sh, test-kmemleak.sh) and the worked example
+ * of Documentation/gomalloc-debug.rst; never load it on a machine you
+ * care about.
+ *
+ *	echo <bug> > /sys/module/gomalloc_buggy/parameters/bug
+ *
+ *   overflow	writes one byte past the 60 bytes it asked for
+ *   uaf	writes into an object after freeing it, then allocates
+ *		again (with debug=P the allocation finds the damage)
+ *   uaf-read	reads an object after freeing it (KASAN reports it)
+ *   double	frees an object twice
+ *   leak	allocates 100 bytes and forgets the pointer (kmemleak); the
+ *		module keeps it hidden, and frees it at unload
+ *   pop	writes into stack memory after its frame was popped
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/string.h>
+#include <gomalloc.h>
+
+static noinline void buggy_overflow(void)
+{
+	char *p = gom_alloc(60, GFP_KERNEL);
+
+	if (!p)
+		return;
+	memset(p, 'a', 60);
+	OPTIMIZER_HIDE_VAR(p);
+	p[60] = '!';		/* the bug: one byte past the request */
+	gom_free(p);
+}
+
+static noinline void buggy_use_after_free(void)
+{
+	char *p = gom_alloc(64, GFP_KERNEL), *q;
+
+	if (!p)
+		return;
+	/* one CPU, so that the next allocation is the same object */
+	preempt_disable();
+	gom_free(p);
+	OPTIMIZER_HIDE_VAR(p);
+	p[16] = '!';		/* the bug: a write after the free */
+	q = gom_alloc(64, GFP_ATOMIC);
+	preempt_enable();
+	gom_free(q);
+}
+
+static noinline void buggy_read_after_free(void)
+{
+	char *p = gom_alloc(64, GFP_KERNEL);
+
+	if (!p)
+		return;
+	gom_free(p);
+	OPTIMIZER_HIDE_VAR(p);
+	pr_info("read after free: %d\n", READ_ONCE(p[16]));	/* the bug */
+}
+
+static noinline void buggy_double_free(void)
+{
+	void *p = gom_alloc(64, GFP_KERNEL);
+
+	gom_free(p);
+	OPTIMIZER_HIDE_VAR(p);
+	gom_free(p);		/* the bug */
+}
+
+/*
+ * The leak's pointer, hidden from kmemleak (which scans this module's
+ * data) so that the test can still free it at unload.
+ */
+static unsigned long leak_hidden;
+#define LEAK_KEY	0x5a5a5a5a5a5a5a5aUL
+
+static noinline void buggy_leak(void)
+{
+	void *p = gom_alloc(100, GFP_KERNEL);
+
+	/* the bug: the only pointer kmemleak can see dies here */
+	leak_hidden = (unsigned long)p ^ LEAK_KEY;
+	pr_info("leaking %zu bytes\n", gom_usable_size(p));
+}
+
+static void __exit buggy_exit(void)
+{
+	if (leak_hidden)
+		gom_free((void *)(leak_hidden ^ LEAK_KEY));
+}
+module_exit(buggy_exit);
+
+static noinline void buggy_frame_pop(void)
+{
+	struct gom_stack *stack = gom_stack_create(0, GFP_KERNEL);
+	gom_frame_t mark;
+	char *p;
+
+	if (!stack)
+		return;
+	mark = gom_frame_push(stack);
+	p = gom_frame_alloc(stack, 32, GFP_KERNEL);
+	gom_frame_pop(stack, mark);
+	OPTIMIZER_HIDE_VAR(p);
+	if (p)
+		p[0] = '!';	/* the bug: the frame is gone */
+	gom_stack_destroy(stack);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} bugs[] = {
+	{ "overflow", buggy_overflow },
+	{ "uaf", buggy_use_after_free },
+	{ "uaf-read", buggy_read_after_free },
+	{ "double", buggy_double_free },
+	{ "leak", buggy_leak },
+	{ "pop", buggy_frame_pop },
+};
+
+static int bug_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bugs); i++) {
+		if (sysfs_streq(val, bugs[i].name)) {
+			pr_info("running bug %s\n", bugs[i].name);
+			bugs[i].fn();
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static const struct kernel_param_ops bug_ops = {
+	.set = bug_set,
+};
+module_param_cb(bug, &bug_ops, NULL, 0200);
+MODULE_PARM_DESC(bug, "Run a bug: overflow, uaf, uaf-read, double, leak, pop");
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("A gomalloc client with deliberate bugs (test only)");
