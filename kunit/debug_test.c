@@ -16,14 +16,10 @@
 #include <linux/kasan.h>
 #include <linux/module.h>
 #include <linux/numa.h>
-#include "internal.h"
+#include "debug.h"
 
 #define DEBUG_KASAN	(IS_ENABLED(CONFIG_KASAN_GENERIC) && \
 			 IS_ENABLED(CONFIG_KASAN_KUNIT_TEST))
-
-/* mm/kasan/kasan.h declares them, for KASAN's own KUnit suite. */
-bool kasan_save_enable_multi_shot(void);
-void kasan_restore_multi_shot(bool enabled);
 
 /* The layout of mm/kasan/kasan.h's struct kunit_kasan_status. */
 struct debug_kasan_status {
@@ -35,8 +31,11 @@ static struct kunit_resource debug_resource;
 static struct debug_kasan_status debug_status;
 static bool debug_multishot;
 
-/* Keeps the compiler from dropping an access KASAN must see. */
-static volatile u8 debug_sink;
+/* Reads @p where the compiler cannot drop it: KASAN must see it. */
+static noinline u8 debug_read(const u8 *p)
+{
+	return READ_ONCE(*p);
+}
 
 static int debug_init(struct kunit *test)
 {
@@ -85,7 +84,7 @@ static void debug_use_after_free(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	p[16] = 1;
 	gom_free(p);
-	EXPECT_KASAN_REPORT(test, debug_sink = READ_ONCE(p[16]));
+	EXPECT_KASAN_REPORT(test, debug_read(&p[16]));
 }
 
 /* A write one byte past the request, inside the class's slot. */
@@ -115,7 +114,7 @@ static void debug_large(struct kunit *test)
 	p[size - 1] = 1;
 	EXPECT_KASAN_REPORT(test, WRITE_ONCE(p[size], 1));
 	gom_free(p);
-	EXPECT_KASAN_REPORT(test, debug_sink = READ_ONCE(p[0]));
+	EXPECT_KASAN_REPORT(test, debug_read(&p[0]));
 }
 
 /* Stack memory after its frame was popped. */
@@ -134,7 +133,7 @@ static void debug_frame_pop(struct kunit *test)
 	p[39] = 1;
 	EXPECT_KASAN_REPORT(test, WRITE_ONCE(p[40], 1));
 	gom_frame_pop(stack, mark);
-	EXPECT_KASAN_REPORT(test, debug_sink = READ_ONCE(p[0]));
+	EXPECT_KASAN_REPORT(test, debug_read(&p[0]));
 	gom_stack_destroy(stack);
 }
 
@@ -201,5 +200,6 @@ static struct kunit_suite debug_suite = {
 kunit_test_suite(debug_suite);
 
 MODULE_IMPORT_NS(GOMALLOC_INTERNAL);
+
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit: KASAN reports for gomalloc objects");

@@ -70,6 +70,15 @@ static __always_inline void *finish(void *obj, unsigned int cls, size_t size,
 	return obj;
 }
 
+/* A slow path's share of the heap profile's countdown. */
+static void *profile(void *obj, size_t size, unsigned int cls,
+		     unsigned long caller)
+{
+	if (static_branch_unlikely(&gom_profile_key))
+		gom_profile_tick(obj, size, cls, caller);
+	return obj;
+}
+
 /* The magazine and the span's claimed word are empty, or it is nested. */
 static noinline void *alloc_miss(unsigned int cls, size_t size, gfp_t flags,
 				 unsigned long caller, bool init)
@@ -82,7 +91,8 @@ static noinline void *alloc_miss(unsigned int cls, size_t size, gfp_t flags,
 		obj = gom_mcache_refill(cls, flags);
 	if (IS_ERR(obj))
 		return alloc_error(obj, size, flags);
-	return finish(obj, cls, size, flags, caller, NUMA_NO_NODE, init);
+	obj = finish(obj, cls, size, flags, caller, NUMA_NO_NODE, init);
+	return profile(obj, size, cls, caller);
 }
 
 /* An object of class @cls from this CPU's caches, else the slow path. */
@@ -93,14 +103,20 @@ static __always_inline void *alloc_cached(unsigned int cls, size_t size,
 	struct gom_mcache *mc;
 	void *obj;
 
+	bool sample;
+
 	if (unlikely(!gom_mc_trylock(&mc)))
 		return alloc_miss(cls, size, flags, caller, init);
 	if (unlikely(!gom_mc_pop(mc, cls, &obj))) {
 		gom_mc_unlock(mc);
 		return alloc_miss(cls, size, flags, caller, init);
 	}
+	sample = gom_mc_sample(mc, size);
 	gom_mc_unlock(mc);
-	return finish(obj, cls, size, flags, caller, NUMA_NO_NODE, init);
+	obj = finish(obj, cls, size, flags, caller, NUMA_NO_NODE, init);
+	if (unlikely(sample))
+		gom_profile_alloc(obj, size, cls, caller);
+	return obj;
 }
 
 /* An order the run cache serves for a run of @npages, or -1. */
@@ -155,7 +171,7 @@ static noinline void *alloc_large(size_t size, gfp_t flags, int node,
 		memset(p, 0, bytes);
 	gom_hook_alloc(p, size, bytes, flags);
 	trace_gom_alloc(caller, p, size, bytes, flags, node);
-	return p;
+	return profile(p, size, 0, caller);
 }
 
 static noinline void *alloc_remote(unsigned int cls, size_t size,
@@ -170,7 +186,8 @@ static noinline void *alloc_remote(unsigned int cls, size_t size,
 		obj = gom_mcache_alloc_nested(cls, flags, node);
 	if (IS_ERR(obj))
 		return alloc_error(obj, size, flags);
-	return finish(obj, cls, size, flags, caller, node, init);
+	obj = finish(obj, cls, size, flags, caller, node, init);
+	return profile(obj, size, cls, caller);
 }
 
 /* Any allocation, without the debug options. */
@@ -273,6 +290,8 @@ static void free_run(void *base, unsigned int npages, int node)
 	int order = rc_order(npages);
 	int err;
 
+	if (static_branch_unlikely(&gom_profile_key))
+		gom_profile_free(base);
 	if (want_init_on_free())
 		gom_clear_on_free(base, bytes);
 	gom_hook_free(base, bytes);
@@ -497,6 +516,7 @@ int gom_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 		gom_hook_alloc(ptrs[i], size, gom_classes[cls].size, flags);
 		trace_gom_alloc(_RET_IP_, ptrs[i], size, gom_classes[cls].size,
 				flags, NUMA_NO_NODE);
+		profile(ptrs[i], size, cls, _RET_IP_);
 	}
 	return nr;
 }

@@ -25,8 +25,10 @@
 DECLARE_STATIC_KEY_FALSE(gom_debug_key);
 
 #ifdef CONFIG_KASAN_GENERIC
-/* mm/kasan/kasan.h declares it; it is exported for modules. */
+/* mm/kasan/kasan.h declares them; they are exported for modules. */
 void kasan_poison(const void *addr, size_t size, u8 value, bool init);
+bool kasan_save_enable_multi_shot(void);
+void kasan_restore_multi_shot(bool enabled);
 
 #define GOM_KASAN_GRANULE	BIT(KASAN_SHADOW_SCALE_SHIFT)
 #define GOM_KASAN_FREE		0xFB	/* KASAN_SLAB_FREE: use after free */

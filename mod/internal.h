@@ -35,9 +35,11 @@
 #define _GOM_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/jump_label.h>
 #include <linux/list.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/numa.h>
 #include <linux/percpu.h>
 #include <linux/spinlock.h>
@@ -221,9 +223,15 @@ struct gom_span {
 	u16 npages;			/* pages of the span */
 	u16 next_word;			/* next word of @free_bits to claim */
 	u32 mag_off;			/* offset of its class's magazine in
-					 * struct gom_mcache
+					 * struct gom_mcache, or of the
+					 * always full class-0 one while it
+					 * holds a profiled object
 					 */
 	u32 bytes;			/* npages << PAGE_SHIFT */
+	u32 nsampled;			/* live profiled objects, see
+					 * profile.c
+					 */
+	unsigned long born;		/* jiffies when it was carved */
 	unsigned long free_bits[];	/* bit set: object free in the span */
 };
 
@@ -427,6 +435,8 @@ void gom_mcentral_read(unsigned int cls, struct gom_class_stats *st);
 bool gom_span_claim(struct gom_span *s);
 unsigned long gom_span_free_objects(const struct gom_span *s);
 bool gom_object_is_free(unsigned long addr);
+unsigned int gom_mcentral_span_ages(unsigned int cls, u32 *ages,
+				    unsigned int max);
 void gom_span_desc_free(struct gom_span *span);
 
 /*
@@ -480,6 +490,7 @@ struct gom_mag {
 struct gom_mcache {
 	u8 busy;			/* the section is held */
 	int node;			/* the CPU's memory node */
+	long sample_left;		/* bytes to the next profile sample */
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
 	struct lockdep_map dep_map;
 #endif
@@ -488,6 +499,12 @@ struct gom_mcache {
 };
 
 DECLARE_PER_CPU(struct gom_mcache *, gom_mcache_pcpu);
+
+/* Where class @cls's magazine is in struct gom_mcache. */
+static inline u32 gom_mag_off(unsigned int cls)
+{
+	return offsetof(struct gom_mcache, mag) + cls * sizeof(struct gom_mag);
+}
 
 /* The caches of a possible CPU. */
 static inline struct gom_mcache *gom_mcache_of(unsigned int cpu)
@@ -513,12 +530,52 @@ enum gom_mag_stat {
 
 unsigned long gom_mcache_stat(unsigned int cpu, unsigned int cls,
 			      enum gom_mag_stat item);
+unsigned int gom_mcache_span_ages(unsigned int cls, u32 *ages,
+				  unsigned int max);
 void *gom_mcache_refill(unsigned int cls, gfp_t gfp);
 void *gom_mcache_alloc_nested(unsigned int cls, gfp_t gfp, int node);
 bool gom_mcache_free_slow(const void *ptr);
 int gom_mcache_alloc_bulk(unsigned int cls, gfp_t gfp, size_t nr,
 			  void **ptrs);
 size_t gom_mcache_free_bulk(size_t nr, void **ptrs);
+
+/* profile.c */
+DECLARE_STATIC_KEY_FALSE(gom_profile_key);
+extern unsigned long gom_profile_rate;
+
+/**
+ * struct gom_prof_record - one stack's estimates, copied for a reader
+ * @stack: the stack depot handle
+ * @module: the client module
+ * @live_objs: estimated live objects
+ * @live_bytes: estimated live bytes
+ * @alloc_objs: estimated allocations since load
+ * @alloc_bytes: estimated bytes allocated since load
+ */
+struct gom_prof_record {
+	u32 stack;			/* depot_stack_handle_t */
+	char module[MODULE_NAME_LEN];
+	long live_objs;
+	long live_bytes;
+	unsigned long alloc_objs;
+	unsigned long alloc_bytes;
+};
+
+long gom_profile_next(void);
+void gom_profile_alloc(void *obj, size_t size, unsigned int cls,
+		       unsigned long caller);
+void gom_profile_free(const void *obj);
+void gom_profile_tick(void *obj, size_t size, unsigned int cls,
+		      unsigned long caller);
+int gom_set_profile_rate(unsigned long rate);
+u64 gom_profile_lifetime(unsigned int cls, unsigned long *n);
+struct gom_prof_record *gom_profile_snapshot(unsigned int *nr);
+void gom_profile_debugfs(struct dentry *dir);
+int gom_profile_sysfs(struct kobject *root);
+void gom_profile_sysfs_exit(void);
+void gom_profile_report_leaks(void);
+int gom_profile_init(void);
+void gom_profile_exit(void);
 
 /* runcache.c: runs of 2^order pages, order below GOM_RC_ORDERS */
 void *gom_runcache_alloc(unsigned int order);

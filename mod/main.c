@@ -220,6 +220,7 @@ static int __init gom_init(void)
 	ret = gom_mcache_init();
 	if (ret)
 		goto free_nodes;
+	gom_profile_init();
 	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "mm/gomalloc:dead",
 					NULL, cpu_dead);
 	if (ret < 0)
@@ -240,6 +241,7 @@ stop_shrinker:
 remove_cpuhp:
 	cpuhp_remove_state_nocalls(gom_cpuhp_state);
 free_mcaches:
+	gom_profile_exit();
 	gom_mcache_exit();
 free_nodes:
 	nodes_exit();
@@ -262,6 +264,9 @@ static void __exit gom_exit(void)
 	/* Freeing spans above may have scheduled the scavenger again. */
 	gom_scavenger_stop();
 	leaked = report_leaks();
+	if (leaked)
+		gom_profile_report_leaks();
+	gom_profile_exit();
 	gom_mcache_exit();
 	nodes_exit();
 	gom_pm_exit();

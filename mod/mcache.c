@@ -204,6 +204,8 @@ bool gom_mcache_free_slow(const void *ptr)
 		gom_refuse_free(ptr, "object already free", true);
 		return true;
 	}
+	if (static_branch_unlikely(&gom_profile_key) && READ_ONCE(s->nsampled))
+		gom_profile_free(obj);
 	if (want_init_on_free())
 		gom_clear_on_free(obj, s->size);
 	gom_hook_free(obj, s->size);
@@ -337,18 +339,19 @@ static size_t push_bulk(struct gom_mcache *mc, size_t nr, void **ptrs,
 		if (!s || !in_span(s, p)) {
 			if (!gom_obj_span(p, &s))
 				break;
-			if (m != (void *)mc + s->mag_off) {
+			if (m != (void *)mc + gom_mag_off(s->cls)) {
 				if (m) {
 					m->count = n;
 					m->frees += pushed;
 				}
 				pushed = 0;
-				m = (void *)mc + s->mag_off;
+				m = (void *)mc + gom_mag_off(s->cls);
 				n = m->count;
 				cap = m->cap;
 			}
 		}
-		if (gom_obj_marked(p))
+		/* marked: a double free; profiled: found again in gom_free() */
+		if (gom_obj_marked(p) || READ_ONCE(s->nsampled))
 			break;
 		if (want_init_on_free())
 			gom_clear_on_free(p, s->size);
@@ -556,6 +559,33 @@ void gom_mcache_read(unsigned int cls, struct gom_class_stats *st)
 	}
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_read);
+
+/**
+ * gom_mcache_span_ages() - ages of the spans the CPUs own of a class
+ * @cls: size class
+ * @ages: filled with ages in milliseconds
+ * @max: room in @ages
+ *
+ * Context: any; a lockless snapshot.
+ * Return: the number of ages written.
+ */
+unsigned int gom_mcache_span_ages(unsigned int cls, u32 *ages,
+				  unsigned int max)
+{
+	unsigned long now = jiffies;
+	unsigned int cpu, n = 0;
+	struct gom_span *s;
+
+	rcu_read_lock();
+	for_each_possible_cpu(cpu) {
+		s = READ_ONCE(gom_mcache_of(cpu)->mag[cls].span);
+		if (s && n < max)
+			ages[n++] = jiffies_to_msecs(now - READ_ONCE(s->born));
+	}
+	rcu_read_unlock();
+	return n;
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_span_ages);
 
 static struct gom_mcache *mcache_new(unsigned int cpu)
 {

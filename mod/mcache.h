@@ -92,6 +92,22 @@ static __always_inline bool gom_mc_pop(struct gom_mcache *mc, unsigned int cls,
 }
 
 /*
+ * Count @size bytes down to the next heap profile sample; true when this
+ * allocation is one. Inside the section: one subtraction when profiling
+ * is on, a static branch when it is off.
+ */
+static __always_inline bool gom_mc_sample(struct gom_mcache *mc, size_t size)
+{
+	if (!static_branch_unlikely(&gom_profile_key))
+		return false;
+	mc->sample_left -= size;
+	if (likely(mc->sample_left >= 0))
+		return false;
+	mc->sample_left = gom_profile_next();
+	return true;
+}
+
+/*
  * Find the span of @ptr, if it is the start of a small object of
  * gomalloc's; false for anything else (a foreign pointer, an interior
  * pointer, NULL), without touching @ptr's memory.
@@ -126,7 +142,7 @@ static __always_inline bool gom_numa_remote(struct gom_mcache *mc,
 static __always_inline bool gom_mc_push(struct gom_mcache *mc,
 					struct gom_span *s, void *obj)
 {
-	struct gom_mag *m = (void *)mc + s->mag_off;
+	struct gom_mag *m = (void *)mc + READ_ONCE(s->mag_off);
 	unsigned int n = m->count;
 
 	if (unlikely(n == m->cap || gom_numa_remote(mc, s) ||

@@ -116,8 +116,8 @@ static void span_init(struct gom_span *s, struct gom_mcentral *c,
 	const struct gom_class *k = class_of(c);
 
 	s->node = c->node;
-	s->mag_off = offsetof(struct gom_mcache, mag) +
-		     c->cls * sizeof(struct gom_mag);
+	s->mag_off = gom_mag_off(c->cls);
+	s->nsampled = 0;
 	s->size = k->size;
 	s->inv = k->inv;
 	s->shift = k->shift;
@@ -176,6 +176,7 @@ static struct gom_span *span_new(struct gom_mcentral *c, gfp_t gfp)
 		return ERR_PTR(err ? err : -ENOMEM);
 	}
 	mark_all(s);
+	s->born = jiffies;
 	trace_gom_span_alloc((void *)s->base, s->npages, s->size, s->nobjs,
 			     s->node);
 	spin_lock_irqsave(&c->lock, flags);
@@ -729,3 +730,45 @@ void gom_mcentral_read(unsigned int cls, struct gom_class_stats *st)
 	}
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_read);
+
+/* Age of @s in milliseconds at @now. */
+static u32 span_age(const struct gom_span *s, unsigned long now)
+{
+	return jiffies_to_msecs(now - READ_ONCE(s->born));
+}
+
+/**
+ * gom_mcentral_span_ages() - ages of a class's spans that no CPU owns
+ * @cls: size class
+ * @ages: filled with ages in milliseconds
+ * @max: room in @ages
+ *
+ * Context: process context; takes each node's mcentral lock in turn.
+ * Return: the number of ages written.
+ */
+unsigned int gom_mcentral_span_ages(unsigned int cls, u32 *ages,
+				    unsigned int max)
+{
+	unsigned long now = jiffies, flags;
+	struct gom_mcentral *c;
+	struct gom_span *s;
+	unsigned int n = 0;
+	int nid;
+
+	for_each_node(nid) {
+		if (!gom_centrals[nid])
+			continue;
+		c = gom_central(nid, cls);
+		spin_lock_irqsave(&c->lock, flags);
+		list_for_each_entry(s, &c->partial, list)
+			if (n < max)
+				ages[n++] = span_age(s, now);
+		list_for_each_entry(s, &c->full, list)
+			if (n < max)
+				ages[n++] = span_age(s, now);
+		spin_unlock_irqrestore(&c->lock, flags);
+	}
+	return n;
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_span_ages);
+

@@ -14,7 +14,14 @@
  *   /sys/kernel/gomalloc/stack/	level 1, from gom_stack_read_stats()
  *   /sys/kernel/gomalloc/classes/<object_size>/
  *					one directory per size class
+ *   /sys/kernel/gomalloc/clients/<module>/
+ *					heap profile estimates per client
+ *					module (profile.c makes them)
  *   /sys/kernel/debug/gomalloc/classes	every class in one table
+ *   /sys/kernel/debug/gomalloc/span_ages
+ *					span ages and object lifetimes
+ *   /sys/kernel/debug/gomalloc/heap_profile, heap_folded
+ *					the heap profile (profile.c)
  *
  * It reads nothing itself: each level exports its reader (gom_mheap_read(),
  * gom_runcache_read(), gom_mcentral_read(), gom_mcache_read(),
@@ -42,6 +49,7 @@
 #include <linux/kobject.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
 #include "debug.h"
@@ -221,6 +229,24 @@ static ssize_t top_mem_limit_store(unsigned int cls, const char *buf,
 }
 GOM_ATTR_RW(top, mem_limit);
 
+static ssize_t top_profile_rate_show(unsigned int cls, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", READ_ONCE(gom_profile_rate));
+}
+
+/* Bytes between heap profile samples: 0 off, 1 every allocation. */
+static ssize_t top_profile_rate_store(unsigned int cls, const char *buf,
+				      size_t count)
+{
+	unsigned long rate;
+
+	if (kstrtoul(buf, 0, &rate))
+		return -EINVAL;
+	gom_set_profile_rate(rate);
+	return count;
+}
+GOM_ATTR_RW(top, profile_rate);
+
 /* "1", with or without a newline, gives back everything not in use. */
 static ssize_t top_shrink_store(unsigned int cls, const char *buf,
 				size_t count)
@@ -244,6 +270,7 @@ static struct attribute *top_attrs[] = {
 	&top_debug_reports_attr.attr,
 	&top_faults_injected_attr.attr,
 	&top_mem_limit_attr.attr,
+	&top_profile_rate_attr.attr,
 	&top_shrink_attr.attr,
 	NULL
 };
@@ -612,12 +639,73 @@ static int classes_table_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(classes_table);
 
+static int cmp_u32(const void *a, const void *b)
+{
+	u32 x = *(const u32 *)a, y = *(const u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* One row of span_ages: the ages of a class's spans and its lifetimes. */
+static void ages_row(struct seq_file *m, unsigned int cls, u32 *ages,
+		     unsigned int max)
+{
+	unsigned int n = gom_mcentral_span_ages(cls, ages, max);
+	unsigned long frees;
+	u64 life;
+
+	n += gom_mcache_span_ages(cls, ages + n, max - n);
+	life = gom_profile_lifetime(cls, &frees);
+	sort(ages, n, sizeof(*ages), cmp_u32, NULL);
+	if (!n && !frees)
+		return;
+	seq_printf(m, "%6u %6u %7u", cls, gom_classes[cls].size, n);
+	if (n)
+		seq_printf(m, " %12u %12u %12u", ages[0], ages[n / 2],
+			   ages[n - 1]);
+	else
+		seq_printf(m, " %12s %12s %12s", "-", "-", "-");
+	seq_printf(m, " %12lu %10lu\n", frees ? (unsigned long)life : 0,
+		   frees);
+}
+
+/*
+ * span_ages: per class, how old its live spans are and how long its
+ * sampled objects lived (what golang/go#11890 asks for).
+ */
+static int span_ages_show(struct seq_file *m, void *unused)
+{
+	struct gom_class_stats st;
+	unsigned int cls, max = 0;
+	u32 *ages;
+
+	for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
+		gom_class_stats(cls, &st);
+		max = max_t(unsigned int, max, st.spans);
+	}
+	max += 64;	/* spans carved while this runs are left out */
+	ages = kvmalloc_array(max, sizeof(*ages), GFP_KERNEL);
+	if (!ages)
+		return -ENOMEM;
+	seq_printf(m, "%6s %6s %7s %12s %12s %12s %12s %10s\n", "class",
+		   "size", "spans", "age_min_ms", "age_med_ms", "age_max_ms",
+		   "life_avg_ms", "sampled");
+	for (cls = 1; cls < GOM_NR_CLASSES; cls++)
+		ages_row(m, cls, ages, max);
+	kvfree(ages);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(span_ages);
+
 static void debugfs_add(void)
 {
 	gom_debugfs = debugfs_create_dir("gomalloc", NULL);
 	debugfs_create_file("classes", 0444, gom_debugfs, NULL,
 			    &classes_table_fops);
+	debugfs_create_file("span_ages", 0444, gom_debugfs, NULL,
+			    &span_ages_fops);
 	gom_debug_debugfs(gom_debugfs);
+	gom_profile_debugfs(gom_debugfs);
 }
 
 /**
@@ -634,6 +722,7 @@ void gom_sysfs_exit(void)
 
 	debugfs_remove_recursive(gom_debugfs);
 	gom_debugfs = NULL;
+	gom_profile_sysfs_exit();
 	for (cls = GOM_NR_CLASSES - 1; cls > 0; cls--) {
 		kobject_put(gom_class_kobj[cls]);
 		gom_class_kobj[cls] = NULL;
@@ -665,6 +754,8 @@ int gom_sysfs_init(void)
 		return ret;
 	}
 	ret = classes_add();
+	if (!ret)
+		ret = gom_profile_sysfs(gom_root);
 	if (ret) {
 		gom_sysfs_exit();
 		return ret;

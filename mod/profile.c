@@ -1,0 +1,826 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gomalloc profile: sampled heap profiles, by call stack and by client
+ * module, as Go's runtime.MemProfile and tcmalloc's heap sampler.
+ *
+ * Each CPU counts down the bytes it allocates (struct gom_mcache's
+ * sample_left, inside its section: the hot path pays that subtraction and
+ * nothing else); when the count goes below zero the allocation is a
+ * sample and the next distance is drawn from an exponential distribution
+ * of mean profile_rate bytes. A sample records the call stack (stack
+ * depot), the size and the caller's module; it is found again when freed
+ * through a side table, and only frees of objects in spans that hold a
+ * live sample go to that table: such a span points its magazine offset
+ * (gom_span.mag_off) at the CPU's class-0 magazine, which is always full,
+ * so their frees take the slow path and the others pay nothing.
+ *
+ * Every sample stands for 1 / (1 - exp(-size / rate)) allocations of its
+ * size (Go's scaleHeapSample), so the estimates are unbiased; with
+ * profile_rate 1 every allocation is a sample of weight 1, exactly.
+ * Estimates are kept per stack (a bucket) and per client module, live
+ * (allocated minus freed) and cumulative, in 1/65536 units.
+ *
+ * It shows them in /sys/kernel/debug/gomalloc/heap_profile (a record per
+ * stack, by live bytes), heap_folded (folded stacks for flame graphs) and
+ * /sys/kernel/gomalloc/clients/<module>/, keeps the mean lifetime of
+ * sampled objects per class, and names the clients and stacks still
+ * holding memory when gomalloc is unloaded.
+ *
+ * Locking: gom_prof_lock (irq-safe, a leaf) protects the tables; records
+ * and stacks are allocated before it is taken. gom_prof_mutex serialises
+ * the creation of client directories. Called from mcache.c and api.c
+ * outside the CPU's section; it calls no other level.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/hashtable.h>
+#include <linux/jiffies.h>
+#include <linux/kallsyms.h>
+#include <linux/kobject.h>
+#include <linux/log2.h>
+#include <linux/math64.h>
+#include <linux/module.h>
+#include <linux/random.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/stackdepot.h>
+#include <linux/stacktrace.h>
+#include <linux/sysfs.h>
+#include <linux/workqueue.h>
+#include "internal.h"
+
+#define GOM_PROF_DEPTH		16
+#define GOM_PROF_ONE		BIT_ULL(16)	/* weight of one object */
+
+DEFINE_STATIC_KEY_FALSE(gom_profile_key);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_key);
+
+unsigned long gom_profile_rate = 524288;
+EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_rate);
+
+/**
+ * struct gom_prof_client - the estimates of one client module
+ * @list: on gom_prof_clients
+ * @name: the module's name, "kernel" for built-in callers
+ * @live_objs: live objects, in 1/65536
+ * @live_bytes: live bytes
+ * @allocs: allocations since load, in 1/65536
+ * @kobj: its /sys/kernel/gomalloc/clients/ directory, once made
+ */
+struct gom_prof_client {
+	struct list_head list;
+	char name[MODULE_NAME_LEN];
+	s64 live_objs;
+	s64 live_bytes;
+	u64 allocs;
+	struct kobject *kobj;
+};
+
+/* struct gom_prof_bucket - the estimates of one allocation stack */
+struct gom_prof_bucket {
+	struct hlist_node node;		/* by stack */
+	depot_stack_handle_t stack;
+	struct gom_prof_client *client;
+	s64 live_objs;			/* in 1/65536 */
+	s64 live_bytes;
+	u64 alloc_objs;			/* in 1/65536 */
+	u64 alloc_bytes;
+};
+
+/* struct gom_prof_sample - a live sampled object */
+struct gom_prof_sample {
+	struct hlist_node node;		/* by object */
+	const void *obj;
+	struct gom_prof_bucket *b;
+	struct gom_span *span;		/* NULL for a large run */
+	u64 weight;			/* objects it stands for, in 1/65536 */
+	u64 bytes;			/* bytes it stands for */
+	unsigned long born;		/* jiffies */
+	unsigned int cls;		/* 0 for a large run */
+};
+
+static DEFINE_SPINLOCK(gom_prof_lock);
+static DEFINE_HASHTABLE(gom_prof_samples, 12);
+static DEFINE_HASHTABLE(gom_prof_buckets, 10);
+static LIST_HEAD(gom_prof_clients);
+static DEFINE_MUTEX(gom_prof_mutex);
+static struct kobject *gom_clients_dir;
+static u64 gom_lifetime_sum[GOM_NR_CLASSES];	/* ms, sampled frees */
+static unsigned long gom_lifetime_n[GOM_NR_CLASSES];
+
+static void clients_work(struct work_struct *work);
+static DECLARE_WORK(gom_clients_work, clients_work);
+
+/* log2(1 + i / 64) and 2^(-i / 64), in 1/65536 and 1/2^32. */
+static const u16 gom_log2_tab[65] = {
+	0, 1466, 2909, 4331, 5732, 7112, 8473, 9814, 11136, 12440, 13727,
+	14996, 16248, 17484, 18704, 19909, 21098, 22272, 23433, 24579, 25711,
+	26830, 27936, 29029, 30109, 31178, 32234, 33279, 34312, 35334, 36346,
+	37346, 38336, 39316, 40286, 41246, 42196, 43137, 44068, 44990, 45904,
+	46809, 47705, 48593, 49472, 50344, 51207, 52063, 52911, 53751, 54584,
+	55410, 56229, 57040, 57845, 58643, 59434, 60219, 60997, 61769, 62534,
+	63294, 64047, 64794, 65535,
+};
+
+static const u32 gom_exp2_tab[65] = {
+	4294967295U, 4248701965U, 4202935003U, 4157661043U, 4112874773U,
+	4068570940U, 4024744348U, 3981389855U, 3938502376U, 3896076880U,
+	3854108391U, 3812591987U, 3771522796U, 3730896002U, 3690706840U,
+	3650950594U, 3611622603U, 3572718252U, 3534232978U, 3496162267U,
+	3458501653U, 3421246719U, 3384393094U, 3347936457U, 3311872529U,
+	3276197082U, 3240905930U, 3205994934U, 3171459999U, 3137297074U,
+	3103502151U, 3070071267U, 3037000500U, 3004285971U, 2971923842U,
+	2939910317U, 2908241642U, 2876914102U, 2845924021U, 2815267765U,
+	2784941738U, 2754942382U, 2725266179U, 2695909648U, 2666869345U,
+	2638141863U, 2609723834U, 2581611923U, 2553802834U, 2526293303U,
+	2499080105U, 2472160047U, 2445529972U, 2419186755U, 2393127307U,
+	2367348571U, 2341847524U, 2316621173U, 2291666561U, 2266980759U,
+	2242560872U, 2218404036U, 2194507417U, 2170868212U, 2147483648U,
+};
+
+/* log2(@x), x >= 1, in 1/65536. */
+static u32 log2_q16(u32 x)
+{
+	unsigned int i = ilog2(x);
+	u32 f = i >= 16 ? x >> (i - 16) : x << (16 - i);	/* 1.f in Q16 */
+	u32 j = (f >> 10) & 63, r = f & 1023;
+
+	return (i << 16) + gom_log2_tab[j] +
+	       (((gom_log2_tab[j + 1] - gom_log2_tab[j]) * r) >> 10);
+}
+
+/* 2^(-@z), @z in 1/65536, in 1/2^32. */
+static u64 exp2_neg_q32(u64 z)
+{
+	u32 j = (z >> 10) & 63, r = z & 1023;
+	u64 v;
+
+	if (z >> 16 >= 32)
+		return 0;
+	v = gom_exp2_tab[j] - (((u64)(gom_exp2_tab[j] -
+				      gom_exp2_tab[j + 1]) * r) >> 10);
+	return v >> (z >> 16);
+}
+
+/**
+ * gom_profile_next() - bytes to the next sample
+ *
+ * An exponential distribution of mean profile_rate, as Go's fastexprand:
+ * -ln(q) * rate for q uniform in (0, 1], from 26 random bits.
+ *
+ * Context: any.
+ * Return: the distance in bytes; 0 with profile_rate 1.
+ */
+long gom_profile_next(void)
+{
+	unsigned long rate = READ_ONCE(gom_profile_rate);
+	u32 q = (get_random_u32() >> 6) + 1;
+	u64 minus_log2 = (26ULL << 16) - log2_q16(q);
+
+	if (rate <= 1)
+		return 0;
+	/* ln 2 = 45426 / 65536 */
+	return mul_u64_u64_shr(minus_log2 * 45426, rate, 32);
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_next);
+
+/* Objects a sample of @size stands for, in 1/65536 (scaleHeapSample). */
+static u64 sample_weight(size_t size)
+{
+	unsigned long rate = READ_ONCE(gom_profile_rate);
+	u64 z, p;
+
+	if (rate <= 1)
+		return GOM_PROF_ONE;
+	/* exp(-size/rate) = 2^(-size/rate/ln 2); 1/ln 2 = 94548 / 65536 */
+	z = mul_u64_u64_div_u64((u64)size << 16, 94548, (u64)rate << 16);
+	p = (1ULL << 32) - exp2_neg_q32(z);	/* 1 - exp(-size/rate) */
+	return p ? div64_u64(1ULL << 48, p) : U64_MAX >> 20;
+}
+
+/* The module of @caller, from the symbol's "[module]" suffix. */
+static void caller_module(unsigned long caller, char *name)
+{
+	char buf[KSYM_SYMBOL_LEN], *mod, *end;
+
+	sprint_symbol(buf, caller);
+	mod = strrchr(buf, '[');
+	end = mod ? strchr(mod, ']') : NULL;
+	if (!end) {
+		strscpy(name, "kernel", MODULE_NAME_LEN);
+		return;
+	}
+	*end = 0;
+	strscpy(name, mod + 1, MODULE_NAME_LEN);
+}
+
+static struct gom_prof_client *find_client(const char *name)
+{
+	struct gom_prof_client *c;
+
+	list_for_each_entry(c, &gom_prof_clients, list)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+static struct gom_prof_bucket *find_bucket(depot_stack_handle_t stack)
+{
+	struct gom_prof_bucket *b;
+
+	hash_for_each_possible(gom_prof_buckets, b, node, stack)
+		if (b->stack == stack)
+			return b;
+	return NULL;
+}
+
+static struct gom_prof_sample *find_sample(const void *obj)
+{
+	struct gom_prof_sample *s;
+
+	hash_for_each_possible(gom_prof_samples, s, node, (unsigned long)obj)
+		if (s->obj == obj)
+			return s;
+	return NULL;
+}
+
+/*
+ * Make the bucket and client a sample needs, from memory taken before
+ * the lock; what is not used is freed by the caller. Lock held.
+ */
+static struct gom_prof_bucket *bucket_of(depot_stack_handle_t stack,
+					 const char *module,
+					 struct gom_prof_bucket **nb,
+					 struct gom_prof_client **nc)
+{
+	struct gom_prof_bucket *b = find_bucket(stack);
+	struct gom_prof_client *c;
+
+	if (b)
+		return b;
+	c = find_client(module);
+	if (!c) {
+		c = *nc;
+		*nc = NULL;
+		strscpy(c->name, module, sizeof(c->name));
+		list_add_tail(&c->list, &gom_prof_clients);
+		schedule_work(&gom_clients_work);
+	}
+	b = *nb;
+	*nb = NULL;
+	b->stack = stack;
+	b->client = c;
+	hash_add(gom_prof_buckets, &b->node, stack);
+	return b;
+}
+
+/* A span with a live sample sends its frees to the slow path. */
+static void span_sampled(struct gom_span *s, int delta)
+{
+	if (!s)
+		return;
+	s->nsampled += delta;
+	WRITE_ONCE(s->mag_off, s->nsampled ? gom_mag_off(0) :
+		   gom_mag_off(s->cls));
+}
+
+static void account(struct gom_prof_sample *s, int sign)
+{
+	struct gom_prof_bucket *b = s->b;
+
+	b->live_objs += sign * (s64)s->weight;
+	b->live_bytes += sign * (s64)s->bytes;
+	b->client->live_objs += sign * (s64)s->weight;
+	b->client->live_bytes += sign * (s64)s->bytes;
+	if (sign > 0) {
+		b->alloc_objs += s->weight;
+		b->alloc_bytes += s->bytes;
+		b->client->allocs += s->weight;
+	}
+}
+
+static depot_stack_handle_t save_stack(gfp_t gfp)
+{
+	unsigned long entries[GOM_PROF_DEPTH];
+	unsigned int n = stack_trace_save(entries, ARRAY_SIZE(entries), 2);
+
+	return stack_depot_save(entries, n, gfp);
+}
+
+/**
+ * gom_profile_alloc() - record a sampled allocation
+ * @obj: the object or large run handed out
+ * @size: bytes asked for
+ * @cls: its size class, 0 for a large run
+ * @caller: the client's return address
+ *
+ * Context: any context where kmalloc(GFP_NOWAIT) is allowed; outside the
+ * CPU's section. A sample whose record cannot be allocated is dropped.
+ */
+void gom_profile_alloc(void *obj, size_t size, unsigned int cls,
+		       unsigned long caller)
+{
+	const gfp_t gfp = GFP_NOWAIT | __GFP_NOWARN;
+	struct gom_prof_bucket *nb;
+	struct gom_prof_client *nc;
+	struct gom_prof_sample *s;
+	depot_stack_handle_t stack;
+	char module[MODULE_NAME_LEN];
+	unsigned long flags;
+
+	if (IS_ENABLED(CONFIG_PREEMPT_RT) && !preemptible())
+		return;
+	stack = save_stack(gfp);
+	s = kmalloc(sizeof(*s), gfp);
+	nb = kzalloc(sizeof(*nb), gfp);
+	nc = kzalloc(sizeof(*nc), gfp);
+	if (!stack || !s || !nb || !nc)
+		goto free;
+	caller_module(caller, module);
+	s->obj = obj;
+	s->cls = cls;
+	s->weight = sample_weight(size);
+	s->bytes = (s->weight * size) >> 16;
+	s->born = jiffies;
+	rcu_read_lock();
+	s->span = cls ? (struct gom_span *)gom_pm_get((unsigned long)obj) :
+		  NULL;
+	rcu_read_unlock();
+	spin_lock_irqsave(&gom_prof_lock, flags);
+	s->b = bucket_of(stack, module, &nb, &nc);
+	hash_add(gom_prof_samples, &s->node, (unsigned long)obj);
+	account(s, 1);
+	span_sampled(s->span, 1);
+	spin_unlock_irqrestore(&gom_prof_lock, flags);
+	s = NULL;
+free:
+	kfree(s);
+	kfree(nb);
+	kfree(nc);
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_alloc);
+
+/**
+ * gom_profile_free() - forget a sampled object being freed
+ * @obj: the object or large run
+ *
+ * Context: any context where kfree() is allowed, before @obj is freed.
+ */
+void gom_profile_free(const void *obj)
+{
+	struct gom_prof_sample *s;
+	unsigned long flags;
+
+	spin_lock_irqsave(&gom_prof_lock, flags);
+	s = find_sample(obj);
+	if (s) {
+		hash_del(&s->node);
+		account(s, -1);
+		span_sampled(s->span, -1);
+		gom_lifetime_sum[s->cls] += jiffies_to_msecs(jiffies - s->born);
+		gom_lifetime_n[s->cls]++;
+	}
+	spin_unlock_irqrestore(&gom_prof_lock, flags);
+	kfree(s);
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_free);
+
+/**
+ * gom_profile_tick() - count an allocation made outside a CPU's section
+ * @obj: the object or large run
+ * @size: bytes asked for
+ * @cls: its class, 0 for a large run
+ * @caller: the client's return address
+ *
+ * The slow paths' share of the countdown the fast path keeps in its
+ * section: a race with an interrupt on this CPU can lose a subtraction,
+ * which only moves the next sample.
+ *
+ * Context: as gom_profile_alloc().
+ */
+void gom_profile_tick(void *obj, size_t size, unsigned int cls,
+		      unsigned long caller)
+{
+	struct gom_mcache *mc;
+	bool sample;
+
+	preempt_disable();
+	mc = this_cpu_read(gom_mcache_pcpu);
+	mc->sample_left -= size;
+	sample = mc->sample_left < 0;
+	if (sample)
+		mc->sample_left = gom_profile_next();
+	preempt_enable();
+	if (sample)
+		gom_profile_alloc(obj, size, cls, caller);
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_tick);
+
+/**
+ * gom_set_profile_rate() - set the mean bytes between samples
+ * @rate: bytes; 0 turns sampling off, 1 samples every allocation
+ *
+ * Context: process context.
+ * Return: 0.
+ */
+int gom_set_profile_rate(unsigned long rate)
+{
+	unsigned int cpu;
+
+	mutex_lock(&gom_prof_mutex);
+	WRITE_ONCE(gom_profile_rate, rate);
+	if (rate && !static_key_enabled(&gom_profile_key))
+		static_branch_enable(&gom_profile_key);
+	else if (!rate && static_key_enabled(&gom_profile_key))
+		static_branch_disable(&gom_profile_key);
+	for_each_possible_cpu(cpu)
+		WRITE_ONCE(gom_mcache_of(cpu)->sample_left, gom_profile_next());
+	mutex_unlock(&gom_prof_mutex);
+	return 0;
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_set_profile_rate);
+
+static int rate_param_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned long rate;
+	int ret = kstrtoul(val, 0, &rate);
+
+	if (ret)
+		return ret;
+	/* at load the caches do not exist yet: gom_profile_init() applies it */
+	if (!gom_mcache_of(0)) {
+		gom_profile_rate = rate;
+		return 0;
+	}
+	return gom_set_profile_rate(rate);
+}
+
+static const struct kernel_param_ops rate_param_ops = {
+	.set = rate_param_set,
+	.get = param_get_ulong,
+};
+module_param_cb(profile_rate, &rate_param_ops, &gom_profile_rate, 0644);
+MODULE_PARM_DESC(profile_rate, "Mean bytes allocated between two heap profile samples (0: off, 1: every allocation)");
+
+/**
+ * gom_profile_lifetime() - mean lifetime of a class's sampled objects
+ * @cls: size class, 0 for large runs
+ * @n: set to the number of sampled objects freed
+ *
+ * Context: any.
+ * Return: the mean time from allocation to free, in milliseconds.
+ */
+u64 gom_profile_lifetime(unsigned int cls, unsigned long *n)
+{
+	unsigned long flags;
+	u64 sum;
+
+	spin_lock_irqsave(&gom_prof_lock, flags);
+	*n = gom_lifetime_n[cls];
+	sum = gom_lifetime_sum[cls];
+	spin_unlock_irqrestore(&gom_prof_lock, flags);
+	return *n ? div64_u64(sum, *n) : 0;
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_lifetime);
+
+static long q16(s64 v)
+{
+	return v > 0 ? (v + GOM_PROF_ONE / 2) >> 16 : 0;
+}
+
+static int by_live_bytes(const void *a, const void *b)
+{
+	const struct gom_prof_record *x = a, *y = b;
+
+	if (x->live_bytes != y->live_bytes)
+		return x->live_bytes > y->live_bytes ? -1 : 1;
+	return x->alloc_bytes > y->alloc_bytes ? -1 :
+	       x->alloc_bytes < y->alloc_bytes;
+}
+
+/**
+ * gom_profile_snapshot() - copy every stack's estimates, by live bytes
+ * @nr: set to the number of records
+ *
+ * Context: process context.
+ * Return: a kvmalloc()ed array the caller frees with kvfree(), or NULL.
+ */
+struct gom_prof_record *gom_profile_snapshot(unsigned int *nr)
+{
+	struct gom_prof_record *r, *out;
+	struct gom_prof_bucket *b;
+	unsigned int n = 0, max = 64, bkt;
+	unsigned long flags;
+
+	for (;;) {
+		out = kvmalloc_array(max, sizeof(*out), GFP_KERNEL);
+		if (!out)
+			return NULL;
+		n = 0;
+		spin_lock_irqsave(&gom_prof_lock, flags);
+		hash_for_each(gom_prof_buckets, bkt, b, node) {
+			if (n == max)
+				break;
+			r = &out[n++];
+			r->stack = b->stack;
+			strscpy(r->module, b->client->name, sizeof(r->module));
+			r->live_objs = q16(b->live_objs);
+			r->live_bytes = b->live_bytes > 0 ? b->live_bytes : 0;
+			r->alloc_objs = q16(b->alloc_objs);
+			r->alloc_bytes = b->alloc_bytes;
+		}
+		spin_unlock_irqrestore(&gom_prof_lock, flags);
+		if (n < max)
+			break;
+		kvfree(out);
+		max *= 4;
+	}
+	sort(out, n, sizeof(*out), by_live_bytes, NULL);
+	*nr = n;
+	return out;
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_snapshot);
+
+/* heap_profile: a header, then per stack its estimates and its frames. */
+static int heap_profile_show(struct seq_file *m, void *unused)
+{
+	struct gom_prof_record *r;
+	unsigned long *entries;
+	unsigned int n, i, j, nent;
+	long objs = 0, bytes = 0;
+
+	r = gom_profile_snapshot(&n);
+	if (!r)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		objs += r[i].live_objs;
+		bytes += r[i].live_bytes;
+	}
+	seq_printf(m, "heap profile: rate %lu, %u stacks, estimated live %ld objects, %ld bytes\n",
+		   READ_ONCE(gom_profile_rate), n, objs, bytes);
+	seq_puts(m, "# live_objects live_bytes alloc_objects alloc_bytes module\n");
+	for (i = 0; i < n; i++) {
+		seq_printf(m, "%ld %ld %lu %lu %s\n", r[i].live_objs,
+			   r[i].live_bytes, r[i].alloc_objs, r[i].alloc_bytes,
+			   r[i].module);
+		nent = stack_depot_fetch(r[i].stack, &entries);
+		for (j = 0; j < nent; j++)
+			seq_printf(m, "\t%pS\n", (void *)entries[j]);
+	}
+	kvfree(r);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(heap_profile);
+
+/* heap_folded: "outer;...;leaf bytes", live bytes per stack. */
+static int heap_folded_show(struct seq_file *m, void *unused)
+{
+	struct gom_prof_record *r;
+	unsigned long *entries;
+	unsigned int n, i, nent;
+
+	r = gom_profile_snapshot(&n);
+	if (!r)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (r[i].live_bytes <= 0)
+			continue;
+		nent = stack_depot_fetch(r[i].stack, &entries);
+		seq_printf(m, "[%s]", r[i].module);
+		while (nent--)
+			seq_printf(m, ";%ps", (void *)entries[nent]);
+		seq_printf(m, " %ld\n", r[i].live_bytes);
+	}
+	kvfree(r);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(heap_folded);
+
+/**
+ * gom_profile_debugfs() - create heap_profile and heap_folded
+ * @dir: /sys/kernel/debug/gomalloc
+ *
+ * Context: process context (module init).
+ */
+void gom_profile_debugfs(struct dentry *dir)
+{
+	debugfs_create_file("heap_profile", 0400, dir, NULL,
+			    &heap_profile_fops);
+	debugfs_create_file("heap_folded", 0400, dir, NULL, &heap_folded_fops);
+}
+
+/* clients/<module>/: files of one client, one value each. */
+struct gom_client_attr {
+	struct kobj_attribute attr;
+	long (*value)(const struct gom_prof_client *c);
+};
+
+static struct gom_prof_client *kobj_client(struct kobject *kobj)
+{
+	struct gom_prof_client *c;
+
+	list_for_each_entry(c, &gom_prof_clients, list)
+		if (c->kobj == kobj)
+			return c;
+	return NULL;
+}
+
+static ssize_t client_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	struct gom_client_attr *a = container_of(attr, struct gom_client_attr,
+						 attr);
+	struct gom_prof_client *c;
+	unsigned long flags;
+	long v = 0;
+
+	spin_lock_irqsave(&gom_prof_lock, flags);
+	c = kobj_client(kobj);
+	if (c)
+		v = a->value(c);
+	spin_unlock_irqrestore(&gom_prof_lock, flags);
+	return sysfs_emit(buf, "%ld\n", v);
+}
+
+static long client_bytes(const struct gom_prof_client *c)
+{
+	return c->live_bytes > 0 ? c->live_bytes : 0;
+}
+
+static long client_objects(const struct gom_prof_client *c)
+{
+	return q16(c->live_objs);
+}
+
+static long client_allocs(const struct gom_prof_client *c)
+{
+	return q16(c->allocs);
+}
+
+#define GOM_CLIENT_ATTR(_name, _fn)					\
+	static struct gom_client_attr client_##_name##_attr = {		\
+		.attr = __ATTR(_name, 0444, client_show, NULL),		\
+		.value = _fn,						\
+	}
+
+GOM_CLIENT_ATTR(bytes_inuse, client_bytes);
+GOM_CLIENT_ATTR(objects_inuse, client_objects);
+GOM_CLIENT_ATTR(allocs, client_allocs);
+
+static struct attribute *client_attrs[] = {
+	&client_bytes_inuse_attr.attr.attr,
+	&client_objects_inuse_attr.attr.attr,
+	&client_allocs_attr.attr.attr,
+	NULL
+};
+
+static const struct attribute_group client_group = {
+	.attrs = client_attrs,
+};
+
+/* Give every client seen so far its directory; sleeps. */
+static void clients_work(struct work_struct *work)
+{
+	struct gom_prof_client *c, *todo;
+	struct kobject *kobj;
+	unsigned long flags;
+
+	mutex_lock(&gom_prof_mutex);
+	while (gom_clients_dir) {
+		todo = NULL;
+		spin_lock_irqsave(&gom_prof_lock, flags);
+		list_for_each_entry(c, &gom_prof_clients, list)
+			if (!c->kobj) {
+				todo = c;
+				break;
+			}
+		spin_unlock_irqrestore(&gom_prof_lock, flags);
+		if (!todo)
+			break;
+		kobj = kobject_create_and_add(todo->name, gom_clients_dir);
+		if (kobj && sysfs_create_group(kobj, &client_group)) {
+			kobject_put(kobj);
+			kobj = NULL;
+		}
+		/* clients never go away while gomalloc is loaded */
+		spin_lock_irqsave(&gom_prof_lock, flags);
+		todo->kobj = kobj ? kobj : ERR_PTR(-ENOMEM);
+		spin_unlock_irqrestore(&gom_prof_lock, flags);
+	}
+	mutex_unlock(&gom_prof_mutex);
+}
+
+/**
+ * gom_profile_sysfs() - create /sys/kernel/gomalloc/clients
+ * @root: /sys/kernel/gomalloc
+ *
+ * Context: process context (module init).
+ * Return: 0 or -ENOMEM.
+ */
+int gom_profile_sysfs(struct kobject *root)
+{
+	gom_clients_dir = kobject_create_and_add("clients", root);
+	if (!gom_clients_dir)
+		return -ENOMEM;
+	schedule_work(&gom_clients_work);
+	return 0;
+}
+
+/**
+ * gom_profile_sysfs_exit() - remove /sys/kernel/gomalloc/clients
+ *
+ * Context: process context (module exit).
+ */
+void gom_profile_sysfs_exit(void)
+{
+	struct gom_prof_client *c;
+
+	mutex_lock(&gom_prof_mutex);
+	list_for_each_entry(c, &gom_prof_clients, list) {
+		if (!IS_ERR_OR_NULL(c->kobj))
+			kobject_put(c->kobj);
+		c->kobj = NULL;
+	}
+	kobject_put(gom_clients_dir);
+	gom_clients_dir = NULL;
+	mutex_unlock(&gom_prof_mutex);
+	flush_work(&gom_clients_work);
+}
+
+/**
+ * gom_profile_report_leaks() - name the clients and stacks still holding
+ *				memory
+ *
+ * The estimates of the samples still live when gomalloc is unloaded: the
+ * clients that leaked, and each one's top three stacks.
+ *
+ * Context: process context (module exit).
+ */
+void gom_profile_report_leaks(void)
+{
+	struct gom_prof_record *r;
+	struct gom_prof_client *c;
+	unsigned int n, i, shown;
+
+	r = gom_profile_snapshot(&n);
+	if (!r)
+		return;
+	list_for_each_entry(c, &gom_prof_clients, list) {
+		if (c->live_bytes <= 0)
+			continue;
+		pr_err("%s still holds about %lld bytes in %ld objects (sampled); top stacks:\n",
+		       c->name, c->live_bytes, q16(c->live_objs));
+		for (i = 0, shown = 0; i < n && shown < 3; i++) {
+			if (r[i].live_bytes <= 0 || strcmp(r[i].module, c->name))
+				continue;
+			pr_err(" about %ld bytes in %ld objects allocated at:\n",
+			       r[i].live_bytes, r[i].live_objs);
+			stack_depot_print(r[i].stack);
+			shown++;
+		}
+	}
+	kvfree(r);
+}
+
+/**
+ * gom_profile_init() - start sampling at profile_rate
+ *
+ * Context: process context (module init), after the CPUs' caches exist.
+ * Return: 0.
+ */
+int gom_profile_init(void)
+{
+	stack_depot_init();
+	return gom_set_profile_rate(gom_profile_rate);
+}
+
+/**
+ * gom_profile_exit() - stop sampling and free every record
+ *
+ * Context: process context (module exit), nothing allocates any more.
+ */
+void gom_profile_exit(void)
+{
+	struct gom_prof_sample *s;
+	struct gom_prof_bucket *b;
+	struct gom_prof_client *c, *tmp;
+	struct hlist_node *t;
+	unsigned int bkt;
+
+	if (static_key_enabled(&gom_profile_key))
+		static_branch_disable(&gom_profile_key);
+	hash_for_each_safe(gom_prof_samples, bkt, t, s, node) {
+		hash_del(&s->node);
+		kfree(s);
+	}
+	hash_for_each_safe(gom_prof_buckets, bkt, t, b, node) {
+		hash_del(&b->node);
+		kfree(b);
+	}
+	list_for_each_entry_safe(c, tmp, &gom_prof_clients, list) {
+		list_del(&c->list);
+		kfree(c);
+	}
+}
