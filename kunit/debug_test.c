@@ -197,6 +197,7 @@ static struct kunit_suite debug_suite = {
 	.exit = debug_exit,
 	.test_cases = debug_cases,
 };
+
 kunit_test_suite(debug_suite);
 
 MODULE_IMPORT_NS(GOMALLOC_INTERNAL);
