@@ -2,16 +2,18 @@
 # Every gomalloc test, in order; the last line is the tally.
 #
 # usage: scripts/check.sh [STEP...]
-#   Steps: setup lint sizeclasses gomstat build-6.1 build-6.12 dkms
-#          kunit-selftest kunit integration (default: all, in that order).
-#   A step counts as one test, except gomstat, kunit and integration, whose
-#   own test cases are counted. Step logs: build/check/<step>.log.
+#   Steps: setup splat-patterns lint sizeclasses gomstat build-6.1
+#          build-6.12 dkms kunit-selftest kunit integration (default: all,
+#          in that order). splat-patterns: scripts/splat-patterns reads the
+#          same in vm-run's Python, GNU grep -E and busybox grep -E.
+#   A step counts as one test, except splat-patterns, gomstat, kunit and
+#   integration, whose own test cases are counted. Step logs: build/check/<step>.log.
 #   Last line: "N passed, N failed, N skipped"; exit 1 if anything failed.
 set -euo pipefail
 
 source "$(dirname "$0")/lib.sh"
-ALL_STEPS=(setup lint sizeclasses gomstat build-6.1 build-6.12 dkms kunit-selftest kunit
-	   integration)
+ALL_STEPS=(setup splat-patterns lint sizeclasses gomstat build-6.1 build-6.12 dkms
+	   kunit-selftest kunit integration)
 if (( $# )); then
 	for s in "$@"; do
 		[[ " ${ALL_STEPS[*]} " == *" $s "* ]] ||
@@ -28,6 +30,7 @@ PASS=0 FAIL=0 SKIP=0
 FAILED_STEPS=()
 
 step_setup() { "$GOM_ROOT/scripts/setup.sh"; }
+step_splat-patterns() { "$GOM_PY" "$GOM_ROOT/scripts/test_splat_patterns.py"; }
 step_lint() { "$GOM_ROOT/scripts/lint.sh"; }
 # The committed class table is what scripts/mksizeclasses.py generates.
 step_sizeclasses() {
@@ -122,7 +125,7 @@ run_step() {
 T0=$(date +%s)
 for s in "${STEPS[@]}"; do
 	case $s in
-	gomstat|kunit|integration) run_step "$s" 1 ;;
+	splat-patterns|gomstat|kunit|integration) run_step "$s" 1 ;;
 	*) run_step "$s" 0 ;;
 	esac
 	if [[ $s == setup && " ${FAILED_STEPS[*]} " == *" setup "* ]]; then
