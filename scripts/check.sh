@@ -8,6 +8,7 @@
 #          same in vm-run's Python, GNU grep -E and busybox grep -E.
 #   A step counts as one test, except splat-patterns, gomstat, kunit and
 #   integration, whose own test cases are counted. Step logs: build/check/<step>.log.
+#   A step that runs for long prints its log's last line every minute.
 #   Last line: "N passed, N failed, N skipped"; exit 1 if anything failed.
 set -euo pipefail
 
@@ -85,7 +86,9 @@ run_step() {
 	local name=$1 cases=$2 log=$LOGDIR/$1.log rc=0 t0 t
 	t0=$(date +%s)
 	echo "check: --- $name"
-	"step_$name" >"$log" 2>&1 || rc=$?
+	GOM_PROGRESS_EVERY=60 gom_ticker_start "$name" "tail -1 $(printf %q "$log") | cut -c1-150"
+	"step_$name" >"$log" 2>&1 </dev/null || rc=$?
+	gom_ticker_stop
 	t=$(( $(date +%s) - t0 ))
 	local sum p=0 f=0 s=0
 	sum=$(grep -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$log" | tail -1 || true)
