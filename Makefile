@@ -87,5 +87,5 @@ lint:
 	scripts/lint.sh
 
 compile-6.12:
-	scripts/setup.sh --no-kernel
-	scripts/build-modules.sh --werror "$$(cat $(GOM_CACHE)/headers-6.12.path)" build/6.12
+	scripts/setup.sh --no-kernel 6.12
+	scripts/check.sh build-6.12

@@ -9,14 +9,17 @@ set -euo pipefail
 
 [[ $# -eq 0 ]] || { echo "usage: $0" >&2; exit 2; }
 source "$(dirname "$0")/lib.sh"
-"$GOM_ROOT/scripts/setup.sh" --no-kernel
+"$GOM_ROOT/scripts/setup.sh" --no-kernel 6.1
+KVER=$(gom_kver 6.1)
+KDIR=$(gom_headers 6.1)
+KERNEL=$(gom_kernel 6.1)
 BUILD=$GOM_ROOT/build/6.1
-"$GOM_ROOT/scripts/build-modules.sh" "$GOM_HDR61" "$BUILD"
+"$GOM_ROOT/scripts/build-modules.sh" "$KDIR" "$BUILD"
 [[ -f $BUILD/mod/gomalloc.ko ]] || gom_die "mod/gomalloc.ko was not built"
 
 OUT=$GOM_ROOT/build/demo
 mkdir -p "$OUT"
-args=(--kernel "$GOM_STOCK_KERNEL" --cpus 2 --quiet --timeout 600
+args=(--kernel "$KERNEL" --cpus 2 --quiet --timeout 600
       --log "$OUT/console.log" --script "$GOM_ROOT/scripts/guest/demo.sh"
       --ko "$BUILD/mod/gomalloc.ko")
 while IFS= read -r ko; do
@@ -29,7 +32,7 @@ else
 	echo "demo: scripts/gomstat not written yet: the guest will list sysfs instead"
 fi
 
-echo "demo: booting Debian $GOM_KVER61 under QEMU (TCG, 2 vCPUs)..."
+echo "demo: booting Debian $KVER under QEMU (TCG, 2 vCPUs)..."
 rc=0
 "$GOM_ROOT/scripts/vm-run" "${args[@]}" || rc=$?
 # What happened after the guest script started: its output and the

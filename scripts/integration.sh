@@ -14,7 +14,9 @@ set -euo pipefail
 
 [[ $# -eq 0 ]] || { echo "usage: $0" >&2; exit 2; }
 source "$(dirname "$0")/lib.sh"
-[[ -f $GOM_STOCK_KERNEL ]] || "$GOM_ROOT/scripts/setup.sh" --no-kernel
+gom_ready 6.1 || "$GOM_ROOT/scripts/setup.sh" --no-kernel 6.1
+KDIR=$(gom_headers 6.1)
+KERNEL=$(gom_kernel 6.1)
 
 OUT=$GOM_ROOT/build/integration
 BUILD=$GOM_ROOT/build/6.1
@@ -25,8 +27,8 @@ flock 8
 rm -rf "$OUT"
 mkdir -p "$OUT/out"
 
-if ! "$GOM_ROOT/scripts/build-modules.sh" "$GOM_HDR61" "$BUILD"; then
-	echo "integration: FAILED: modules do not build against $GOM_HDR61"
+if ! "$GOM_ROOT/scripts/build-modules.sh" "$KDIR" "$BUILD"; then
+	echo "integration: FAILED: modules do not build against $KDIR"
 	echo "0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
@@ -36,7 +38,7 @@ if [[ ! -f $BUILD/mod/gomalloc.ko ]]; then
 	exit 1
 fi
 
-ARGS=(--kernel "$GOM_STOCK_KERNEL" --cpus 2 --mem 1G --quiet
+ARGS=(--kernel "$KERNEL" --cpus 2 --mem 1G --quiet
       --timeout "${GOM_INTEGRATION_TIMEOUT:-900}"
       --log "$OUT/console.log" --out "$OUT/out"
       --script "$GOM_ROOT/scripts/guest/run-tests.sh"
