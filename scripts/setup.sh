@@ -2,12 +2,14 @@
 # Install and fetch everything the gomalloc harness needs. Idempotent: a rerun
 # on a set-up machine only checks and returns within seconds.
 #
-# usage: scripts/setup.sh [--no-kernel] [FLAVOUR...]
+# usage: scripts/setup.sh [--no-kernel] [--update] [FLAVOUR...]
 #   FLAVOUR is 6.1, 6.12 or 6.12-rt (default: all three):
 #   6.1          Debian's current 6.1 kernel: the release that the installed
 #                linux-headers-amd64 depends on, its headers from that
 #                package, and the stock image (linux-image-<kver>-unsigned)
-#                unpacked into $GOM_CACHE/stock-<kver>/.
+#                unpacked into $GOM_CACHE/stock-<kver>/. When Debian no
+#                longer has that image, apt-get update, upgrade
+#                linux-headers-amd64 and try again.
 #   6.12         the newest 6.12 amd64 kernel in bookworm-backports: image
 #                into $GOM_CACHE/stock-<kver>/, headers (with -common and
 #                linux-kbuild) into $GOM_CACHE/headers-<kver>/
@@ -22,6 +24,8 @@
 #                 the output goes to $GOM_CACHE/setup-apt.log)
 #   debug kernel  scripts/build-kernel.sh from linux-source-6.1 (not with
 #                 --no-kernel)
+#   --update      apt-get update first and move every flavour to Debian's
+#                 current kernel, even if an older one is set up
 #
 # The functions can be sourced without running anything
 # (scripts/test-setup-paths.sh does, with stub packages).
@@ -41,6 +45,7 @@ BPO_SUITE=bookworm-backports
 BPO=$GOM_CACHE/apt-backports
 APT_LOG=$GOM_CACHE/setup-apt.log
 
+UPDATE=0	# --update
 APT_UPDATED=0
 apt_update_once() {
 	if (( ! APT_UPDATED )); then
@@ -175,12 +180,28 @@ kver61() {
 		sed -n 's/^installed .*linux-headers-\([0-9][^ ,]*-amd64\).*/\1/p' | head -1
 }
 
+# Debian moved on: the archive has a newer linux-headers-amd64.
+upgrade_headers61() {
+	apt_update_once
+	gom_log "6.1: upgrading linux-headers-amd64 (log: $APT_LOG)"
+	apt_install linux-headers-amd64 || gom_die "cannot upgrade linux-headers-amd64 (log: $APT_LOG)"
+}
+
 setup_61() {
-	local kver
-	kver=$(kver61)
-	[[ -n $kver ]] || gom_die "linux-headers-amd64 is not installed: cannot tell Debian's current 6.1 kernel"
-	fetch_image "$kver" "" ||
-		gom_die "cannot download Debian's linux-image-$kver(-unsigned) (log: $APT_LOG)"
+	local kver try
+	(( UPDATE )) && upgrade_headers61
+	for try in 1 2 3; do
+		kver=$(kver61)
+		[[ -n $kver ]] || gom_die "linux-headers-amd64 is not installed: cannot tell Debian's current 6.1 kernel"
+		fetch_image "$kver" "" && break
+		case $try in
+		1) gom_log "6.1: cannot download linux-image-$kver: reading the archive again"
+		   apt_update_once ;;
+		2) gom_log "6.1: Debian no longer has linux-image-$kver"
+		   upgrade_headers61 ;;
+		3) gom_die "cannot download Debian's linux-image-$kver(-unsigned) (log: $APT_LOG)" ;;
+		esac
+	done
 	check_image 6.1 "$kver"
 	record_flavour 6.1 "$kver" "$SYS_SRC/linux-headers-$kver"
 }
@@ -317,9 +338,9 @@ flavour_arch() {	# kernel flavour -> Debian's flavour suffix
 }
 
 setup_612() {	# setup_612 FLAVOUR...
-	local need=() fl abi kver hdr
+	local need=() fl abi kver hdr try
 	for fl in "$@"; do
-		if gom_ready "$fl"; then
+		if (( ! UPDATE )) && gom_ready "$fl"; then
 			gom_log "$fl: Debian $(gom_kver "$fl") (set up already)"
 		else
 			need+=("$fl")
@@ -327,13 +348,18 @@ setup_612() {	# setup_612 FLAVOUR...
 	done
 	(( ${#need[@]} )) || return 0
 	for fl in "${need[@]}"; do
-		bpo_update_once
-		abi=$(bpo_newest)
-		[[ -n $abi ]] || gom_die "no linux-headers-6.12.*-amd64 in $BPO_SUITE"
-		kver=$abi-$(flavour_arch "$fl")
-		if ! fetch_image "$kver" bpo_apt || ! hdr=$(fetch_headers "$kver"); then
-			gom_die "cannot fetch Debian's $kver kernel from $BPO_SUITE (log: $APT_LOG)"
-		fi
+		for try in 1 2; do
+			# read the index again on the second try: the archive may
+			# have moved on since
+			if (( try == 1 )); then bpo_update_once; else bpo_update; fi
+			abi=$(bpo_newest)
+			[[ -n $abi ]] || gom_die "no linux-headers-6.12.*-amd64 in $BPO_SUITE"
+			kver=$abi-$(flavour_arch "$fl")
+			if fetch_image "$kver" bpo_apt && hdr=$(fetch_headers "$kver"); then
+				break
+			fi
+			(( try == 1 )) || gom_die "cannot fetch Debian's $kver kernel from $BPO_SUITE (log: $APT_LOG)"
+		done
 		check_image "$fl" "$kver"
 		record_flavour "$fl" "$kver" "$hdr"
 	done
@@ -341,10 +367,12 @@ setup_612() {	# setup_612 FLAVOUR...
 
 main() {
 	local build_kernel=1 fl flavours=() a
+	UPDATE=0
 	for a in "$@"; do
 		case $a in
 		--no-kernel) build_kernel=0 ;;
-		-*) echo "usage: $0 [--no-kernel] [${GOM_FLAVOURS[*]}]" >&2; exit 2 ;;
+		--update) UPDATE=1 ;;
+		-*) echo "usage: $0 [--no-kernel] [--update] [${GOM_FLAVOURS[*]}]" >&2; exit 2 ;;
 		*) gom_is_flavour "$a" || gom_die "unknown kernel flavour $a (known: ${GOM_FLAVOURS[*]})"
 		   flavours+=("$a") ;;
 		esac
@@ -354,6 +382,7 @@ main() {
 
 	local pkgs=("${PKGS[@]}")
 	(( build_kernel )) && pkgs+=(linux-source-6.1)
+	(( UPDATE )) && apt_update_once
 	install_packages "${pkgs[@]}"
 	local bpo=()
 	for fl in "${flavours[@]}"; do

@@ -7,7 +7,9 @@
 #   - before setup, gom_kver, gom_headers and gom_kernel fail for every
 #     kernel flavour, saying to run scripts/setup.sh, and print no path;
 #   - setup's 6.1 step (kver from linux-headers-amd64, image download,
-#     unpack, record);
+#     unpack, record), including "Debian moved on": the image of the
+#     installed ABI is gone, so it updates, upgrades linux-headers-amd64 and
+#     fetches the new ABI's image;
 #   - setup's backports step for 6.12 and 6.12-rt: image and headers
 #     unpacked into the cache, absolute paths in the headers turned into
 #     paths inside the cache, recorded;
@@ -180,19 +182,24 @@ download() {	# DIR APT PKG...
 	return 1
 }
 
-# ---- 6.1 ---------------------------------------------------------------------
+# ---- 6.1, with "Debian moved on" --------------------------------------------
 
+OLD=6.1.0-stubold-amd64
 NEW=6.1.0-stubnew-amd64
 SYS_SRC=$T/usr/src
-mkdir -p "$SYS_SRC/linux-headers-$NEW"
-touch "$SYS_SRC/linux-headers-$NEW/Makefile"
-image "$NEW"
-kver61() { echo "$NEW"; }
+mkdir -p "$SYS_SRC/linux-headers-$OLD" "$SYS_SRC/linux-headers-$NEW"
+touch "$SYS_SRC/linux-headers-$OLD/Makefile" "$SYS_SRC/linux-headers-$NEW/Makefile"
+image "$NEW"			# the archive has only the new ABI's image
+echo "$OLD" > "$T/kver61"
+kver61() { cat "$T/kver61"; }
+upgrade_headers61() { echo upgrade >> "$T/calls"; echo "$NEW" > "$T/kver61"; }
 mkdir -p "$GOM_CACHE"
 (setup_61) > "$T/log" 2>&1
 rc=$?
-check "setup_61 succeeds" test $rc -eq 0
+check "setup_61 succeeds when the installed ABI's image is gone" test $rc -eq 0
 (( rc == 0 )) || sed 's/^/#   /' "$T/log"
+eq "... after apt-get update and upgrading linux-headers-amd64" \
+	"$(tr '\n' ' ' < "$T/calls")" "update upgrade "
 eq "gom_kver 6.1 after setup (same shell as before)" "$(gom_kver 6.1)" "$NEW"
 eq "gom_kernel 6.1 after setup" "$(gom_kernel 6.1)" \
 	"$GOM_CACHE/stock-$NEW/boot/vmlinuz-$NEW"
