@@ -2,21 +2,31 @@
 # Every gomalloc test, in order; the last line is the tally.
 #
 # usage: scripts/check.sh [STEP...]
-#   Steps: setup setup-paths splat-patterns lint sizeclasses gomstat
-#          build-6.1 build-6.12 dkms kunit-selftest kunit integration
-#          (default: all, in that order). setup-paths: setup's records and
-#          lib.sh's lookups, on an empty cache (scripts/test-setup-paths.sh).
-#          splat-patterns: scripts/splat-patterns reads the same in
-#          vm-run's Python, GNU grep -E and busybox grep -E.
+#   Steps (default: all, in this order):
+#     setup            scripts/setup.sh: packages, kernels, debug kernel
+#     setup-paths      setup's records and lib.sh's lookups, on an empty cache
+#     splat-patterns   scripts/splat-patterns reads the same in vm-run's
+#                      Python, GNU grep -E and busybox grep -E
+#     lint sizeclasses gomstat
+#     build-6.1 build-6.12 build-6.12-rt
+#                      W=1 builds against Debian's 6.1 headers and the 6.12
+#                      and 6.12-rt headers from bookworm-backports (any
+#                      warning fails)
+#     dkms kunit-selftest kunit
+#     integration integration-6.12 integration-6.12-rt
+#                      scripts/integration.sh on Debian's stock 6.1, 6.12
+#                      and 6.12-rt (PREEMPT_RT) kernels
 #   A step counts as one test, except setup-paths, splat-patterns, gomstat,
-#   kunit and integration, whose own test cases are counted. Step logs: build/check/<step>.log.
-#   A step that runs for long prints its log's last line every minute.
+#   kunit and the integration steps, whose own test cases are counted. Step
+#   logs: build/check/<step>.log; a step that runs for long prints its
+#   log's last line every minute.
 #   Last line: "N passed, N failed, N skipped"; exit 1 if anything failed.
 set -euo pipefail
 
 source "$(dirname "$0")/lib.sh"
-ALL_STEPS=(setup setup-paths splat-patterns lint sizeclasses gomstat build-6.1 build-6.12 dkms
-	   kunit-selftest kunit integration)
+ALL_STEPS=(setup setup-paths splat-patterns lint sizeclasses gomstat
+	   build-6.1 build-6.12 build-6.12-rt dkms kunit-selftest kunit
+	   integration integration-6.12 integration-6.12-rt)
 if (( $# )); then
 	for s in "$@"; do
 		[[ " ${ALL_STEPS[*]} " == *" $s "* ]] ||
@@ -49,6 +59,7 @@ build() {	# build FLAVOUR
 }
 step_build-6.1() { build 6.1; }
 step_build-6.12() { build 6.12; }
+step_build-6.12-rt() { build 6.12-rt; }
 step_dkms() {
 	local ver tmp rc=0 kver hdr
 	kver=$(gom_kver 6.1) || return 1
@@ -82,7 +93,9 @@ step_dkms() {
 }
 step_kunit-selftest() { "$GOM_ROOT/scripts/kunit.sh" --selftest; }
 step_kunit() { "$GOM_ROOT/scripts/kunit.sh"; }
-step_integration() { "$GOM_ROOT/scripts/integration.sh"; }
+step_integration() { "$GOM_ROOT/scripts/integration.sh" 6.1; }
+step_integration-6.12() { "$GOM_ROOT/scripts/integration.sh" 6.12; }
+step_integration-6.12-rt() { "$GOM_ROOT/scripts/integration.sh" 6.12-rt; }
 
 # run_step NAME COUNTS_CASES
 run_step() {
@@ -131,7 +144,7 @@ run_step() {
 T0=$(date +%s)
 for s in "${STEPS[@]}"; do
 	case $s in
-	setup-paths|splat-patterns|gomstat|kunit|integration) run_step "$s" 1 ;;
+	setup-paths|splat-patterns|gomstat|kunit|integration*) run_step "$s" 1 ;;
 	*) run_step "$s" 0 ;;
 	esac
 	if [[ $s == setup && " ${FAILED_STEPS[*]} " == *" setup "* ]]; then

@@ -15,7 +15,7 @@
 #     "ok - what # SKIP why"; other output is shown but not counted
 #   - other modules are in /modules/ (sample, bench); unload what you load
 #   - python3 is in the initramfs; scripts/gomstat is /usr/bin/gomstat
-#   - write files to keep to /out/ (copied to build/integration/out/)
+#   - write files to keep to /out/ (copied to build/integration/<kernel>/out/)
 #   - kernel splats are the messages /guest/splat-patterns lists (the one
 #     list, scripts/splat-patterns); this script leaves it ready for
 #     grep in /tmp/splat.re and its exemptions in /tmp/splat-exempt.re:
