@@ -28,12 +28,9 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 GOM_CACHE ?= $(HOME)/.cache/gomalloc
 export GOM_CACHE
 
-# Kbuild needs a Kbuild file in every subdir the top-level Kbuild names.
-SUBDIRS := $(shell sed -n 's@^obj-m *+= *\([a-z0-9_-]*\)/.*@\1@p' Kbuild)
-
-.PHONY: all modules kdir-check placeholders clean install check kunit \
-	kunit-selftest demo bench lint setup compile-6.12 compile-6.12-rt \
-	integration integration-6.12 integration-6.12-rt
+.PHONY: all modules kdir-check clean install check kunit kunit-selftest \
+	demo bench lint setup compile-6.12 compile-6.12-rt integration \
+	integration-6.12 integration-6.12-rt
 
 all: modules
 
@@ -43,19 +40,10 @@ kdir-check:
 		exit 1; \
 	fi
 
-placeholders:
-	@for d in $(SUBDIRS); do \
-		if [ ! -f $$d/Kbuild ] && [ ! -f $$d/Makefile ]; then \
-			mkdir -p $$d; \
-			echo "# placeholder: $$d/ has no modules yet" > $$d/Kbuild; \
-			echo "gomalloc: note: created empty placeholder $$d/Kbuild"; \
-		fi; \
-	done
-
-modules: kdir-check placeholders
+modules: kdir-check
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
-clean: placeholders
+clean:
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	rm -rf build
 
