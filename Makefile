@@ -36,7 +36,14 @@ all: modules
 
 kdir-check:
 	@if [ ! -d "$(KDIR)" ]; then \
-		echo "gomalloc: no kernel headers at $(KDIR) (running kernel $$(uname -r) has none); pass KDIR=, e.g. make KDIR=$$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | tail -1 || echo /usr/src/linux-headers-6.1.0-56-amd64)"; \
+		echo "gomalloc: no kernel headers at $(KDIR) (the running kernel $$(uname -r) has none)"; \
+		h=$$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1); \
+		if [ -n "$$h" ]; then \
+			echo "gomalloc: pass KDIR=, e.g. make KDIR=$$h"; \
+		else \
+			echo "gomalloc: install Debian's current headers (apt-get install linux-headers-amd64)"; \
+			echo "gomalloc: and pass KDIR=/usr/src/linux-headers-<release>-amd64"; \
+		fi; \
 		exit 1; \
 	fi
 
