@@ -379,6 +379,12 @@ main() {
 	done
 	(( ${#flavours[@]} )) || flavours=("${GOM_FLAVOURS[@]}")
 	mkdir -p "$GOM_CACHE"
+	# one setup at a time per cache: make demo and make check may overlap
+	exec 7>"$GOM_CACHE/.setup.lock"
+	if ! flock -n 7; then
+		gom_log "waiting for another setup.sh using $GOM_CACHE"
+		flock 7
+	fi
 
 	local pkgs=("${PKGS[@]}")
 	(( build_kernel )) && pkgs+=(linux-source-6.1)
