@@ -6,50 +6,51 @@
 #                      (default: the running kernel's headers)
 #   make install       modules_install + depmod for KDIR's kernel
 #   make clean
-#   make check         every test: lint, builds (6.1, 6.12), dkms, KUnit,
-#                      integration on the stock Debian kernel (does setup)
+#   make check         every test: lint, builds (6.1, 6.12, 6.12-rt), dkms,
+#                      KUnit, integration on Debian's stock 6.1, 6.12 and
+#                      6.12-rt kernels (does setup)
 #   make kunit         KUnit suites on the debug kernel (KASAN, lockdep)
+#   make integration   integration tests on Debian's current 6.1 kernel;
+#                      integration-6.12, integration-6.12-rt: on the 6.12
+#                      and 6.12-rt kernels from bookworm-backports
 #   make demo          setup, build, boot, load, show statistics
 #   make bench         benchmarks in QEMU, results in build/bench/
 #   make lint          checkpatch, kernel-doc, ABI docs
 #   make setup         install packages, fetch kernels and headers
-#   make compile-6.12  compile test against bookworm-backports 6.12 headers
+#   make compile-6.12  compile test against the 6.12 headers from
+#                      bookworm-backports; compile-6.12-rt: the 6.12-rt ones
 #
-# The test targets never use the running kernel: they build against the
-# Debian 6.1 headers, the 6.12 headers and the debug kernel that setup
-# fetched or built (cached in $(GOM_CACHE)).
+# The test targets never use the running kernel: they build against
+# Debian's 6.1 headers, the 6.12 and 6.12-rt headers and the debug kernel
+# that setup fetched or built (cached in $(GOM_CACHE)).
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 GOM_CACHE ?= $(HOME)/.cache/gomalloc
 export GOM_CACHE
 
-# Kbuild needs a Kbuild file in every subdir the top-level Kbuild names.
-SUBDIRS := $(shell sed -n 's@^obj-m *+= *\([a-z0-9_-]*\)/.*@\1@p' Kbuild)
-
-.PHONY: all modules kdir-check placeholders clean install check kunit \
-	kunit-selftest demo bench lint setup compile-6.12 integration
+.PHONY: all modules kdir-check clean install check kunit kunit-selftest \
+	demo bench lint setup compile-6.12 compile-6.12-rt integration \
+	integration-6.12 integration-6.12-rt
 
 all: modules
 
 kdir-check:
 	@if [ ! -d "$(KDIR)" ]; then \
-		echo "gomalloc: no kernel headers at $(KDIR) (running kernel $$(uname -r) has none); pass KDIR=, e.g. make KDIR=$$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | tail -1 || echo /usr/src/linux-headers-6.1.0-56-amd64)"; \
+		echo "gomalloc: no kernel headers at $(KDIR) (the running kernel $$(uname -r) has none)"; \
+		h=$$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1); \
+		if [ -n "$$h" ]; then \
+			echo "gomalloc: pass KDIR=, e.g. make KDIR=$$h"; \
+		else \
+			echo "gomalloc: install Debian's current headers (apt-get install linux-headers-amd64)"; \
+			echo "gomalloc: and pass KDIR=/usr/src/linux-headers-<release>-amd64"; \
+		fi; \
 		exit 1; \
 	fi
 
-placeholders:
-	@for d in $(SUBDIRS); do \
-		if [ ! -f $$d/Kbuild ] && [ ! -f $$d/Makefile ]; then \
-			mkdir -p $$d; \
-			echo "# placeholder: $$d/ has no modules yet" > $$d/Kbuild; \
-			echo "gomalloc: note: created empty placeholder $$d/Kbuild"; \
-		fi; \
-	done
-
-modules: kdir-check placeholders
+modules: kdir-check
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
-clean: placeholders
+clean:
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	rm -rf build
 
@@ -75,7 +76,13 @@ kunit-selftest:
 	scripts/kunit.sh --selftest
 
 integration:
-	scripts/integration.sh
+	scripts/integration.sh 6.1
+
+integration-6.12:
+	scripts/integration.sh 6.12
+
+integration-6.12-rt:
+	scripts/integration.sh 6.12-rt
 
 demo:
 	scripts/demo.sh
@@ -86,6 +93,6 @@ bench:
 lint:
 	scripts/lint.sh
 
-compile-6.12:
-	scripts/setup.sh --no-kernel
-	scripts/build-modules.sh --werror "$$(cat $(GOM_CACHE)/headers-6.12.path)" build/6.12
+compile-6.12 compile-6.12-rt: compile-%:
+	scripts/setup.sh --no-kernel $*
+	scripts/check.sh build-$*

@@ -11,8 +11,8 @@
 #   The guest side is scripts/guest/bench.sh (written with bench/); its
 #   /out/*.json and *.txt land in build/bench/. Settings for the guest go on
 #   the kernel command line: gombench.mode=MODE, plus GOM_BENCH_ARGS (e.g.
-#   "gombench.cases=hot gombench.iters=5000").
-#   Exit 77 (skip) when bench/ or scripts/guest/bench.sh do not exist yet.
+#   "gombench.cases=hot gombench.iters=5000"). The kernel is Debian's
+#   current 6.1 kernel (scripts/setup.sh fetches it if it is not set up).
 set -euo pipefail
 
 ALL_MODES=(icount-ioa0 icount-default wall-ioa0 wall-default)
@@ -25,13 +25,12 @@ done
 
 source "$(dirname "$0")/lib.sh"
 GUEST=$GOM_ROOT/scripts/guest/bench.sh
-if [[ ! -f $GUEST || ! -f $GOM_ROOT/bench/Kbuild ]]; then
-	echo "bench: SKIP: no bench/Kbuild or scripts/guest/bench.sh yet"
-	exit 77
-fi
-[[ -f $GOM_STOCK_KERNEL ]] || "$GOM_ROOT/scripts/setup.sh" --no-kernel
+gom_ready 6.1 || "$GOM_ROOT/scripts/setup.sh" --no-kernel 6.1
+KDIR=$(gom_headers 6.1)
+KERNEL=$(gom_kernel 6.1)
+echo "bench: Debian's $(gom_kver 6.1) kernel"
 BUILD=$GOM_ROOT/build/6.1
-"$GOM_ROOT/scripts/build-modules.sh" "$GOM_HDR61" "$BUILD"
+"$GOM_ROOT/scripts/build-modules.sh" "$KDIR" "$BUILD"
 for ko in mod/gomalloc.ko bench/gomalloc_bench.ko; do
 	[[ -f $BUILD/$ko ]] || gom_die "$ko was not built"
 done
@@ -40,7 +39,7 @@ OUT=$GOM_ROOT/build/bench
 mkdir -p "$OUT"
 rc=0
 for m in "${MODES[@]}"; do
-	args=(--kernel "$GOM_STOCK_KERNEL" --quiet --no-python
+	args=(--kernel "$KERNEL" --quiet --no-python
 	      --timeout "${GOM_BENCH_TIMEOUT:-3600}"
 	      --ko "$BUILD/mod/gomalloc.ko" --ko "$BUILD/bench/gomalloc_bench.ko"
 	      --script "$GUEST" --log "$OUT/$m.console.log" --out "$OUT/$m")
@@ -51,7 +50,7 @@ for m in "${MODES[@]}"; do
 	esac
 	[[ $m == *-ioa0 ]] && append="init_on_alloc=0 $append"
 	echo "bench: $m (kernel cmdline: $append)"
-	rm -rf "$OUT/$m"
+	rm -rf "${OUT:?}/$m"
 	if "$GOM_ROOT/scripts/vm-run" "${args[@]}" --append "$append"; then
 		cp "$OUT/$m"/* "$OUT"/ 2>/dev/null || true
 	else

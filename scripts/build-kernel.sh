@@ -21,7 +21,8 @@ case "${1:-}" in
 esac
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-CACHE=${GOM_CACHE:-$HOME/.cache/gomalloc}
+source "$HERE/lib.sh"
+CACHE=$GOM_CACHE
 TARBALL=${GOM_LINUX_SOURCE:-/usr/src/linux-source-6.1.tar.xz}
 FRAG=$HERE/kernel-debug.config
 
@@ -120,10 +121,19 @@ if [[ ! -f $OUT/.config.merged ]] || ! cmp -s "$FRAG" "$OUT/.config.fragment"; t
 fi
 verify_config
 
-echo "build-kernel: building bzImage modules in $OUT (takes a few minutes)"
+# Progress: objects built so far, against the count of the last full build.
+objects() { find "$OUT" -name '*.o' | wc -l; }
+LAST=$(cat "$CACHE"/kernel-*/objects 2>/dev/null | sort -n | tail -1 || true)
+progress() { echo "$(objects)${LAST:+ of about $LAST} objects built"; }
 JOBS=${GOM_JOBS:-$(nproc)}
-make -s -C "$SRC" O="$OUT" ARCH=x86_64 -j"$JOBS" bzImage modules
+echo "build-kernel: building bzImage and modules in $OUT with $JOBS jobs" \
+	"(KASAN and lockdep make it big: 15-40 minutes on two cores)"
+T0=$SECONDS
+GOM_PROGRESS_EVERY=${GOM_PROGRESS_EVERY:-60} gom_progress "building the debug kernel" \
+	progress make -s -C "$SRC" O="$OUT" ARCH=x86_64 -j"$JOBS" bzImage modules
 test -f "$OUT/arch/x86/boot/bzImage"
 test -f "$OUT/Module.symvers"
+objects > "$TOP/objects"
 touch "$TOP/.done"
+echo "build-kernel: built in $(gom_dur $((SECONDS - T0))): $(cat "$TOP/objects") objects"
 echo "build-kernel: done: $OUT"

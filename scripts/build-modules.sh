@@ -7,8 +7,7 @@
 #   OUTDIR receives an rsync'd copy of the sources (incremental: unchanged
 #   files keep their mtimes and are not rebuilt), the .ko files in their
 #   subdirs, and build.log. --werror fails the build if the log has any
-#   "warning:". Subdirs listed in the top-level Kbuild that have no Kbuild yet
-#   get an empty placeholder in the copy only.
+#   "warning:".
 set -euo pipefail
 
 usage() { echo "usage: $0 [--werror] KDIR OUTDIR" >&2; exit 2; }
@@ -34,14 +33,6 @@ rsync -a --delete \
 	--exclude=Module.symvers --exclude=modules.order --exclude=build.log \
 	--exclude='.*.d' --exclude='.tmp_*' --exclude='*.dwo' \
 	"$GOM_ROOT"/ "$OUT"/
-# Subdirs named in the top-level Kbuild must have a Kbuild for make to work.
-for d in $(sed -n 's@^obj-m *+= *\([a-z0-9_-]*\)/.*@\1@p' "$OUT/Kbuild"); do
-	if [[ ! -f $OUT/$d/Kbuild && ! -f $OUT/$d/Makefile ]]; then
-		mkdir -p "$OUT/$d"
-		echo "# placeholder: $d/ has no Kbuild yet" > "$OUT/$d/Kbuild"
-		echo "build-modules: note: $d/ has no Kbuild yet (empty placeholder used)" >&2
-	fi
-done
 
 LOG=$OUT/build.log
 rc=0

@@ -2,16 +2,31 @@
 # Every gomalloc test, in order; the last line is the tally.
 #
 # usage: scripts/check.sh [STEP...]
-#   Steps: setup lint sizeclasses gomstat build-6.1 build-6.12 dkms
-#          kunit-selftest kunit integration (default: all, in that order).
-#   A step counts as one test, except gomstat, kunit and integration, whose
-#   own test cases are counted. Step logs: build/check/<step>.log.
+#   Steps (default: all, in this order):
+#     setup            scripts/setup.sh: packages, kernels, debug kernel
+#     setup-paths      setup's records and lib.sh's lookups, on an empty cache
+#     splat-patterns   scripts/splat-patterns reads the same in vm-run's
+#                      Python, GNU grep -E and busybox grep -E
+#     lint sizeclasses gomstat
+#     build-6.1 build-6.12 build-6.12-rt
+#                      W=1 builds against Debian's 6.1 headers and the 6.12
+#                      and 6.12-rt headers from bookworm-backports (any
+#                      warning fails)
+#     dkms kunit-selftest kunit
+#     integration integration-6.12 integration-6.12-rt
+#                      scripts/integration.sh on Debian's stock 6.1, 6.12
+#                      and 6.12-rt (PREEMPT_RT) kernels
+#   A step counts as one test, except setup-paths, splat-patterns, gomstat,
+#   kunit and the integration steps, whose own test cases are counted. Step
+#   logs: build/check/<step>.log; a step that runs for long prints its
+#   log's last line every minute.
 #   Last line: "N passed, N failed, N skipped"; exit 1 if anything failed.
 set -euo pipefail
 
 source "$(dirname "$0")/lib.sh"
-ALL_STEPS=(setup lint sizeclasses gomstat build-6.1 build-6.12 dkms kunit-selftest kunit
-	   integration)
+ALL_STEPS=(setup setup-paths splat-patterns lint sizeclasses gomstat
+	   build-6.1 build-6.12 build-6.12-rt dkms kunit-selftest kunit
+	   integration integration-6.12 integration-6.12-rt)
 if (( $# )); then
 	for s in "$@"; do
 		[[ " ${ALL_STEPS[*]} " == *" $s "* ]] ||
@@ -28,6 +43,8 @@ PASS=0 FAIL=0 SKIP=0
 FAILED_STEPS=()
 
 step_setup() { "$GOM_ROOT/scripts/setup.sh"; }
+step_setup-paths() { "$GOM_ROOT/scripts/test-setup-paths.sh"; }
+step_splat-patterns() { "$GOM_PY" "$GOM_ROOT/scripts/test_splat_patterns.py"; }
 step_lint() { "$GOM_ROOT/scripts/lint.sh"; }
 # The committed class table is what scripts/mksizeclasses.py generates.
 step_sizeclasses() {
@@ -35,17 +52,18 @@ step_sizeclasses() {
 	echo "mod/sizeclasses.[ch] are up to date"
 }
 step_gomstat() { python3 "$GOM_ROOT/scripts/test_gomstat.py"; }
-step_build-6.1() {
-	"$GOM_ROOT/scripts/build-modules.sh" --werror "$GOM_HDR61" "$GOM_ROOT/build/6.1"
-}
-step_build-6.12() {
+build() {	# build FLAVOUR
 	local h
-	h=$(gom_hdr612)
-	[[ -n $h ]] || { echo "no 6.12 headers (run scripts/setup.sh)"; return 1; }
-	"$GOM_ROOT/scripts/build-modules.sh" --werror "$h" "$GOM_ROOT/build/6.12"
+	h=$(gom_headers "$1") || return 1
+	"$GOM_ROOT/scripts/build-modules.sh" --werror "$h" "$GOM_ROOT/build/$1"
 }
+step_build-6.1() { build 6.1; }
+step_build-6.12() { build 6.12; }
+step_build-6.12-rt() { build 6.12-rt; }
 step_dkms() {
-	local ver tmp rc=0
+	local ver tmp rc=0 kver hdr
+	kver=$(gom_kver 6.1) || return 1
+	hdr=$(gom_headers 6.1) || return 1
 	ver=$(sed -n 's/^PACKAGE_VERSION="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$GOM_ROOT/dkms.conf")
 	tmp=$(mktemp -d /tmp/gom-dkms.XXXXXX)
 	mkdir -p "$tmp/src/gomalloc-$ver" "$tmp/tree" "$tmp/install"
@@ -58,14 +76,14 @@ step_dkms() {
 	# otherwise: keep that throwaway key in the temp dir too.
 	export mok_signing_key=$tmp/mok.key mok_certificate=$tmp/mok.pub
 	dkms add "${opts[@]}" &&
-	dkms build "${opts[@]}" -k "$GOM_KVER61" --kernelsourcedir "$GOM_HDR61" || rc=$?
+	dkms build "${opts[@]}" -k "$kver" --kernelsourcedir "$hdr" || rc=$?
 	unset mok_signing_key mok_certificate
 	local ko
-	ko=$(find "$tmp/tree/gomalloc/$ver/$GOM_KVER61" -name 'gomalloc.ko*' 2>/dev/null | head -1)
+	ko=$(find "$tmp/tree/gomalloc/$ver/$kver" -name 'gomalloc.ko*' 2>/dev/null | head -1)
 	if (( rc == 0 )) && [[ -n $ko ]]; then
 		echo "dkms build ok: ${ko#"$tmp"/tree/}"
 	else
-		cat "$tmp"/tree/gomalloc/"$ver"/build/make.log 2>/dev/null | tail -30
+		tail -30 "$tmp"/tree/gomalloc/"$ver"/build/make.log 2>/dev/null
 		echo "dkms build failed (rc=$rc)"
 		rc=1
 	fi
@@ -75,14 +93,18 @@ step_dkms() {
 }
 step_kunit-selftest() { "$GOM_ROOT/scripts/kunit.sh" --selftest; }
 step_kunit() { "$GOM_ROOT/scripts/kunit.sh"; }
-step_integration() { "$GOM_ROOT/scripts/integration.sh"; }
+step_integration() { "$GOM_ROOT/scripts/integration.sh" 6.1; }
+step_integration-6.12() { "$GOM_ROOT/scripts/integration.sh" 6.12; }
+step_integration-6.12-rt() { "$GOM_ROOT/scripts/integration.sh" 6.12-rt; }
 
 # run_step NAME COUNTS_CASES
 run_step() {
 	local name=$1 cases=$2 log=$LOGDIR/$1.log rc=0 t0 t
 	t0=$(date +%s)
 	echo "check: --- $name"
-	"step_$name" >"$log" 2>&1 || rc=$?
+	GOM_PROGRESS_EVERY=60 gom_ticker_start "$name" "tail -1 $(printf %q "$log") | cut -c1-150"
+	"step_$name" >"$log" 2>&1 </dev/null || rc=$?
+	gom_ticker_stop
 	t=$(( $(date +%s) - t0 ))
 	local sum p=0 f=0 s=0
 	sum=$(grep -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$log" | tail -1 || true)
@@ -122,7 +144,7 @@ run_step() {
 T0=$(date +%s)
 for s in "${STEPS[@]}"; do
 	case $s in
-	gomstat|kunit|integration) run_step "$s" 1 ;;
+	setup-paths|splat-patterns|gomstat|kunit|integration*) run_step "$s" 1 ;;
 	*) run_step "$s" 0 ;;
 	esac
 	if [[ $s == setup && " ${FAILED_STEPS[*]} " == *" setup "* ]]; then

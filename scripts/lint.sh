@@ -6,7 +6,7 @@
 #                                         samples/ bench/ (any ERROR, WARNING
 #                                         or CHECK fails)
 #   kernel-doc -none -Werror              include/*.h mod/*.c
-#   get_abi.pl validate                   Documentation/ABI (when it has files)
+#   get_abi.pl validate                   Documentation/ABI
 #   Prints "lint: ok|FAIL|skip: <what>" lines and exits non-zero on a failure.
 set -euo pipefail
 
@@ -20,50 +20,39 @@ tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 
 mapfile -t CFILES < <(find mod include kunit samples bench -maxdepth 2 \
-	-name '*.[ch]' ! -name '*.mod.c' 2>/dev/null | sort)
-if (( ${#CFILES[@]} == 0 )); then
-	echo "lint: skip: checkpatch (no .c/.h files yet)"
+	-name '*.[ch]' ! -name '*.mod.c' | sort)
+(( ${#CFILES[@]} )) || gom_die "no .c/.h files in mod/ include/ kunit/ samples/ bench/"
+# one run over all files: perl and checkpatch's setup start once
+"$SRC/scripts/checkpatch.pl" --strict --no-tree --no-summary --terse \
+	--show-types -f "${CFILES[@]}" >"$tmp" 2>&1 || true
+bad=$({ grep -E '(ERROR|WARNING|CHECK):' "$tmp" || true; } | cut -d: -f1 | sort -u | wc -l)
+grep -E '(ERROR|WARNING|CHECK):' "$tmp" | sed 's/^/lint:   /' || true
+if (( bad )); then
+	echo "lint: FAIL: checkpatch: $bad of ${#CFILES[@]} file(s) with findings"
+	fail=1
 else
-	# one run over all files: perl and checkpatch's setup start once
-	"$SRC/scripts/checkpatch.pl" --strict --no-tree --no-summary --terse \
-		--show-types -f "${CFILES[@]}" >"$tmp" 2>&1 || true
-	bad=$({ grep -E '(ERROR|WARNING|CHECK):' "$tmp" || true; } | cut -d: -f1 | sort -u | wc -l)
-	grep -E '(ERROR|WARNING|CHECK):' "$tmp" | sed 's/^/lint:   /' || true
-	if (( bad )); then
-		echo "lint: FAIL: checkpatch: $bad of ${#CFILES[@]} file(s) with findings"
-		fail=1
-	else
-		echo "lint: ok: checkpatch --strict (${#CFILES[@]} files)"
-	fi
+	echo "lint: ok: checkpatch --strict (${#CFILES[@]} files)"
 fi
 
-mapfile -t DFILES < <(ls include/*.h mod/*.c 2>/dev/null | sort)
-if (( ${#DFILES[@]} == 0 )); then
-	echo "lint: skip: kernel-doc (no include/*.h or mod/*.c yet)"
+DFILES=(include/*.h mod/*.c)
+rc=0
+"$SRC/scripts/kernel-doc" -none -Werror "${DFILES[@]}" >"$tmp" 2>&1 || rc=$?
+if (( rc )) || grep -qi 'warning\|error' "$tmp"; then
+	sed 's/^/lint:   /' "$tmp" | head -50
+	echo "lint: FAIL: kernel-doc"
+	fail=1
 else
-	rc=0
-	"$SRC/scripts/kernel-doc" -none -Werror "${DFILES[@]}" >"$tmp" 2>&1 || rc=$?
-	if (( rc )) || grep -qi 'warning\|error' "$tmp"; then
-		sed 's/^/lint:   /' "$tmp" | head -50
-		echo "lint: FAIL: kernel-doc"
-		fail=1
-	else
-		echo "lint: ok: kernel-doc (${#DFILES[@]} files)"
-	fi
+	echo "lint: ok: kernel-doc (${#DFILES[@]} files)"
 fi
 
-if [[ -d Documentation/ABI ]] && [[ -n $(find Documentation/ABI -type f 2>/dev/null) ]]; then
-	rc=0
-	"$SRC/scripts/get_abi.pl" validate --dir Documentation/ABI >"$tmp" 2>&1 || rc=$?
-	if (( rc )) || grep -qi 'warning\|error' "$tmp"; then
-		sed 's/^/lint:   /' "$tmp" | head -50
-		echo "lint: FAIL: get_abi.pl validate"
-		fail=1
-	else
-		echo "lint: ok: get_abi.pl validate Documentation/ABI"
-	fi
+rc=0
+"$SRC/scripts/get_abi.pl" validate --dir Documentation/ABI >"$tmp" 2>&1 || rc=$?
+if (( rc )) || grep -qi 'warning\|error' "$tmp"; then
+	sed 's/^/lint:   /' "$tmp" | head -50
+	echo "lint: FAIL: get_abi.pl validate"
+	fail=1
 else
-	echo "lint: skip: ABI validation (Documentation/ABI has no files yet)"
+	echo "lint: ok: get_abi.pl validate Documentation/ABI"
 fi
 
 exit $fail

@@ -1,40 +1,30 @@
 #!/bin/sh
-# Guest side of scripts/demo.sh: load gomalloc, put some load on it, show
-# its statistics, unload.
+# Guest side of scripts/demo.sh: load gomalloc, the sample client and the
+# benchmark module as a workload, show gomalloc's statistics with gomstat,
+# unload everything.
 echo "demo: kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs"
-insmod /modules/gomalloc.ko || { echo "demo: insmod gomalloc.ko failed"; exit 1; }
-echo "demo: gomalloc loaded"
-
-workload=
-for ko in /modules/samples/*.ko; do
-	[ -f "$ko" ] || continue
-	echo "demo: loading sample client $(basename "$ko")"
-	insmod "$ko" && workload="$workload $(basename "$ko" .ko)"
-done
-if [ -z "$workload" ] && [ -f /modules/gomalloc_bench.ko ]; then
-	echo "demo: no sample module; running gomalloc_bench as the workload"
-	insmod /modules/gomalloc_bench.ko cases=hot iters=2000 reps=1 mode=demo &&
-		workload=gomalloc_bench
-fi
-[ -n "$workload" ] || echo "demo: no sample or bench module built yet: statistics of an idle allocator"
-
+load() {	# load MODULE ARGS...
+	ko=/modules/$1.ko
+	shift
+	if ! insmod "$ko" "$@"; then
+		echo "demo: insmod $(basename "$ko") $* failed"
+		exit 1
+	fi
+}
+load gomalloc
+# A client of gomalloc's API: it keeps a list, a page run and a batch of
+# objects allocated while it is loaded.
+load gomalloc_sample
+# The benchmark's hot case (allocation and free in every size class), and
+# its mem case, which holds ~45 MB in 270k objects of mixed sizes until it
+# is unloaded.
+load gomalloc_bench cases=hot,mem mem_alloc=gom iters=2000 reps=1 mode=demo
+echo "demo: loaded: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ' | sed 's/ $//')"
 echo
-if [ -x /usr/bin/gomstat ] && command -v python3 > /dev/null; then
-	echo "demo: \$ gomstat"
-	python3 /usr/bin/gomstat || echo "demo: gomstat failed"
-elif [ -d /sys/kernel/gomalloc ]; then
-	echo "demo: (no gomstat) /sys/kernel/gomalloc:"
-	find /sys/kernel/gomalloc -type f | sort | head -80 | while read -r f; do
-		printf '%s: ' "${f#/sys/kernel/gomalloc/}"
-		head -c 200 "$f" 2>/dev/null | head -1
-		echo
-	done
-else
-	echo "demo: /sys/kernel/gomalloc does not exist in this build"
-fi
+echo "demo: \$ gomstat"
+python3 /usr/bin/gomstat || { echo "demo: gomstat failed"; exit 1; }
 echo
-
-for m in $workload; do
-	rmmod "$m" || echo "demo: rmmod $m failed"
+for m in gomalloc_bench gomalloc_sample gomalloc; do
+	rmmod "$m" || { echo "demo: rmmod $m failed"; exit 1; }
 done
-rmmod gomalloc && echo "demo: gomalloc unloaded"
+echo "demo: unloaded: gomalloc_bench gomalloc_sample gomalloc"
