@@ -301,12 +301,25 @@ static void account(struct gom_prof_sample *s, int sign)
 	}
 }
 
-static depot_stack_handle_t save_stack(gfp_t gfp)
+/*
+ * The allocation's stack, from the client's frame out: gomalloc's own
+ * frames (gom_alloc() and what it called, gom_stack_create() for a stack
+ * segment) are left out, so that the stack and its module are the
+ * client's. *@caller becomes the innermost frame kept.
+ */
+static depot_stack_handle_t save_stack(gfp_t gfp, unsigned long *caller)
 {
-	unsigned long entries[GOM_PROF_DEPTH];
-	unsigned int n = stack_trace_save(entries, ARRAY_SIZE(entries), 2);
+	unsigned long entries[GOM_PROF_DEPTH + 8];
+	unsigned int n = stack_trace_save(entries, ARRAY_SIZE(entries), 1);
+	unsigned int skip = 0;
 
-	return stack_depot_save(entries, n, gfp);
+	while (skip + 1 < n && within_module(entries[skip], THIS_MODULE))
+		skip++;
+	if (n)
+		*caller = entries[skip];
+	return stack_depot_save(entries + skip,
+				min_t(unsigned int, n - skip, GOM_PROF_DEPTH),
+				gfp);
 }
 
 /**
@@ -332,7 +345,7 @@ void gom_profile_alloc(void *obj, size_t size, unsigned int cls,
 
 	if (IS_ENABLED(CONFIG_PREEMPT_RT) && !preemptible())
 		return;
-	stack = save_stack(gfp);
+	stack = save_stack(gfp, &caller);
 	s = kmalloc(sizeof(*s), gfp);
 	nb = kzalloc(sizeof(*nb), gfp);
 	nc = kzalloc(sizeof(*nc), gfp);

@@ -8,7 +8,9 @@
  * allocated while the module is loaded, so that gomalloc's statistics
  * (/sys/kernel/gomalloc, scripts/gomstat) have something to show, and
  * gomalloc itself cannot be unloaded under them. Everything is checked and
- * freed at unload.
+ * freed at unload. The allocating helpers are not inlined into the __init
+ * function, whose text is freed after load: heap profiles and tracepoints
+ * name them.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -56,7 +58,7 @@ static void records_free(void)
 }
 
 /* Odd records come from gom_zalloc(), which must hand them out cleared. */
-static int records_build(void)
+static noinline int records_build(void)
 {
 	struct sample_record *r;
 	u32 i;
@@ -115,7 +117,7 @@ static bool run_check(void)
 }
 
 /* A bulk batch: all of it written, the second half freed right away. */
-static int bulk_take(void)
+static noinline int bulk_take(void)
 {
 	unsigned int i;
 
@@ -131,7 +133,7 @@ static int bulk_take(void)
 }
 
 /* Scratch memory in a frame: released by GOM_FRAME at the end of scope. */
-static int frame_work(void)
+static noinline int frame_work(void)
 {
 	struct gom_stack *stack = gom_stack_create(16 * PAGE_SIZE, GFP_KERNEL);
 	int ret = 0;
