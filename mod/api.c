@@ -47,27 +47,60 @@ static noinline void *init_object(void *obj, size_t slot)
 	return memset(obj, 0, slot);
 }
 
+/* How finish() hands an object out: clearing, sampling, the node. */
+#define GOM_INIT		1U	/* honour init_on_alloc and __GFP_ZERO */
+#define GOM_SAMPLE		2U	/* a heap profile sample */
+#define GOM_NODE_SHIFT		2	/* node + 1, for the tracepoint */
+
 /*
- * Hand out a small object of class @cls, still marked free, for @size
- * bytes: clear its mark (or all of it), and tell KASAN, kmemleak and the
- * tracepoint. @init is false for the debug path, which clears the object
- * itself once it has checked it.
+ * Everything finish() does not do inline: clear the object (or only its
+ * mark), tell KASAN, kmemleak and the tracepoint, record a profile
+ * sample. Out of line, so that the fast path keeps no register across a
+ * call.
  */
-static __always_inline void *finish(void *obj, unsigned int cls, size_t size,
-				    gfp_t flags, unsigned long caller, int node,
-				    bool init)
+static noinline void *finish_slow(void *obj, unsigned int cls, size_t size,
+				  gfp_t flags, unsigned long caller,
+				  unsigned int how)
 {
 	size_t slot = gom_classes[cls].size;
 
 	if (IS_ENABLED(CONFIG_KASAN_GENERIC))
 		gom_kasan_unpoison(obj, slot);
-	if (init && unlikely(want_init_on_alloc(flags)))
+	if ((how & GOM_INIT) && want_init_on_alloc(flags))
 		init_object(obj, slot);
 	else
 		gom_obj_unmark(obj);
 	gom_hook_alloc(obj, size, slot, flags);
-	trace_gom_alloc(caller, obj, size, slot, flags, node);
+	/* a debug object is traced by alloc_debug(), with its real size */
+	if (how & GOM_INIT)
+		trace_gom_alloc(caller, obj, size, slot, flags,
+				(int)(how >> GOM_NODE_SHIFT) - 1);
+	if (how & GOM_SAMPLE)
+		gom_profile_alloc(obj, size, cls, caller);
 	return obj;
+}
+
+/*
+ * Hand out a small object of class @cls, still marked free, for @size
+ * bytes. Inline only when nothing but its mark is to be cleared.
+ */
+static __always_inline void *finish(void *obj, unsigned int cls, size_t size,
+				    gfp_t flags, unsigned long caller,
+				    unsigned int how)
+{
+	if (!IS_ENABLED(CONFIG_KASAN_GENERIC) &&
+	    !IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) && likely(!(how & GOM_SAMPLE)) &&
+	    !trace_gom_alloc_enabled() &&
+	    !((how & GOM_INIT) && unlikely(want_init_on_alloc(flags)))) {
+		gom_obj_unmark(obj);
+		return obj;
+	}
+	return finish_slow(obj, cls, size, flags, caller, how);
+}
+
+static unsigned int how_init(bool init)
+{
+	return init ? GOM_INIT : 0;
 }
 
 /* A slow path's share of the heap profile's countdown. */
@@ -91,7 +124,7 @@ static noinline void *alloc_miss(unsigned int cls, size_t size, gfp_t flags,
 		obj = gom_mcache_refill(cls, flags);
 	if (IS_ERR(obj))
 		return alloc_error(obj, size, flags);
-	obj = finish(obj, cls, size, flags, caller, NUMA_NO_NODE, init);
+	obj = finish(obj, cls, size, flags, caller, how_init(init));
 	return profile(obj, size, cls, caller);
 }
 
@@ -101,9 +134,8 @@ static __always_inline void *alloc_cached(unsigned int cls, size_t size,
 					  bool init)
 {
 	struct gom_mcache *mc;
+	unsigned int how;
 	void *obj;
-
-	bool sample;
 
 	if (unlikely(!gom_mc_trylock(&mc)))
 		return alloc_miss(cls, size, flags, caller, init);
@@ -111,12 +143,14 @@ static __always_inline void *alloc_cached(unsigned int cls, size_t size,
 		gom_mc_unlock(mc);
 		return alloc_miss(cls, size, flags, caller, init);
 	}
-	sample = gom_mc_sample(mc, size);
+	how = how_init(init);
+	if (unlikely(gom_mc_sample(mc, size))) {
+		gom_mc_unlock(mc);
+		return finish_slow(obj, cls, size, flags, caller,
+				   how | GOM_SAMPLE);
+	}
 	gom_mc_unlock(mc);
-	obj = finish(obj, cls, size, flags, caller, NUMA_NO_NODE, init);
-	if (unlikely(sample))
-		gom_profile_alloc(obj, size, cls, caller);
-	return obj;
+	return finish(obj, cls, size, flags, caller, how);
 }
 
 /* An order the run cache serves for a run of @npages, or -1. */
@@ -186,7 +220,8 @@ static noinline void *alloc_remote(unsigned int cls, size_t size,
 		obj = gom_mcache_alloc_nested(cls, flags, node);
 	if (IS_ERR(obj))
 		return alloc_error(obj, size, flags);
-	obj = finish(obj, cls, size, flags, caller, node, init);
+	obj = finish(obj, cls, size, flags, caller,
+		     how_init(init) | (node + 1) << GOM_NODE_SHIFT);
 	return profile(obj, size, cls, caller);
 }
 
@@ -218,6 +253,9 @@ static noinline void *alloc_debug(size_t size, gfp_t flags, int node,
 		atomic_long_inc(&gom_counters.alloc_failures);
 		return NULL;
 	}
+	if (inner == size && gom_size_class(size))
+		/* no room for a trailer in any class: a page run instead */
+		return alloc_large(size, flags, node, caller);
 	if (inner == size)
 		return alloc_plain(size, flags, node, caller, true);
 	slot = gom_classes[gom_size_class(inner)].size;
@@ -229,6 +267,7 @@ static noinline void *alloc_debug(size_t size, gfp_t flags, int node,
 	gom_kasan_poison(obj, size, slot, GOM_KASAN_REDZONE);
 	if (want_init_on_alloc(flags))
 		memset(obj, 0, size);
+	trace_gom_alloc(caller, obj, size, slot, flags, node);
 	return obj;
 }
 
@@ -384,13 +423,24 @@ static noinline void free_debug(const void *ptr, unsigned long caller)
 	void *obj = (void *)ptr;
 
 	if (slot && gom_debug_size(1) != 1) {
-		if (!gom_debug_free_ok(obj, slot, caller))
+		if (!gom_debug_free_ok(obj, slot, caller,
+				       gom_object_is_free((unsigned long)ptr)))
 			return;
 		obj = gom_quarantine_put(obj, slot);
 		if (!obj)
 			return;
 	}
 	free_plain(obj);
+}
+
+/* gom_free() with tracing or the debug options on; out of line. */
+static noinline void free_one(const void *ptr, unsigned long caller)
+{
+	trace_gom_free(caller, ptr);
+	if (static_branch_unlikely(&gom_debug_key))
+		free_debug(ptr, caller);
+	else
+		free_plain(ptr);
 }
 
 /**
@@ -405,23 +455,12 @@ static noinline void free_debug(const void *ptr, unsigned long caller)
  */
 void gom_free(const void *ptr)
 {
-	trace_gom_free(_RET_IP_, ptr);
-	if (static_branch_unlikely(&gom_debug_key))
-		free_debug(ptr, _RET_IP_);
+	if (static_branch_unlikely(&gom_debug_key) || trace_gom_free_enabled())
+		free_one(ptr, _RET_IP_);
 	else
 		free_plain(ptr);
 }
 EXPORT_SYMBOL_GPL(gom_free);
-
-/* gom_free() for a bulk call with tracing or debug options on. */
-static void free_one(const void *ptr, unsigned long caller)
-{
-	trace_gom_free(caller, ptr);
-	if (static_branch_unlikely(&gom_debug_key))
-		free_debug(ptr, caller);
-	else
-		free_plain(ptr);
-}
 
 /**
  * gom_usable_size() - bytes usable in an allocation

@@ -3,8 +3,9 @@
  * gomalloc debug: checks for client modules, in the spirit of slub_debug.
  *
  * debug= (module parameter, read at load) takes letters:
- *   F  full checks on every free and allocation: the object must be live
- *      when freed, and free in its span and marked when handed out again
+ *   F  full checks on every free: besides the trailer (always checked:
+ *      a free of an object that is not live is a double free), the
+ *      object's span must agree that it is handed out
  *   Z  a red zone after each object, filled when it is handed out and
  *      checked when it is freed
  *   P  free objects poisoned, checked when they are handed out again
@@ -15,13 +16,16 @@
  * With any of them, a small object carries a trailer at the end of its
  * slot (struct gom_debug_meta: state, bytes asked, callers, stacks), the
  * slot comes from the class that holds the request, the red zone and the
- * trailer, and gom_usable_size() returns the bytes asked. Large runs are
- * not checked.
+ * trailer, and gom_usable_size() returns the bytes asked. A request too
+ * large for a trailer in any class becomes a page run; page runs are not
+ * checked.
  *
  * A problem is reported once, naming the object, its class, the caller
- * that allocated it (%pS: function and client module) and, with U, both
- * stacks; it is counted in /sys/kernel/gomalloc/debug_reports, and the
- * object is never reused: it stays allocated.
+ * that allocated it (%pS: function and client module) and, with U, the
+ * stacks of its allocation and free; a double free also names the second
+ * free and its stack. It is counted in /sys/kernel/gomalloc/debug_reports.
+ * A corrupt object (red zone or poison overwritten) is never reused: it
+ * stays allocated. A double free is dropped; the object stays free.
  *
  * Fault injection, /sys/kernel/debug/gomalloc/fail_alloc/, has failslab's
  * attributes (probability, interval, times, space, verbose) and a module
@@ -37,6 +41,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
+#include <linux/hash.h>
 #include <linux/kallsyms.h>
 #include <linux/module.h>
 #include <linux/poison.h>
@@ -150,7 +155,9 @@ static void print_stack(const char *what, unsigned long caller,
 		stack_depot_print(stack);
 }
 
-static void report(const char *what, const void *obj, size_t slot)
+/* The report of @what about @obj; @kept: the object stays out of use. */
+static void report(const char *what, const void *obj, size_t slot,
+		   bool kept)
 {
 	struct gom_debug_meta *m = meta_of(obj, slot);
 
@@ -159,7 +166,17 @@ static void report(const char *what, const void *obj, size_t slot)
 	       what, obj, slot, m->size);
 	print_stack("allocated", m->alloc_caller, m->alloc_stack);
 	print_stack("freed", m->free_caller, m->free_stack);
-	pr_err(" the object is kept out of use\n");
+	if (kept)
+		pr_err(" the object is kept out of use\n");
+}
+
+/* A free that is dropped: also name the free that came again. */
+static void report_free(const char *what, const void *obj, size_t slot,
+			unsigned long caller)
+{
+	report(what, obj, slot, false);
+	pr_err(" freed again by %pS\n", (void *)caller);
+	dump_stack();
 }
 
 static bool all_bytes(const u8 *p, size_t n, u8 value)
@@ -197,7 +214,8 @@ bool gom_debug_alloc_ok(void *obj, size_t size, size_t slot,
 
 	if (has(GOM_DEBUG_P) && m->state == (GOM_DEAD ^ (unsigned long)obj) &&
 	    !poison_intact(obj, slot)) {
-		report("free object was modified (use after free)", obj, slot);
+		report("free object was modified (use after free)", obj, slot,
+		       true);
 		m->state = 0;
 		return false;
 	}
@@ -217,29 +235,38 @@ bool gom_debug_alloc_ok(void *obj, size_t size, size_t slot,
  * @obj: a small object of gomalloc's, validated against its span
  * @slot: its class's object size
  * @caller: the client's return address
+ * @span_free: whether the object's span holds it free (for F)
  *
- * The object must be live (F checks more, in api.c); with Z its red
- * zone must be intact. The trailer records the free; with P the object
+ * The object must be live, and with F its span must agree; with Z its
+ * red zone must be intact. The trailer records the free; with P the object
  * is poisoned.
  *
  * Context: any.
  * Return: true to go on freeing it, false after a report (a double free,
  * or a red zone overwritten: that object is kept out of use).
  */
-bool gom_debug_free_ok(void *obj, size_t slot, unsigned long caller)
+bool gom_debug_free_ok(void *obj, size_t slot, unsigned long caller,
+		       bool span_free)
 {
 	struct gom_debug_meta *m = meta_of(obj, slot);
 	unsigned long state = m->state ^ (unsigned long)obj;
 
 	if (state != GOM_LIVE) {
 		atomic_long_inc(&gom_counters.double_frees);
-		report(state == GOM_DEAD ? "double free" :
-		       "free of an object gomalloc did not hand out", obj, slot);
+		report_free(state == GOM_DEAD ? "double free" :
+			    "free of an object gomalloc did not hand out",
+			    obj, slot, caller);
+		return false;
+	}
+	if (has(GOM_DEBUG_F) && span_free) {
+		atomic_long_inc(&gom_counters.double_frees);
+		report_free("free of an object its span holds free", obj, slot,
+			    caller);
 		return false;
 	}
 	if (has(GOM_DEBUG_Z) && m->size <= red_end(slot) &&
 	    !all_bytes(obj + m->size, red_end(slot) - m->size, POISON_INUSE)) {
-		report("red zone overwritten after the object", obj, slot);
+		report("red zone overwritten after the object", obj, slot, true);
 		m->state = 0;
 		return false;
 	}
@@ -377,28 +404,48 @@ static struct {
 
 static DEFINE_MUTEX(gom_fail_mutex);	/* serialises setting probability */
 
+/*
+ * The filter's answer for recent callers, so that a call site costs one
+ * symbol lookup, not one per allocation: a small direct-mapped cache,
+ * emptied when the filter changes (its generation is in the entry).
+ */
+#define GOM_FAIL_CACHE		64
+static struct {
+	unsigned long caller;		/* xor the generation in bit 63 */
+	bool match;
+} gom_fail_cache[GOM_FAIL_CACHE];
+static unsigned long gom_fail_gen;	/* 0 or bit 63: flips with the filter */
+
 /* Whether @caller's module is the one the filter names. */
 static bool module_matches(unsigned long caller)
 {
 	char buf[KSYM_SYMBOL_LEN], *mod;
+	unsigned int i = hash_long(caller, ilog2(GOM_FAIL_CACHE));
+	unsigned long key = caller ^ READ_ONCE(gom_fail_gen);
+	bool match;
 
 	if (!gom_fail.module[0])
 		return true;
+	if (READ_ONCE(gom_fail_cache[i].caller) == key)
+		return READ_ONCE(gom_fail_cache[i].match);
 	sprint_symbol(buf, caller);
 	mod = strrchr(buf, '[');
-	return mod && !strncmp(mod + 1, gom_fail.module,
-			       strlen(gom_fail.module)) &&
-	       mod[1 + strlen(gom_fail.module)] == ']';
+	match = mod && !strncmp(mod + 1, gom_fail.module,
+				strlen(gom_fail.module)) &&
+		mod[1 + strlen(gom_fail.module)] == ']';
+	WRITE_ONCE(gom_fail_cache[i].match, match);
+	WRITE_ONCE(gom_fail_cache[i].caller, key);
+	return match;
 }
 
+/* failslab's space: requests pass while they fit in what is left. */
 static bool budget_left(size_t size)
 {
-	long space = atomic_long_read(&gom_fail.space);
-
-	if (space <= 0)
-		return false;
-	atomic_long_sub(min_t(long, space, size), &gom_fail.space);
-	return space > size;
+	if (atomic_long_read(&gom_fail.space) > size) {
+		atomic_long_sub(size, &gom_fail.space);
+		return true;
+	}
+	return false;
 }
 
 /**
@@ -496,6 +543,8 @@ static ssize_t module_write(struct file *f, const char __user *ubuf,
 	strim(buf);
 	mutex_lock(&gom_fail_mutex);
 	strscpy(gom_fail.module, buf, sizeof(gom_fail.module));
+	memset(gom_fail_cache, 0, sizeof(gom_fail_cache));
+	WRITE_ONCE(gom_fail_gen, gom_fail_gen ^ BIT(63));
 	mutex_unlock(&gom_fail_mutex);
 	return n;
 }

@@ -100,7 +100,8 @@ static __always_inline void gom_hook_free(const void *obj, size_t slot)
 size_t gom_debug_size(size_t size);
 bool gom_debug_alloc_ok(void *obj, size_t size, size_t slot,
 			unsigned long caller);
-bool gom_debug_free_ok(void *obj, size_t slot, unsigned long caller);
+bool gom_debug_free_ok(void *obj, size_t slot, unsigned long caller,
+		       bool span_free);
 size_t gom_debug_usable(const void *obj, size_t slot);
 void gom_debug_carve(unsigned long base, unsigned int nobjs,
 		     unsigned int size);

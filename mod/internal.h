@@ -16,6 +16,8 @@
  *                the scavenger, the memory limit
  *   pagemap.c  - the page map: what every page of the heap is, found from
  *                its address without a lock
+ *   profile.c  - sampled heap profiles by stack and client module
+ *   debug.c    - debug= checks, the quarantine, fault injection
  *   report.c   - error counters and their ratelimited reports
  *   sysfs.c    - /sys/kernel/gomalloc and debugfs, built from the readers
  *                each level exports
@@ -27,7 +29,11 @@
  *     -> gom_mheap.lock	(irq-safe)
  *          -> queue_delayed_work() of the scavenger (workqueue's own locks)
  *   gom_pm_lock		(irq-safe, leaf: page map leaves and root)
+ *   gom_prof_lock		(irq-safe, leaf: heap profile tables)
+ *   gom_quarantine_lock	(irq-safe, leaf: debug=Q's quarantine)
  *   gom_drain_mutex	(sleeps; drains every CPU through a workqueue)
+ *   gom_prof_mutex		(sleeps; profile rate, client directories)
+ *   gom_fail_mutex		(sleeps; fault injection settings)
  * No gomalloc lock is held across a call into the page allocator or
  * kmalloc(), so the caller's gfp decides alone whether growth sleeps.
  */

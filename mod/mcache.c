@@ -140,15 +140,15 @@ void *gom_mcache_refill(unsigned int cls, gfp_t gfp)
 		gom_mc_unlock(mc);
 		return obj;
 	}
+	if (!can_lock()) {
+		/* PREEMPT_RT and no spinlock_t here: keep the span, refuse */
+		gom_mc_unlock(mc);
+		return alloc_direct(cls, gfp, NUMA_NO_NODE);
+	}
 	old = mc->mag[cls].span;
 	mc->mag[cls].span = NULL;
 	node = mc->node;
 	gom_mc_unlock(mc);
-	if (!can_lock()) {
-		if (old)
-			gom_mcentral_uncache(old);	/* cannot happen on !RT */
-		return alloc_direct(cls, gfp, NUMA_NO_NODE);
-	}
 	s = gom_mcentral_cache_span(gom_central(node, cls), old, gfp);
 	if (IS_ERR(s))
 		return s;
@@ -603,7 +603,7 @@ static struct gom_mcache *mcache_new(unsigned int cpu)
 	lockdep_init_map_type(&mc->dep_map, "gom_mcache", &gom_mc_key, 0,
 			      LD_WAIT_SPIN, LD_WAIT_INV, LD_LOCK_PERCPU);
 #endif
-	gom_meta_add(sizeof(*mc));
+	gom_meta_add(kmalloc_size_roundup(sizeof(*mc)));
 	return mc;
 }
 
@@ -645,7 +645,7 @@ void gom_mcache_exit(void)
 
 	for_each_possible_cpu(cpu) {
 		if (gom_mcache_of(cpu))
-			gom_meta_add(-(long)sizeof(struct gom_mcache));
+			gom_meta_add(-(long)kmalloc_size_roundup(sizeof(struct gom_mcache)));
 		kfree(gom_mcache_of(cpu));
 		*per_cpu_ptr(&gom_mcache_pcpu, cpu) = NULL;
 	}

@@ -94,7 +94,8 @@ static __always_inline bool gom_mc_pop(struct gom_mcache *mc, unsigned int cls,
 /*
  * Count @size bytes down to the next heap profile sample; true when this
  * allocation is one. Inside the section: one subtraction when profiling
- * is on, a static branch when it is off.
+ * is on, a static branch when it is off. The next distance is drawn out
+ * of the section (gom_profile_alloc()); until then nothing is sampled.
  */
 static __always_inline bool gom_mc_sample(struct gom_mcache *mc, size_t size)
 {
@@ -103,7 +104,7 @@ static __always_inline bool gom_mc_sample(struct gom_mcache *mc, size_t size)
 	mc->sample_left -= size;
 	if (likely(mc->sample_left >= 0))
 		return false;
-	mc->sample_left = gom_profile_next();
+	mc->sample_left = LONG_MAX;
 	return true;
 }
 

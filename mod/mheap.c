@@ -647,12 +647,16 @@ int gom_set_mem_limit(unsigned long bytes)
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_set_mem_limit);
 
+/* Bytes, with an optional K, M or G suffix, as the sysfs file takes. */
 static int mem_limit_set(const char *val, const struct kernel_param *kp)
 {
-	unsigned long bytes;
-	int ret = kstrtoul(val, 0, &bytes);
+	unsigned long long bytes;
+	char *end;
 
-	return ret ? ret : gom_set_mem_limit(bytes);
+	bytes = memparse(val, &end);
+	if (end == val || (*end && *end != '\n') || bytes > ULONG_MAX)
+		return -EINVAL;
+	return gom_set_mem_limit(bytes);
 }
 
 static const struct kernel_param_ops mem_limit_ops = {

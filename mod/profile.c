@@ -343,6 +343,12 @@ void gom_profile_alloc(void *obj, size_t size, unsigned int cls,
 	char module[MODULE_NAME_LEN];
 	unsigned long flags;
 
+	/*
+	 * The countdown that chose this sample waits for its next distance.
+	 * After a migration this sets another CPU's: a distance all the same.
+	 */
+	WRITE_ONCE(raw_cpu_read(gom_mcache_pcpu)->sample_left,
+		   gom_profile_next());
 	if (IS_ENABLED(CONFIG_PREEMPT_RT) && !preemptible())
 		return;
 	stack = save_stack(gfp, &caller);
@@ -424,7 +430,7 @@ void gom_profile_tick(void *obj, size_t size, unsigned int cls,
 	mc->sample_left -= size;
 	sample = mc->sample_left < 0;
 	if (sample)
-		mc->sample_left = gom_profile_next();
+		mc->sample_left = LONG_MAX;
 	preempt_enable();
 	if (sample)
 		gom_profile_alloc(obj, size, cls, caller);

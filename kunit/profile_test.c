@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite gomalloc_profile: the sampled heap profile (mod/profile.c).
+ *
+ * With profile_rate 1 every allocation is a sample of weight 1, so the
+ * profile must show exactly what two known functions allocated and what
+ * was freed. At the default rate the estimate is unbiased: the mean of
+ * several 64 MiB workloads must land within 10% of the truth (one alone
+ * has a standard error near 9% at 512 KiB per sample, so a single run
+ * could not promise 10%).
+ */
+#include <kunit/test.h>
+#include <linux/kallsyms.h>
+#include <linux/module.h>
+#include <linux/stackdepot.h>
+#include <linux/vmalloc.h>
+#include "internal.h"
+
+#define PROF_A_OBJS		10
+#define PROF_A_SIZE		64
+#define PROF_B_OBJS		5
+#define PROF_B_SIZE		3000
+#define PROF_BIG		(64UL << 20)
+#define PROF_BIG_SIZE		1024
+#define PROF_TRIALS		8
+
+static unsigned long prof_saved_rate;
+
+static int prof_init(struct kunit *test)
+{
+	prof_saved_rate = READ_ONCE(gom_profile_rate);
+	gom_shrink_all();
+	return 0;
+}
+
+static void prof_exit(struct kunit *test)
+{
+	gom_set_profile_rate(prof_saved_rate);
+}
+
+static noinline void prof_alloc_a(void **p)
+{
+	unsigned int i;
+
+	for (i = 0; i < PROF_A_OBJS; i++)
+		p[i] = gom_alloc(PROF_A_SIZE, GFP_KERNEL);
+}
+
+static noinline void prof_alloc_b(void **p)
+{
+	unsigned int i;
+
+	for (i = 0; i < PROF_B_OBJS; i++)
+		p[i] = gom_alloc(PROF_B_SIZE, GFP_KERNEL);
+	p[i] = gom_alloc(GOM_MAX_SMALL_SIZE + 1000, GFP_KERNEL);
+}
+
+/* Whether a frame of @stack is in the function named @fn. */
+static bool stack_has(u32 stack, const char *fn)
+{
+	char buf[KSYM_SYMBOL_LEN];
+	unsigned long *entries;
+	unsigned int n, i;
+
+	n = stack_depot_fetch(stack, &entries);
+	for (i = 0; i < n; i++) {
+		sprint_symbol_no_offset(buf, entries[i]);
+		if (!strncmp(buf, fn, strlen(fn)) &&
+		    (buf[strlen(fn)] == ' ' || !buf[strlen(fn)]))
+			return true;
+	}
+	return false;
+}
+
+/* The sums over the stacks that pass through @fn. */
+static void prof_sum(const char *fn, long *live_objs, long *live_bytes,
+		     unsigned long *alloc_objs, char *module)
+{
+	struct gom_prof_record *r;
+	unsigned int n, i;
+
+	*live_objs = 0;
+	*live_bytes = 0;
+	*alloc_objs = 0;
+	r = gom_profile_snapshot(&n);
+	if (!r)
+		return;
+	for (i = 0; i < n; i++) {
+		if (!stack_has(r[i].stack, fn))
+			continue;
+		*live_objs += r[i].live_objs;
+		*live_bytes += r[i].live_bytes;
+		*alloc_objs += r[i].alloc_objs;
+		if (module)
+			strscpy(module, r[i].module, MODULE_NAME_LEN);
+	}
+	kvfree(r);
+}
+
+/* Rate 1: the profile is exact, live and cumulative, per stack. */
+static void prof_exact(struct kunit *test)
+{
+	void *a[PROF_A_OBJS], *b[PROF_B_OBJS + 1];
+	char module[MODULE_NAME_LEN] = "";
+	unsigned long allocs;
+	long objs, bytes;
+	unsigned int i;
+
+	gom_set_profile_rate(1);
+	prof_alloc_a(a);
+	prof_alloc_b(b);
+	for (i = 0; i < PROF_A_OBJS; i++)
+		KUNIT_ASSERT_NOT_NULL(test, a[i]);
+	for (i = 0; i <= PROF_B_OBJS; i++)
+		KUNIT_ASSERT_NOT_NULL(test, b[i]);
+
+	prof_sum("prof_alloc_a", &objs, &bytes, &allocs, module);
+	KUNIT_EXPECT_EQ(test, objs, PROF_A_OBJS);
+	KUNIT_EXPECT_EQ(test, bytes, PROF_A_OBJS * PROF_A_SIZE);
+	KUNIT_EXPECT_EQ(test, allocs, PROF_A_OBJS);
+	KUNIT_EXPECT_STREQ(test, module, KBUILD_MODNAME);
+	prof_sum("prof_alloc_b", &objs, &bytes, &allocs, NULL);
+	KUNIT_EXPECT_EQ(test, objs, PROF_B_OBJS + 1);
+	KUNIT_EXPECT_EQ(test, bytes,
+			PROF_B_OBJS * PROF_B_SIZE + GOM_MAX_SMALL_SIZE + 1000);
+
+	/* what is freed leaves the live figures, not the cumulative ones */
+	for (i = 0; i < 4; i++)
+		gom_free(a[i]);
+	gom_free(b[PROF_B_OBJS]);
+	prof_sum("prof_alloc_a", &objs, &bytes, &allocs, NULL);
+	KUNIT_EXPECT_EQ(test, objs, PROF_A_OBJS - 4);
+	KUNIT_EXPECT_EQ(test, bytes, (PROF_A_OBJS - 4) * PROF_A_SIZE);
+	KUNIT_EXPECT_EQ(test, allocs, PROF_A_OBJS);
+	prof_sum("prof_alloc_b", &objs, &bytes, &allocs, NULL);
+	KUNIT_EXPECT_EQ(test, bytes, PROF_B_OBJS * PROF_B_SIZE);
+
+	for (i = 4; i < PROF_A_OBJS; i++)
+		gom_free(a[i]);
+	for (i = 0; i < PROF_B_OBJS; i++)
+		gom_free(b[i]);
+	prof_sum("prof_alloc_a", &objs, &bytes, &allocs, NULL);
+	KUNIT_EXPECT_EQ(test, objs, 0);
+	KUNIT_EXPECT_EQ(test, bytes, 0);
+	prof_sum("prof_alloc_b", &objs, &bytes, &allocs, NULL);
+	KUNIT_EXPECT_EQ(test, bytes, 0);
+}
+
+static noinline bool prof_alloc_big(void **p, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		p[i] = gom_alloc(PROF_BIG_SIZE, GFP_KERNEL);
+		if (!p[i])
+			return false;
+	}
+	return true;
+}
+
+/* The default rate: the estimate of 64 MiB live is unbiased. */
+static void prof_estimate(struct kunit *test)
+{
+	unsigned int n = PROF_BIG / PROF_BIG_SIZE, t, i;
+	long objs, bytes, est[PROF_TRIALS], sum = 0;
+	unsigned long allocs;
+	void **p;
+
+	p = vmalloc(array_size(n, sizeof(*p)));
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	gom_set_profile_rate(524288);
+	for (t = 0; t < PROF_TRIALS; t++) {
+		KUNIT_ASSERT_TRUE(test, prof_alloc_big(p, n));
+		prof_sum("prof_alloc_big", &objs, &bytes, &allocs, NULL);
+		est[t] = bytes;
+		sum += bytes;
+		for (i = 0; i < n; i++)
+			gom_free(p[i]);
+		kunit_info(test, "trial %u: estimated %ld of %lu bytes live\n",
+			   t, est[t], PROF_BIG);
+		/* no single run is far off */
+		KUNIT_EXPECT_LT(test, abs(est[t] - (long)PROF_BIG),
+				(long)PROF_BIG * 35 / 100);
+	}
+	vfree(p);
+	KUNIT_EXPECT_LT(test, abs(sum / PROF_TRIALS - (long)PROF_BIG),
+			(long)PROF_BIG / 10);
+	prof_sum("prof_alloc_big", &objs, &bytes, &allocs, NULL);
+	KUNIT_EXPECT_EQ(test, bytes, 0);
+}
+
+static struct kunit_case prof_cases[] = {
+	KUNIT_CASE(prof_exact),
+	KUNIT_CASE(prof_estimate),
+	{}
+};
+
+static struct kunit_suite prof_suite = {
+	.name = "gomalloc_profile",
+	.init = prof_init,
+	.exit = prof_exit,
+	.test_cases = prof_cases,
+};
+
+kunit_test_suite(prof_suite);
+
+MODULE_IMPORT_NS(GOMALLOC_INTERNAL);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit: gomalloc's sampled heap profile");
