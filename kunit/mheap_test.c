@@ -1,161 +1,288 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit suite gomalloc_mheap: the buddy page heap on a private struct
- * gom_mheap, so that the global heaps' state does not matter. Its arenas
- * are registered in the global arena table like any other, so every case
- * gives them back (the suite exit destroys the heap as a safety net).
+ * KUnit suite gomalloc_mheap: the page heap (mod/mheap.c).
+ *
+ * The cases use the heaps every client uses. Each starts from a drained
+ * allocator with every free block held (see gom_test.h): the heaps then
+ * have no free page but those of the arenas the case grows, so block and
+ * arena counts are exact deltas whatever ran before. The heap-level cases
+ * grow arenas of MH_ORDER through the grow_max_order cap: their free
+ * arenas stay below the one-arena reserve the scavenger keeps, so it never
+ * releases them behind a case's back. The exit gives the held blocks back
+ * and restores grow_max_order and mem_limit, after a failure too.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
 #include <linux/prandom.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
-#include "internal.h"
+#include "gom_test.h"
 
-static unsigned long arena_pages(void)
+/* Order of the arenas the heap-level cases grow: 1 MiB. */
+#define MH_ORDER	min(8U, gom_arena_order)
+
+/* What the module had before the suite ran; every case exit restores it. */
+static unsigned int mh_saved_cap;
+static unsigned long mh_saved_limit;
+
+struct mh_ctx {
+	struct gom_mheap *h;		/* heap of the node the case began on */
+	struct gom_t_hold *hold;
+	bool held_all;
+};
+
+static int mh_suite_init(struct kunit_suite *suite)
 {
-	return 1UL << gom_arena_order;
+	mh_saved_cap = READ_ONCE(gom_grow_max_order);
+	mh_saved_limit = READ_ONCE(gom_mem_limit);
+	return 0;
+}
+
+static void mh_restore(void)
+{
+	WRITE_ONCE(gom_grow_max_order, mh_saved_cap);
+	gom_set_mem_limit(mh_saved_limit);
+}
+
+/* Also after a case that timed out, which KUnit does not clean up. */
+static void mh_suite_exit(struct kunit_suite *suite)
+{
+	mh_restore();
 }
 
 static int mh_init(struct kunit *test)
 {
-	struct gom_mheap *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	struct mh_ctx *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
 
-	if (!h)
+	if (!x)
 		return -ENOMEM;
-	KUNIT_EXPECT_EQ(test, gom_mheap_init(h, first_online_node), 0);
-	test->priv = h;
+	x->hold = kunit_kzalloc(test, sizeof(*x->hold), GFP_KERNEL);
+	if (!x->hold)
+		return -ENOMEM;
+	mh_restore();
+	gom_shrink_all();
+	x->h = gom_heaps[gom_heap_node(NUMA_NO_NODE)];
+	x->held_all = gom_t_hold_free(x->hold);
+	test->priv = x;
 	return 0;
 }
 
 static void mh_exit(struct kunit *test)
 {
-	struct gom_mheap *h = test->priv;
+	struct mh_ctx *x = test->priv;
 
-	if (h)
-		gom_mheap_destroy(h);
+	mh_restore();
+	if (x)
+		gom_t_release_held(x->hold);
+	gom_shrink_all();
 }
 
-/* Every page free and merged back into whole arenas. */
-static void expect_unfragmented(struct kunit *test, struct gom_mheap *h)
+/* The case's context; skips if the heaps had too many blocks to hold. */
+static struct mh_ctx *mh_ctx(struct kunit *test)
+{
+	struct mh_ctx *x = test->priv;
+
+	if (!x->held_all)
+		kunit_skip(test, "memory in use splits the heap in over %d free blocks",
+			   GOM_T_HOLD_MAX);
+	return x;
+}
+
+static void set_cap(unsigned int order)
+{
+	WRITE_ONCE(gom_grow_max_order, order);
+}
+
+/* Grow @h by one arena of @order; asserts that it got exactly that. */
+static void grow(struct kunit *test, struct gom_mheap *h, unsigned int order)
+{
+	unsigned long n = READ_ONCE(h->nr_arenas[order]);
+
+	set_cap(order);
+	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, 0, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, READ_ONCE(h->nr_arenas[order]), n + 1);
+}
+
+/* The free memory of @h is exactly @narenas wholly free arenas of @order. */
+static void expect_unfragmented(struct kunit *test, struct gom_mheap *h,
+				unsigned int order, unsigned long narenas)
 {
 	unsigned int o;
 
-	for (o = 0; o < gom_arena_order; o++)
+	for (o = 0; o <= GOM_MAX_ORDER; o++) {
 		KUNIT_EXPECT_EQ_MSG(test, h->nr_free[o], 0UL, "order %u", o);
-	KUNIT_EXPECT_EQ(test, h->nr_free[gom_arena_order], h->nr_arenas);
-	KUNIT_EXPECT_EQ(test, h->nr_empty_arenas, h->nr_arenas);
-	KUNIT_EXPECT_EQ(test, h->pages_free, h->pages_total);
-	KUNIT_EXPECT_EQ(test, h->pages_total, h->nr_arenas * arena_pages());
-	KUNIT_EXPECT_EQ(test, h->large_spans, 0UL);
-	KUNIT_EXPECT_EQ(test, h->large_pages, 0UL);
-	KUNIT_EXPECT_EQ(test, h->small_spans, 0UL);
+		if (o != order)
+			KUNIT_EXPECT_EQ_MSG(test, h->nr_empty[o], 0UL,
+					    "order %u", o);
+	}
+	KUNIT_EXPECT_EQ(test, h->nr_empty[order], narenas);
+	KUNIT_EXPECT_EQ(test, h->pages_free, narenas << order);
 }
 
-static void mh_empty_heap_has_nothing(struct kunit *test)
-{
-	struct gom_mheap *h = test->priv;
+/* The heap counters a case must leave as it found them. */
+struct mh_base {
+	unsigned long pages_total;
+	unsigned long large_spans;
+	unsigned long large_pages;
+	unsigned long small_spans;
+	unsigned long arenas[GOM_MAX_ORDER + 1];
+};
 
-	KUNIT_EXPECT_EQ(test, h->pages_total, 0UL);
+static void base_of(struct gom_mheap *h, struct mh_base *b)
+{
+	b->pages_total = h->pages_total;
+	b->large_spans = h->large_spans;
+	b->large_pages = h->large_pages;
+	b->small_spans = h->small_spans;
+	memcpy(b->arenas, h->nr_arenas, sizeof(b->arenas));
+}
+
+static void expect_runs(struct kunit *test, struct gom_mheap *h,
+			const struct mh_base *b, unsigned long spans,
+			unsigned long pages)
+{
+	KUNIT_EXPECT_EQ(test, h->large_spans, b->large_spans + spans);
+	KUNIT_EXPECT_EQ(test, h->large_pages, b->large_pages + pages);
+}
+
+/* With every free block held, the heap has nothing to give. */
+static void mheap_held_heap_has_nothing(struct kunit *test)
+{
+	struct mh_ctx *x = mh_ctx(test);
+	struct gom_mheap *h = x->h;
+	struct mh_base b;
+
+	base_of(h, &b);
+	KUNIT_EXPECT_EQ(test, h->pages_free, 0UL);
 	KUNIT_EXPECT_NULL(test, gom_mheap_alloc_run(h, 1, NULL));
 	KUNIT_EXPECT_NULL(test, gom_mheap_alloc_run(h, 5, NULL));
-	KUNIT_EXPECT_EQ(test, h->pages_free, 0UL);
-	KUNIT_EXPECT_EQ(test, h->large_spans, 0UL);
-	KUNIT_EXPECT_EQ(test, gom_mheap_release(h, 0), 0);
+	KUNIT_EXPECT_EQ(test, gom_mheap_release(h, 0), 0UL);
+	KUNIT_EXPECT_EQ(test, h->pages_total, b.pages_total);
+	expect_runs(test, h, &b, 0, 0);
+	/* no request can need more than the page allocator's largest block */
+	KUNIT_EXPECT_EQ(test, gom_mheap_grow(h, GOM_MAX_ORDER + 1, GFP_KERNEL),
+			-ENOMEM);
 }
 
-static void mh_grow_adds_one_arena(struct kunit *test)
+static void mheap_grow_adds_one_arena(struct kunit *test)
 {
-	struct gom_mheap *h = test->priv;
-	struct gom_arena *a;
+	struct mh_ctx *x = mh_ctx(test);
+	struct gom_mheap *h = x->h;
+	unsigned int order = MH_ORDER;
+	unsigned long e, i;
+	struct mh_base b;
 	void *p;
 
-	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, GFP_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, h->nr_arenas, 1UL);
-	KUNIT_EXPECT_EQ(test, h->pages_total, arena_pages());
-	KUNIT_EXPECT_EQ(test, h->pages_free, arena_pages());
-	expect_unfragmented(test, h);
+	base_of(h, &b);
+	grow(test, h, order);
+	KUNIT_EXPECT_EQ(test, h->pages_total, b.pages_total + (1UL << order));
+	expect_unfragmented(test, h, order, 1);
 
 	p = gom_mheap_alloc_run(h, 1, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	KUNIT_EXPECT_EQ(test, page_to_nid(virt_to_page(p)), h->node);
-	rcu_read_lock();
-	a = gom_arena_lookup((unsigned long)p);
-	KUNIT_EXPECT_NOT_NULL(test, a);
-	if (a) {
-		KUNIT_EXPECT_PTR_EQ(test, a->heap, h);
-		KUNIT_EXPECT_TRUE(test, IS_ALIGNED(a->base,
-						   PAGE_SIZE << gom_arena_order));
-		KUNIT_EXPECT_EQ(test, *gom_map_entry(a, (unsigned long)p),
-				(1UL << GOM_MAP_SHIFT) | GOM_MAP_LARGE);
+	/* the arena is a naturally aligned block: the run is its first page */
+	KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)p, PAGE_SIZE << order));
+	e = gom_pm_lookup(p);
+	KUNIT_EXPECT_EQ(test, e, gom_pm_make(GOM_PM_LARGE, order, h->node, 1));
+	for (i = 1; i < (1UL << order); i++) {
+		e = gom_pm_lookup(p + i * PAGE_SIZE);
+		KUNIT_EXPECT_NE_MSG(test, gom_pm_tag(e), GOM_PM_NONE,
+				    "page %lu", i);
+		KUNIT_EXPECT_EQ_MSG(test, gom_pm_aorder(e), order, "page %lu", i);
+		KUNIT_EXPECT_EQ_MSG(test, gom_pm_node(e), h->node, "page %lu", i);
+		KUNIT_EXPECT_TRUE_MSG(test, gom_page_is_free((unsigned long)p +
+							     i * PAGE_SIZE),
+				      "page %lu", i);
 	}
-	rcu_read_unlock();
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, 1, NULL), 0);
-	expect_unfragmented(test, h);
+	KUNIT_EXPECT_FALSE(test, gom_page_is_free((unsigned long)p));
+	expect_runs(test, h, &b, 1, 1);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 1, NULL), 0);
+	expect_runs(test, h, &b, 0, 0);
+	expect_unfragmented(test, h, order, 1);
+	KUNIT_EXPECT_EQ(test, gom_mheap_release(h, 0), 1UL << order);
+	KUNIT_EXPECT_EQ(test, h->pages_total, b.pages_total);
 }
 
 /* One page splits the arena into one free block of every lower order. */
-static void mh_split_and_merge(struct kunit *test)
+static void mheap_split_and_merge(struct kunit *test)
 {
-	struct gom_mheap *h = test->priv;
-	unsigned int o;
+	struct mh_ctx *x = mh_ctx(test);
+	struct gom_mheap *h = x->h;
+	unsigned int order = MH_ORDER, o;
+	unsigned long e;
 	void *p;
 
-	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, GFP_KERNEL), 0);
+	grow(test, h, order);
 	p = gom_mheap_alloc_run(h, 1, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	for (o = 0; o < gom_arena_order; o++)
+	for (o = 0; o < order; o++) {
 		KUNIT_EXPECT_EQ_MSG(test, h->nr_free[o], 1UL, "order %u", o);
-	KUNIT_EXPECT_EQ(test, h->nr_free[gom_arena_order], 0UL);
-	KUNIT_EXPECT_EQ(test, h->nr_empty_arenas, 0UL);
-	KUNIT_EXPECT_EQ(test, h->pages_free, arena_pages() - 1);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, 1, NULL), 0);
-	expect_unfragmented(test, h);
+		/* the buddy of the first 2^o pages heads a free block */
+		e = gom_pm_lookup(p + (PAGE_SIZE << o));
+		KUNIT_EXPECT_EQ_MSG(test, e, gom_pm_make(GOM_PM_FREE, order,
+							 h->node, o),
+				    "order %u", o);
+	}
+	KUNIT_EXPECT_EQ(test, h->nr_free[order], 0UL);
+	KUNIT_EXPECT_EQ(test, h->nr_empty[order], 0UL);
+	KUNIT_EXPECT_EQ(test, h->pages_free, (1UL << order) - 1);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 1, NULL), 0);
+	expect_unfragmented(test, h, order, 1);
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(p),
+			gom_pm_make(GOM_PM_FREE, order, h->node, order));
+	gom_mheap_release(h, 0);
 }
 
 /* A five-page run holds five pages; the three-page tail stays free. */
-static void mh_exact_large_run(struct kunit *test)
+static void mheap_exact_large_run(struct kunit *test)
 {
-	struct gom_mheap *h = test->priv;
-	struct gom_arena *a;
-	unsigned long i;
+	struct mh_ctx *x = mh_ctx(test);
+	struct gom_mheap *h = x->h;
+	unsigned int order = MH_ORDER;
+	unsigned long arena = 1UL << order, i, e;
+	struct mh_base b;
 	void *p, *q;
 
-	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, GFP_KERNEL), 0);
+	base_of(h, &b);
+	grow(test, h, order);
 	p = gom_mheap_alloc_run(h, 5, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(p));
-	KUNIT_EXPECT_EQ(test, h->pages_free, arena_pages() - 5);
-	KUNIT_EXPECT_EQ(test, h->large_spans, 1UL);
-	KUNIT_EXPECT_EQ(test, h->large_pages, 5UL);
-	memset(p, 0x5a, 5 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, h->pages_free, arena - 5);
+	expect_runs(test, h, &b, 1, 5);
+	/* a run straight from the heap is still poisoned for KASAN */
+	gom_t_memset_unchecked(p, 0x5a, 5 * PAGE_SIZE);
 
-	rcu_read_lock();
-	a = gom_arena_lookup((unsigned long)p);
-	KUNIT_ASSERT_NOT_NULL(test, a);
-	KUNIT_EXPECT_EQ(test, *gom_map_entry(a, (unsigned long)p),
-			(5UL << GOM_MAP_SHIFT) | GOM_MAP_LARGE);
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(p),
+			gom_pm_make(GOM_PM_LARGE, order, h->node, 5));
 	for (i = 1; i < 5; i++) {
-		KUNIT_EXPECT_EQ(test, *gom_map_entry(a, (unsigned long)p +
-						     i * PAGE_SIZE), 0UL);
-		KUNIT_EXPECT_FALSE(test, gom_page_free(a, (unsigned long)p +
-						       i * PAGE_SIZE));
+		e = gom_pm_lookup(p + i * PAGE_SIZE);
+		KUNIT_EXPECT_EQ(test, e, gom_pm_make(GOM_PM_TAIL, order,
+						     h->node, 0));
+		KUNIT_EXPECT_FALSE(test, gom_page_is_free((unsigned long)p +
+							  i * PAGE_SIZE));
 	}
-	/* pages 5..7 of the 8-page block came back as the tail */
+	/* pages 5..7 of the 8-page block came back: blocks of 1 and 2 */
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(p + 5 * PAGE_SIZE),
+			gom_pm_make(GOM_PM_FREE, order, h->node, 0));
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(p + 6 * PAGE_SIZE),
+			gom_pm_make(GOM_PM_FREE, order, h->node, 1));
 	for (i = 5; i < 8; i++)
-		KUNIT_EXPECT_TRUE(test, gom_page_free(a, (unsigned long)p +
-						      i * PAGE_SIZE));
-	rcu_read_unlock();
+		KUNIT_EXPECT_TRUE(test, gom_page_is_free((unsigned long)p +
+							 i * PAGE_SIZE));
 
 	/* a three-page run takes four pages and gives one back */
 	q = gom_mheap_alloc_run(h, 3, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, q);
-	KUNIT_EXPECT_EQ(test, h->pages_free, arena_pages() - 8);
-	KUNIT_EXPECT_EQ(test, h->large_pages, 8UL);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, 5, NULL), 0);
-	KUNIT_EXPECT_EQ(test, h->pages_free, arena_pages() - 3);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, q, 3, NULL), 0);
-	expect_unfragmented(test, h);
+	KUNIT_EXPECT_EQ(test, h->pages_free, arena - 8);
+	expect_runs(test, h, &b, 2, 8);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 5, NULL), 0);
+	KUNIT_EXPECT_EQ(test, h->pages_free, arena - 3);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(q, 3, NULL), 0);
+	expect_unfragmented(test, h, order, 1);
+	expect_runs(test, h, &b, 0, 0);
+	gom_mheap_release(h, 0);
 }
 
 struct mh_run {
@@ -173,48 +300,59 @@ static int run_cmp(const void *a, const void *b)
 }
 
 /*
- * Random runs until the heap (two arenas) is nearly full, checked for
- * overlap, then freed in random order: everything merges back.
+ * Random runs until two arenas are nearly full, checked for overlap, then
+ * freed in random order: everything merges back into whole arenas.
  */
-static void mh_random_runs_merge_back(struct kunit *test)
+static void mheap_random_runs_merge_back(struct kunit *test)
 {
-	enum { MAX_RUNS = 512 };
-	struct gom_mheap *h = test->priv;
+	enum { MAX_RUNS = 256 };
+	struct mh_ctx *x = mh_ctx(test);
+	struct gom_mheap *h = x->h;
+	unsigned int order = MH_ORDER;
+	unsigned long used = 0, total;
 	struct rnd_state rnd;
-	unsigned long used = 0;
 	struct mh_run *runs;
+	struct mh_base b;
 	int i, n = 0;
 
 	runs = kunit_kcalloc(test, MAX_RUNS, sizeof(*runs), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, runs);
 	prandom_seed_state(&rnd, 0x60a110c);
-	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, GFP_KERNEL), 0);
+	base_of(h, &b);
+	grow(test, h, order);
+	grow(test, h, order);
+	total = 2UL << order;
 
 	while (n < MAX_RUNS) {
-		unsigned int np = 1 + prandom_u32_state(&rnd) % 48;
+		unsigned int np = 1 + prandom_u32_state(&rnd) % 12;
 		unsigned long *p = gom_mheap_alloc_run(h, np, NULL);
 
 		if (!p)
 			break;
+		/* runs straight from the heap are still poisoned for KASAN */
+		kasan_disable_current();
 		p[0] = n;
 		p[np * PAGE_SIZE / sizeof(long) - 1] = ~(unsigned long)n;
+		kasan_enable_current();
 		runs[n].addr = p;
 		runs[n].npages = np;
 		n++;
 		used += np;
-		KUNIT_ASSERT_EQ(test, h->pages_free, h->pages_total - used);
-		KUNIT_ASSERT_EQ(test, h->large_pages, used);
+		KUNIT_ASSERT_EQ(test, h->pages_free, total - used);
+		KUNIT_ASSERT_EQ(test, h->large_pages, b.large_pages + used);
 	}
-	KUNIT_EXPECT_GT(test, n, 60);
-	KUNIT_EXPECT_GT(test, used, h->pages_total / 2);
+	KUNIT_EXPECT_GT(test, n, 30);
+	KUNIT_EXPECT_GT(test, used, total / 2);
 
-	/* no two runs overlap, and every run kept its marks */
+	/* no two runs overlap, and no run left its arenas */
 	sort(runs, n, sizeof(*runs), run_cmp, NULL);
 	for (i = 1; i < n; i++)
 		KUNIT_EXPECT_LE(test, (unsigned long)runs[i - 1].addr +
 				runs[i - 1].npages * PAGE_SIZE,
 				(unsigned long)runs[i].addr);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ(test, gom_t_arena_order(runs[i].addr),
+				(int)order);
 
 	/* free in random order (Fisher-Yates shuffle) */
 	for (i = n - 1; i > 0; i--) {
@@ -225,166 +363,290 @@ static void mh_random_runs_merge_back(struct kunit *test)
 	for (i = 0; i < n; i++) {
 		unsigned long *p = runs[i].addr;
 		unsigned int np = runs[i].npages;
+		bool mark;
 
-		KUNIT_EXPECT_EQ(test, ~p[np * PAGE_SIZE / sizeof(long) - 1],
-				p[0]);
-		KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, np, NULL), 0);
+		kasan_disable_current();
+		mark = ~p[np * PAGE_SIZE / sizeof(long) - 1] == p[0];
+		kasan_enable_current();
+		KUNIT_EXPECT_TRUE(test, mark);
+		KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, np, NULL), 0);
 		used -= np;
-		KUNIT_EXPECT_EQ(test, h->pages_free, h->pages_total - used);
+		KUNIT_EXPECT_EQ(test, h->pages_free, total - used);
 	}
-	expect_unfragmented(test, h);
-	KUNIT_EXPECT_EQ(test, h->nr_arenas, 2UL);
+	expect_unfragmented(test, h, order, 2);
+	KUNIT_EXPECT_EQ(test, h->nr_arenas[order], b.arenas[order] + 2);
+	expect_runs(test, h, &b, 0, 0);
+	gom_mheap_release(h, 0);
 }
 
 /* A full heap returns NULL until it grows by one arena. */
-static void mh_grow_when_full(struct kunit *test)
+static void mheap_grow_when_full(struct kunit *test)
 {
-	struct gom_mheap *h = test->priv;
+	struct mh_ctx *x = mh_ctx(test);
+	struct gom_mheap *h = x->h;
+	unsigned int order = MH_ORDER;
+	unsigned long arena = 1UL << order;
 	void *whole, *p;
 
-	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, GFP_KERNEL), 0);
-	whole = gom_mheap_alloc_run(h, arena_pages(), NULL);
+	grow(test, h, order);
+	whole = gom_mheap_alloc_run(h, arena, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, whole);
 	KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)whole,
-					   PAGE_SIZE << gom_arena_order));
+					   PAGE_SIZE << order));
 	KUNIT_EXPECT_EQ(test, h->pages_free, 0UL);
 	KUNIT_EXPECT_NULL(test, gom_mheap_alloc_run(h, 1, NULL));
 
-	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, GFP_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, h->nr_arenas, 2UL);
-	KUNIT_EXPECT_EQ(test, h->pages_total, 2 * arena_pages());
+	grow(test, h, order);
 	p = gom_mheap_alloc_run(h, 1, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	KUNIT_EXPECT_EQ(test, h->pages_free, arena_pages() - 1);
-	/* a run larger than an arena never fits */
-	KUNIT_EXPECT_NULL(test, gom_mheap_alloc_run(h, arena_pages() + 1,
-						    NULL));
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, 1, NULL), 0);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, whole, arena_pages(),
-						 NULL), 0);
-	expect_unfragmented(test, h);
+	KUNIT_EXPECT_EQ(test, h->pages_free, arena - 1);
+	/* a run larger than an arena never fits: blocks do not merge across */
+	KUNIT_EXPECT_NULL(test, gom_mheap_alloc_run(h, arena + 1, NULL));
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 1, NULL), 0);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(whole, arena, NULL), 0);
+	expect_unfragmented(test, h, order, 2);
+	KUNIT_EXPECT_NULL(test, gom_mheap_alloc_run(h, 2 * arena, NULL));
+	gom_mheap_release(h, 0);
 }
 
 /* Release gives wholly free arenas back and only those, minus @keep. */
-static void mh_release_arenas(struct kunit *test)
+static void mheap_release_arenas(struct kunit *test)
 {
-	struct gom_mheap *h = test->priv;
+	struct mh_ctx *x = mh_ctx(test);
+	struct gom_mheap *h = x->h;
+	unsigned int order = MH_ORDER;
+	unsigned long arena = 1UL << order;
 	unsigned long released = h->pages_released;
+	long bytes = gom_heap_bytes();
+	struct mh_base b;
 	void *p;
 
-	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, GFP_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, h->nr_empty_arenas, 2UL);
+	base_of(h, &b);
+	grow(test, h, order);
+	grow(test, h, order);
+	KUNIT_EXPECT_EQ(test, h->nr_empty[order], 2UL);
+	KUNIT_EXPECT_EQ(test, gom_heap_bytes(), bytes + (long)(2 * arena *
+							      PAGE_SIZE));
 
-	KUNIT_EXPECT_EQ(test, gom_mheap_release(h, 1), 1);
-	KUNIT_EXPECT_EQ(test, h->nr_arenas, 1UL);
-	KUNIT_EXPECT_EQ(test, h->pages_total, arena_pages());
-	KUNIT_EXPECT_EQ(test, h->pages_released, released + arena_pages());
-	KUNIT_EXPECT_EQ(test, gom_mheap_release(h, 1), 0);
+	KUNIT_EXPECT_EQ(test, gom_mheap_release(h, arena), arena);
+	KUNIT_EXPECT_EQ(test, h->nr_arenas[order], b.arenas[order] + 1);
+	KUNIT_EXPECT_EQ(test, h->pages_total, b.pages_total + arena);
+	KUNIT_EXPECT_EQ(test, h->pages_released, released + arena);
+	KUNIT_EXPECT_EQ(test, gom_heap_bytes(), bytes + (long)(arena *
+							      PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, gom_mheap_release(h, arena), 0UL);
 
 	/* an arena with a page in use stays */
 	p = gom_mheap_alloc_run(h, 1, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	KUNIT_EXPECT_EQ(test, gom_mheap_release(h, 0), 0);
-	KUNIT_EXPECT_EQ(test, h->nr_arenas, 1UL);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, 1, NULL), 0);
+	KUNIT_EXPECT_EQ(test, gom_mheap_release(h, 0), 0UL);
+	KUNIT_EXPECT_EQ(test, h->nr_arenas[order], b.arenas[order] + 1);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 1, NULL), 0);
 
-	KUNIT_EXPECT_EQ(test, gom_mheap_release(h, 0), 1);
-	KUNIT_EXPECT_EQ(test, h->nr_arenas, 0UL);
-	KUNIT_EXPECT_EQ(test, h->pages_total, 0UL);
+	KUNIT_EXPECT_EQ(test, gom_mheap_release(h, 0), arena);
+	KUNIT_EXPECT_EQ(test, h->nr_arenas[order], b.arenas[order]);
+	KUNIT_EXPECT_EQ(test, h->pages_total, b.pages_total);
 	KUNIT_EXPECT_EQ(test, h->pages_free, 0UL);
-	KUNIT_EXPECT_EQ(test, h->pages_released, released + 2 * arena_pages());
-	rcu_read_lock();
-	KUNIT_EXPECT_NULL(test, gom_arena_lookup((unsigned long)p));
-	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, h->pages_released, released + 2 * arena);
+	KUNIT_EXPECT_EQ(test, gom_heap_bytes(), bytes);
+	/* its pages are nobody's as far as the page map knows */
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(p), GOM_PM_NONE);
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(p + (arena - 1) * PAGE_SIZE),
+			GOM_PM_NONE);
 	KUNIT_EXPECT_NULL(test, gom_mheap_alloc_run(h, 1, NULL));
 }
 
-/* Freeing a run twice, or with the wrong length or owner, is refused. */
-static void mh_bad_free_run(struct kunit *test)
+/*
+ * The cap on the arena order: growth asks for min(arena order, cap) pages
+ * unless the request needs more, counts every smaller arena as a fallback,
+ * and the smallest free arenas go back to the page allocator first.
+ */
+static void mheap_grow_order_cap(struct kunit *test)
 {
-	struct gom_mheap *h = test->priv;
+	static const unsigned int caps[] = { 0, 1, 3 };
+	struct mh_ctx *x = mh_ctx(test);
+	struct gom_mheap *h = x->h;
+	unsigned long fallbacks = h->grow_fallbacks, pages = 0;
+	unsigned int i, top = MH_ORDER;
+	struct mh_base b;
+
+	base_of(h, &b);
+	for (i = 0; i < ARRAY_SIZE(caps); i++) {
+		grow(test, h, caps[i]);
+		pages += 1UL << caps[i];
+	}
+	/* a request that needs order 2 gets it under a cap of 0 */
+	set_cap(0);
+	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, 2, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, h->nr_arenas[2], b.arenas[2] + 1);
+	pages += 4;
+	grow(test, h, top);
+	KUNIT_EXPECT_EQ(test, h->grow_fallbacks, fallbacks +
+			(top < gom_arena_order ? 5 : 4));
+	KUNIT_EXPECT_EQ(test, h->pages_total, b.pages_total + pages +
+			(1UL << top));
+	KUNIT_EXPECT_EQ(test, h->pages_free, pages + (1UL << top));
+	/* keeping one large arena gives back every small one, and only them */
+	KUNIT_EXPECT_EQ(test, gom_mheap_release(h, 1UL << top), pages);
+	KUNIT_EXPECT_EQ(test, h->nr_arenas[top], b.arenas[top] + 1);
+	for (i = 0; i < top; i++)
+		KUNIT_EXPECT_EQ_MSG(test, h->nr_arenas[i], b.arenas[i],
+				    "order %u", i);
+	KUNIT_EXPECT_EQ(test, gom_mheap_release(h, 0), 1UL << top);
+	KUNIT_EXPECT_EQ(test, h->pages_total, b.pages_total);
+}
+
+/* Freeing a run twice, or with the wrong length or owner, is refused. */
+static void mheap_bad_free_run(struct kunit *test)
+{
+	struct mh_ctx *x = mh_ctx(test);
+	struct gom_mheap *h = x->h;
+	unsigned int order = MH_ORDER;
 	struct gom_span *fake, *other;
-	struct gom_arena *a;
+	struct mh_base b;
 	void *p, *k;
 	int i;
 
-	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, GFP_KERNEL), 0);
+	base_of(h, &b);
+	grow(test, h, order);
 	p = gom_mheap_alloc_run(h, 5, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, 4, NULL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p + PAGE_SIZE, 4, NULL),
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 4, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p + PAGE_SIZE, 4, NULL),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, h->large_pages, 5UL);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, 5, NULL), 0);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, 5, NULL), -EINVAL);
-	expect_unfragmented(test, h);
+	expect_runs(test, h, &b, 1, 5);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 5, NULL), 0);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 5, NULL), -EINVAL);
+	expect_unfragmented(test, h, order, 1);
 
 	k = kmalloc(PAGE_SIZE, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, k);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, k, 1, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(k, 1, NULL), -EINVAL);
 	kfree(k);
 
-	/* a small-span run is owned by its span descriptor */
+	/* a small span's run is owned by its span descriptor */
 	fake = kunit_kzalloc(test, sizeof(*fake), GFP_KERNEL);
 	other = kunit_kzalloc(test, sizeof(*other), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, fake);
 	KUNIT_ASSERT_NOT_NULL(test, other);
+	fake->node = h->node;
+	other->node = h->node;
 	p = gom_mheap_alloc_run(h, 3, fake);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	KUNIT_EXPECT_EQ(test, h->small_spans, 1UL);
-	KUNIT_EXPECT_EQ(test, h->large_spans, 0UL);
-	rcu_read_lock();
-	a = gom_arena_lookup((unsigned long)p);
-	KUNIT_EXPECT_NOT_NULL(test, a);
-	for (i = 0; a && i < 3; i++)
-		KUNIT_EXPECT_EQ(test, *gom_map_entry(a, (unsigned long)p +
-						     i * PAGE_SIZE),
+	KUNIT_EXPECT_EQ(test, fake->base, (unsigned long)p);
+	KUNIT_EXPECT_EQ(test, (unsigned int)fake->aorder, order);
+	KUNIT_EXPECT_EQ(test, h->small_spans, b.small_spans + 1);
+	expect_runs(test, h, &b, 0, 0);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, gom_pm_lookup(p + i * PAGE_SIZE),
 				(unsigned long)fake);
-	rcu_read_unlock();
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, 3, other), -EINVAL);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, 3, NULL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, 3, fake), 0);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, 3, fake), -EINVAL);
-	expect_unfragmented(test, h);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 3, other), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 3, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, h->small_spans, b.small_spans + 1);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 3, fake), 0);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 3, fake), -EINVAL);
+	KUNIT_EXPECT_EQ(test, h->small_spans, b.small_spans);
+	expect_unfragmented(test, h, order, 1);
+	gom_mheap_release(h, 0);
 }
 
-/* Destroy gives every free arena back. */
-static void mh_destroy_releases_all(struct kunit *test)
+/* A run moves to a run cache and back with a compare-and-swap. */
+static void mheap_recache_run(struct kunit *test)
 {
-	struct gom_mheap *h = test->priv;
+	struct mh_ctx *x = mh_ctx(test);
+	struct gom_mheap *h = x->h;
+	unsigned int order = MH_ORDER;
 	void *p;
 
-	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, GFP_KERNEL), 0);
-	p = gom_mheap_alloc_run(h, 7, NULL);
+	grow(test, h, order);
+	p = gom_mheap_alloc_run(h, 4, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, 7, NULL), 0);
+	KUNIT_EXPECT_EQ(test, gom_mheap_recache_run(p, 4, false), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gom_mheap_recache_run(p, 2, true), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gom_mheap_recache_run(p + PAGE_SIZE, 4, true),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, gom_mheap_recache_run(p, 4, true), 0);
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(p),
+			gom_pm_make(GOM_PM_CACHED, order, h->node, 4));
+	KUNIT_EXPECT_EQ(test, gom_mheap_recache_run(p, 4, true), -EINVAL);
+	/* a cached run is not a live one: the heap refuses to free it */
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 4, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gom_mheap_recache_run(p, 4, false), 0);
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(p),
+			gom_pm_make(GOM_PM_LARGE, order, h->node, 4));
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 4, NULL), 0);
+	expect_unfragmented(test, h, order, 1);
+	gom_mheap_release(h, 0);
+}
+
+/* The first page of a wholly free arena of @order in @h. */
+static void *empty_arena(struct gom_mheap *h, unsigned int order)
+{
+	struct page *page;
+
+	page = list_first_entry_or_null(&h->empty[order], struct page, lru);
+	return page ? page_address(page) : NULL;
+}
+
+/*
+ * Destroying a heap gives back its free arenas, whatever their order. On
+ * a private heap: gom_mheap_free_run() finds the heap of a node, so the
+ * case does not allocate from it.
+ */
+static void mheap_destroy_releases_all(struct kunit *test)
+{
+	struct gom_mheap *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	struct mh_ctx *x = mh_ctx(test);
+	long bytes = gom_heap_bytes();
+	void *small, *large;
+	unsigned int o;
+
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	gom_mheap_init(h, x->h->node);
+	grow(test, h, 3);
+	grow(test, h, MH_ORDER);
+	KUNIT_EXPECT_EQ(test, h->pages_total, 8 + (1UL << MH_ORDER));
+	KUNIT_EXPECT_EQ(test, gom_heap_bytes(), bytes + (long)((8 +
+			(1UL << MH_ORDER)) * PAGE_SIZE));
+	small = empty_arena(h, 3);
+	large = empty_arena(h, MH_ORDER);
+	KUNIT_ASSERT_NOT_NULL(test, small);
+	KUNIT_ASSERT_NOT_NULL(test, large);
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(small),
+			gom_pm_make(GOM_PM_FREE, 3, h->node, 3));
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(large + PAGE_SIZE),
+			gom_pm_make(GOM_PM_TAIL, MH_ORDER, h->node, 0));
+
 	KUNIT_EXPECT_EQ(test, gom_mheap_destroy(h), 0UL);
-	KUNIT_EXPECT_EQ(test, h->nr_arenas, 0UL);
+	for (o = 0; o <= GOM_MAX_ORDER; o++)
+		KUNIT_EXPECT_EQ_MSG(test, h->nr_arenas[o], 0UL, "order %u", o);
 	KUNIT_EXPECT_EQ(test, h->pages_total, 0UL);
-	KUNIT_EXPECT_EQ(test, h->pages_released, 2 * arena_pages());
-	KUNIT_EXPECT_TRUE(test, list_empty(&h->arenas));
-	rcu_read_lock();
-	KUNIT_EXPECT_NULL(test, gom_arena_lookup((unsigned long)p));
-	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, h->pages_free, 0UL);
+	KUNIT_EXPECT_EQ(test, h->pages_released, 8 + (1UL << MH_ORDER));
+	KUNIT_EXPECT_EQ(test, gom_heap_bytes(), bytes);
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(small), GOM_PM_NONE);
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(large + PAGE_SIZE), GOM_PM_NONE);
 }
 
 static struct kunit_case gomalloc_mheap_cases[] = {
-	KUNIT_CASE(mh_empty_heap_has_nothing),
-	KUNIT_CASE(mh_grow_adds_one_arena),
-	KUNIT_CASE(mh_split_and_merge),
-	KUNIT_CASE(mh_exact_large_run),
-	KUNIT_CASE(mh_random_runs_merge_back),
-	KUNIT_CASE(mh_grow_when_full),
-	KUNIT_CASE(mh_release_arenas),
-	KUNIT_CASE(mh_bad_free_run),
-	KUNIT_CASE(mh_destroy_releases_all),
+	KUNIT_CASE(mheap_held_heap_has_nothing),
+	KUNIT_CASE(mheap_grow_adds_one_arena),
+	KUNIT_CASE(mheap_split_and_merge),
+	KUNIT_CASE(mheap_exact_large_run),
+	KUNIT_CASE(mheap_random_runs_merge_back),
+	KUNIT_CASE(mheap_grow_when_full),
+	KUNIT_CASE(mheap_release_arenas),
+	KUNIT_CASE(mheap_grow_order_cap),
+	KUNIT_CASE(mheap_bad_free_run),
+	KUNIT_CASE(mheap_recache_run),
+	KUNIT_CASE(mheap_destroy_releases_all),
 	{}
 };
 
 static struct kunit_suite gomalloc_mheap_suite = {
 	.name = "gomalloc_mheap",
+	.suite_init = mh_suite_init,
+	.suite_exit = mh_suite_exit,
 	.init = mh_init,
 	.exit = mh_exit,
 	.test_cases = gomalloc_mheap_cases,
@@ -392,6 +654,6 @@ static struct kunit_suite gomalloc_mheap_suite = {
 
 kunit_test_suite(gomalloc_mheap_suite);
 
-GOM_MODULE_IMPORT_NS(GOMALLOC_INTERNAL);
+MODULE_IMPORT_NS(GOMALLOC_INTERNAL);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests for gomalloc's page heap");
