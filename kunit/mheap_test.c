@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit suite gomalloc_mheap: the page heap (mod/mheap.c).
+ * KUnit suite gomalloc_mheap: the page heap (mod/mheap.c) and the page
+ * map (mod/pagemap.c).
  *
  * The cases use the heaps every client uses. Each starts from a drained
  * allocator with every free block held (see gom_test.h): the heaps then
@@ -16,6 +17,7 @@
 #include <linux/prandom.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/vmalloc.h>
 #include "gom_test.h"
 
 /* Order of the arenas the heap-level cases grow: 1 MiB. */
@@ -628,6 +630,147 @@ static void mheap_destroy_releases_all(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gom_pm_lookup(large + PAGE_SIZE), GOM_PM_NONE);
 }
 
+/*
+ * The page map: a span pointer on every page of a small span, a tagged
+ * head and tail marks for runs and free blocks, with the arena's order and
+ * node; nothing for the pages of an arena that went back.
+ */
+static void mheap_pagemap_entries(struct kunit *test)
+{
+	unsigned int order = MH_ORDER;
+	struct gom_heap_stats h0, h1;
+	void *obj, *run, *cached;
+	struct gom_span *s;
+	unsigned long e, i;
+	int nid;
+
+	mh_ctx(test);
+	gom_heap_stats(&h0);
+	set_cap(order);
+	migrate_disable();
+	nid = numa_mem_id();
+	obj = gom_alloc(1408, GFP_KERNEL);
+	run = gom_alloc_pages(5, GFP_KERNEL);
+	cached = gom_alloc_pages(4, GFP_KERNEL);
+	/* freed on its node: it waits in this CPU's run cache */
+	gom_free_pages(cached);
+	e = gom_pm_lookup(cached);
+	migrate_enable();
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	KUNIT_ASSERT_NOT_NULL(test, run);
+	KUNIT_ASSERT_NOT_NULL(test, cached);
+	KUNIT_EXPECT_EQ(test, e, gom_pm_make(GOM_PM_CACHED, order, nid, 4));
+
+	s = gom_t_span_of(obj);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_EQ(test, (unsigned long)s & GOM_PM_TAG_MASK, 0UL);
+	KUNIT_EXPECT_EQ(test, (unsigned int)s->cls, gom_size_class(1408));
+	KUNIT_EXPECT_EQ(test, (int)s->node, nid);
+	KUNIT_EXPECT_EQ(test, page_to_nid(virt_to_page(obj)), nid);
+	KUNIT_EXPECT_GE(test, 1U << s->aorder, (unsigned int)s->npages);
+	for (i = 0; i < s->npages; i++)
+		KUNIT_EXPECT_EQ_MSG(test, gom_pm_lookup((void *)s->base +
+							i * PAGE_SIZE),
+				    (unsigned long)s, "span page %lu", i);
+
+	/* the run took an 8-page block of a new arena and gave 3 back */
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(run),
+			gom_pm_make(GOM_PM_LARGE, order, nid, 5));
+	for (i = 1; i < 5; i++)
+		KUNIT_EXPECT_EQ_MSG(test, gom_pm_lookup(run + i * PAGE_SIZE),
+				    gom_pm_make(GOM_PM_TAIL, order, nid, 0),
+				    "run page %lu", i);
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(run + 5 * PAGE_SIZE),
+			gom_pm_make(GOM_PM_FREE, order, nid, 0));
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(run + 6 * PAGE_SIZE),
+			gom_pm_make(GOM_PM_FREE, order, nid, 1));
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(run + 7 * PAGE_SIZE),
+			gom_pm_make(GOM_PM_TAIL, order, nid, 0));
+	KUNIT_EXPECT_FALSE(test, gom_page_is_free((unsigned long)run +
+						  4 * PAGE_SIZE));
+	KUNIT_EXPECT_TRUE(test, gom_page_is_free((unsigned long)run +
+						 7 * PAGE_SIZE));
+	/* the lookup is by page: any byte of the page gives its entry */
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(run + PAGE_SIZE - 1),
+			gom_pm_lookup(run));
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(obj + 1), (unsigned long)s);
+
+	gom_free(obj);
+	gom_free_pages(run);
+	gom_shrink_all();
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(run), GOM_PM_NONE);
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(cached), GOM_PM_NONE);
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(obj), GOM_PM_NONE);
+	gom_heap_stats(&h1);
+	KUNIT_EXPECT_EQ(test, h1.arenas_by_order[order],
+			h0.arenas_by_order[order]);
+}
+
+/*
+ * Memory gomalloc does not own gives GOM_PM_NONE, and its frees are
+ * refused without the memory being touched: addresses outside the direct
+ * map and unmapped ones included.
+ */
+static void mheap_pagemap_foreign(struct kunit *test)
+{
+	static const unsigned long odd[] = {
+		0x1000, 0x7fff00001000UL, -PAGE_SIZE, PAGE_OFFSET,
+	};
+	size_t kmsizes[] = { 8, 200, PAGE_SIZE, 3 * PAGE_SIZE };
+	unsigned long beyond;
+	struct page *page;
+	u8 stack_buf[64];
+	void *k, *v, *p;
+	unsigned int i;
+	long inv;
+
+	mh_ctx(test);
+	for (i = 0; i < ARRAY_SIZE(kmsizes); i++) {
+		k = kmalloc(kmsizes[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, k);
+		gom_t_fill(k, kmsizes[i], i);
+		gom_t_expect_foreign(test, k, kmsizes[i], i, "kmalloc()");
+		kfree(k);
+	}
+	v = vmalloc(2 * PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	gom_t_fill(v, 2 * PAGE_SIZE, 5);
+	gom_t_expect_foreign(test, v, 2 * PAGE_SIZE, 5, "vmalloc()");
+	vfree(v);
+	page = alloc_pages(GFP_KERNEL, 2);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	p = page_address(page);
+	gom_t_fill(p, 4 * PAGE_SIZE, 6);
+	gom_t_expect_foreign(test, p, 4 * PAGE_SIZE, 6, "alloc_pages()");
+	gom_t_expect_foreign(test, p + 3 * PAGE_SIZE, PAGE_SIZE,
+			     6 + (u8)(3 * PAGE_SIZE * 7), "alloc_pages() + 3");
+	__free_pages(page, 2);
+	gom_t_fill(stack_buf, sizeof(stack_buf), 7);
+	gom_t_expect_foreign(test, stack_buf, sizeof(stack_buf), 7, "stack");
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(&mh_saved_cap), GOM_PM_NONE);
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(mheap_pagemap_foreign),
+			GOM_PM_NONE);
+
+	/* never dereferenced: any address is safe to refuse */
+	beyond = PAGE_OFFSET + ((READ_ONCE(gom_pm)->nr << GOM_PM_LEAF_SHIFT)
+				<< PAGE_SHIFT);
+	for (i = 0; i <= ARRAY_SIZE(odd); i++) {
+		void *a = (void *)(i < ARRAY_SIZE(odd) ? odd[i] : beyond);
+
+		KUNIT_EXPECT_EQ_MSG(test, gom_pm_lookup(a), GOM_PM_NONE,
+				    "address %lx", (unsigned long)a);
+		KUNIT_EXPECT_EQ(test, gom_usable_size(a), (size_t)0);
+		gom_t_expect_free_refused(test, a, "an odd address");
+		gom_t_expect_free_pages_refused(test, a, "an odd address");
+	}
+	/* NULL and ZERO_SIZE_PTR are no-ops, not refusals */
+	inv = gom_t_inv();
+	gom_free(NULL);
+	gom_free(ZERO_SIZE_PTR);
+	gom_free_pages(NULL);
+	KUNIT_EXPECT_EQ(test, gom_t_inv(), inv);
+}
+
 static struct kunit_case gomalloc_mheap_cases[] = {
 	KUNIT_CASE(mheap_held_heap_has_nothing),
 	KUNIT_CASE(mheap_grow_adds_one_arena),
@@ -640,6 +783,8 @@ static struct kunit_case gomalloc_mheap_cases[] = {
 	KUNIT_CASE(mheap_bad_free_run),
 	KUNIT_CASE(mheap_recache_run),
 	KUNIT_CASE(mheap_destroy_releases_all),
+	KUNIT_CASE(mheap_pagemap_entries),
+	KUNIT_CASE(mheap_pagemap_foreign),
 	{}
 };
 
@@ -656,4 +801,4 @@ kunit_test_suite(gomalloc_mheap_suite);
 
 MODULE_IMPORT_NS(GOMALLOC_INTERNAL);
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("KUnit tests for gomalloc's page heap");
+MODULE_DESCRIPTION("KUnit tests for gomalloc's page heap and page map");
