@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit suite gomalloc_mheap: the page heap (mod/mheap.c) and the page
- * map (mod/pagemap.c).
+ * KUnit suite gomalloc_mheap: the page heap (mod/mheap.c), its fallback to
+ * smaller arenas and the page map (mod/pagemap.c).
  *
  * The cases use the heaps every client uses. Each starts from a drained
  * allocator with every free block held (see gom_test.h): the heaps then
@@ -771,6 +771,396 @@ static void mheap_pagemap_foreign(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gom_t_inv(), inv);
 }
 
+/* One allocation of a fallback case. */
+struct fb_obj {
+	void *p;
+	size_t asked;		/* what was asked for, filled */
+	size_t size;		/* usable */
+	int aorder;		/* order of its arena */
+	bool large;
+	bool pages;		/* from gom_alloc_pages() */
+	u8 seed;
+};
+
+/* Large allocations: pages, with gom_alloc_pages() or gom_alloc(). */
+static const struct {
+	unsigned int npages;
+	size_t bytes;		/* 0: gom_alloc_pages() */
+} fb_large[] = {
+	{ 1, 0 },				/* run cache, order 0 */
+	{ 5, 0 },				/* a few pages, odd */
+	{ 9, GOM_MAX_SMALL_SIZE + 1 },		/* smallest large object */
+	{ 16, 0 },				/* power of two, cached */
+	{ 25, 100000 },				/* an odd run */
+	{ 128, 0 },				/* power of two, not cached */
+};
+
+/* Largest arena order a request of the fallback cases needs. */
+#define FB_NEED_ORDER	7
+
+struct fb_state {
+	struct fb_obj *objs;
+	unsigned int n;
+	unsigned int fresh;		/* classes that carved a new span */
+	unsigned int nmin;		/* of them, minimum spans */
+};
+
+/* Whether this CPU's caches of @cls are empty and no span is partial. */
+static bool class_fresh(int nid, unsigned int cls)
+{
+	struct gom_mag *m = &gom_mcache_of(smp_processor_id())->mag[cls];
+
+	return !READ_ONCE(gom_central(nid, cls)->nr_partial) && !m->span &&
+	       !m->count;
+}
+
+/* The order of the one arena @heap gained since @before, -1 if none. */
+static int grown_order(struct kunit *test, struct gom_mheap *heap,
+		       const unsigned long *before)
+{
+	int o, grown = -1, n = 0;
+
+	for (o = 0; o <= GOM_MAX_ORDER; o++) {
+		if (READ_ONCE(heap->nr_arenas[o]) != before[o]) {
+			n += READ_ONCE(heap->nr_arenas[o]) - before[o];
+			grown = o;
+		}
+	}
+	KUNIT_EXPECT_LE(test, n, 1);
+	return grown;
+}
+
+/*
+ * Allocate one object of @cls and check the span it came from: the
+ * preferred size if the heap had a block for it or grew by one, else the
+ * minimum, counted in spans_min.
+ */
+static noinline void fb_alloc_class(struct kunit *test, struct fb_state *fs,
+				    unsigned int cls)
+{
+	const struct gom_class *k = &gom_classes[cls];
+	unsigned int pref = order_base_2(k->npages);
+	unsigned int mino = order_base_2(k->min_pages);
+	unsigned long arenas[GOM_MAX_ORDER + 1];
+	struct gom_class_stats before, after;
+	bool fresh, has_pref, has_min, want_pref;
+	struct fb_obj *o = &fs->objs[fs->n];
+	struct gom_mheap *heap;
+	struct gom_span *s;
+	int nid, grown;
+
+	gom_class_stats(cls, &before);
+	migrate_disable();
+	nid = numa_mem_id();
+	heap = gom_heaps[nid];
+	fresh = class_fresh(nid, cls);
+	has_pref = gom_t_heap_has_block(heap, pref);
+	has_min = gom_t_heap_has_block(heap, mino);
+	memcpy(arenas, heap->nr_arenas, sizeof(arenas));
+	o->p = gom_alloc(k->size, GFP_KERNEL);
+	grown = grown_order(test, heap, arenas);
+	migrate_enable();
+	gom_class_stats(cls, &after);
+	KUNIT_ASSERT_NOT_NULL_MSG(test, o->p, "class %u", cls);
+	o->asked = k->size;
+	o->size = k->size;
+	o->seed = cls;
+	gom_t_fill(o->p, o->asked, o->seed);
+	fs->n++;
+	KUNIT_EXPECT_EQ(test, gom_usable_size(o->p), o->size);
+	s = gom_t_span_of(o->p);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	o->aorder = s->aorder;
+	KUNIT_EXPECT_EQ(test, (unsigned int)s->cls, cls);
+	KUNIT_EXPECT_EQ(test, (int)s->node, nid);
+	KUNIT_EXPECT_EQ(test, gom_t_arena_order(o->p), (int)s->aorder);
+	if (!fresh) {
+		/* it came from a span someone else left partial */
+		KUNIT_EXPECT_TRUE(test, s->npages == k->npages ||
+				  s->npages == k->min_pages);
+		return;
+	}
+	if (has_pref || has_min) {
+		want_pref = has_pref;
+		KUNIT_EXPECT_EQ_MSG(test, grown, -1, "class %u", cls);
+	} else {
+		/* the heap grew by one arena of the capped order */
+		KUNIT_EXPECT_EQ_MSG(test, grown, (int)gom_t_grow_order(mino),
+				    "class %u", cls);
+		KUNIT_EXPECT_EQ(test, (int)s->aorder, grown);
+		want_pref = grown >= (int)pref;
+	}
+	fs->fresh++;
+	fs->nmin += !want_pref;
+	KUNIT_EXPECT_EQ_MSG(test, (unsigned int)s->npages,
+			    (unsigned int)(want_pref ? k->npages : k->min_pages),
+			    "class %u", cls);
+	KUNIT_EXPECT_EQ_MSG(test, (unsigned int)s->nobjs,
+			    (unsigned int)(want_pref ? k->nobjs : k->min_nobjs),
+			    "class %u", cls);
+	KUNIT_EXPECT_EQ_MSG(test, after.spans_min - before.spans_min,
+			    want_pref ? 0UL : 1UL, "class %u", cls);
+	KUNIT_EXPECT_EQ_MSG(test, after.spans - before.spans, 1UL, "class %u",
+			    cls);
+}
+
+/* Allocate the @i-th large size and check its page map entry. */
+static noinline void fb_alloc_large(struct kunit *test, struct fb_state *fs,
+				    unsigned int i)
+{
+	unsigned int npages = fb_large[i].npages, need = order_base_2(npages);
+	unsigned long arenas[GOM_MAX_ORDER + 1], e;
+	struct fb_obj *o = &fs->objs[fs->n];
+	struct gom_mheap *heap;
+	int nid, grown;
+
+	migrate_disable();
+	nid = numa_mem_id();
+	heap = gom_heaps[nid];
+	memcpy(arenas, heap->nr_arenas, sizeof(arenas));
+	if (fb_large[i].bytes)
+		o->p = gom_alloc(fb_large[i].bytes, GFP_KERNEL);
+	else
+		o->p = gom_alloc_pages(npages, GFP_KERNEL);
+	grown = grown_order(test, heap, arenas);
+	migrate_enable();
+	KUNIT_ASSERT_NOT_NULL_MSG(test, o->p, "%u pages", npages);
+	o->size = (size_t)npages << PAGE_SHIFT;
+	o->asked = fb_large[i].bytes ? fb_large[i].bytes : o->size;
+	o->large = true;
+	o->pages = !fb_large[i].bytes;
+	o->seed = 100 + i;
+	gom_t_fill(o->p, o->asked, o->seed);
+	fs->n++;
+	e = gom_pm_lookup(o->p);
+	o->aorder = gom_pm_aorder(e);
+	KUNIT_EXPECT_EQ(test, gom_pm_tag(e), GOM_PM_LARGE);
+	KUNIT_EXPECT_EQ(test, gom_pm_val(e), (unsigned long)npages);
+	KUNIT_EXPECT_EQ(test, gom_pm_node(e), nid);
+	KUNIT_EXPECT_GE(test, o->aorder, (int)need);
+	KUNIT_EXPECT_EQ(test, gom_usable_size(o->p), o->size);
+	if (grown >= 0)
+		KUNIT_EXPECT_EQ_MSG(test, grown, (int)gom_t_grow_order(need),
+				    "%u pages", npages);
+}
+
+/* Interior pointers of a small object: refused, the object untouched. */
+static noinline void fb_refuse_small(struct kunit *test, struct fb_obj *o)
+{
+	u8 *p = o->p;
+
+	gom_t_expect_free_refused(test, p + 8, "object + 8");
+	gom_t_expect_free_refused(test, p + 1, "object + 1");
+	gom_t_expect_free_refused(test, p + o->size - 1, "object's last byte");
+	gom_t_expect_free_pages_refused(test, p, "object");
+	gom_t_expect_free_pages_refused(test, p + 8, "object + 8");
+	KUNIT_EXPECT_EQ(test, gom_usable_size(p + 8), (size_t)0);
+	KUNIT_EXPECT_EQ(test, gom_usable_size(p + 1), (size_t)0);
+	KUNIT_EXPECT_EQ(test, gom_usable_size(p), o->size);
+}
+
+/* Interior pointers of a run: refused, the run untouched. */
+static noinline void fb_refuse_large(struct kunit *test, struct fb_obj *o)
+{
+	u8 *p = o->p;
+
+	gom_t_expect_free_refused(test, p + 1, "run + 1");
+	gom_t_expect_free_pages_refused(test, p + 1, "run + 1");
+	KUNIT_EXPECT_EQ(test, gom_usable_size(p + 1), (size_t)0);
+	if (o->size > PAGE_SIZE) {
+		gom_t_expect_free_refused(test, p + PAGE_SIZE,
+					  "run + PAGE_SIZE");
+		gom_t_expect_free_pages_refused(test, p + PAGE_SIZE,
+						"run + PAGE_SIZE");
+		gom_t_expect_free_refused(test, p + o->size - PAGE_SIZE,
+					  "run's last page");
+		KUNIT_EXPECT_EQ(test, gom_usable_size(p + PAGE_SIZE),
+				(size_t)0);
+	}
+	KUNIT_EXPECT_EQ(test, gom_usable_size(p), o->size);
+}
+
+/* Foreign pointers, each filled, refused and left alone. */
+static noinline void fb_refuse_foreign(struct kunit *test)
+{
+	struct page *page;
+	u8 stack_buf[64];
+	void *k, *v;
+
+	k = kmalloc(200, GFP_KERNEL);
+	v = vmalloc(PAGE_SIZE);
+	page = alloc_page(GFP_KERNEL);
+	if (k) {
+		gom_t_fill(k, 200, 1);
+		gom_t_expect_foreign(test, k, 200, 1, "kmalloc()");
+	}
+	if (v) {
+		gom_t_fill(v, PAGE_SIZE, 2);
+		gom_t_expect_foreign(test, v, PAGE_SIZE, 2, "vmalloc()");
+	}
+	if (page) {
+		gom_t_fill(page_address(page), PAGE_SIZE, 3);
+		gom_t_expect_foreign(test, page_address(page), PAGE_SIZE, 3,
+				     "alloc_page()");
+	}
+	gom_t_fill(stack_buf, sizeof(stack_buf), 4);
+	gom_t_expect_foreign(test, stack_buf, sizeof(stack_buf), 4, "stack");
+	kfree(k);
+	vfree(v);
+	if (page)
+		__free_page(page);
+	KUNIT_EXPECT_NOT_NULL(test, k);
+	KUNIT_EXPECT_NOT_NULL(test, v);
+	KUNIT_EXPECT_NOT_NULL(test, page);
+}
+
+/*
+ * Foreign pointers, and interior pointers of an object and of a run in
+ * arenas of every order: refused. Every order that gained arenas since
+ * @h0 must have had an allocation to try.
+ */
+static noinline void fb_refuse_all(struct kunit *test, struct fb_state *fs,
+				   const struct gom_heap_stats *h0,
+				   const struct gom_heap_stats *h1)
+{
+	unsigned int i, o;
+	bool covered;
+
+	fb_refuse_foreign(test);
+	for (o = 0; o <= GOM_MAX_ORDER; o++) {
+		struct fb_obj *small = NULL, *large = NULL;
+
+		for (i = 0; i < fs->n; i++) {
+			if (fs->objs[i].aorder != o)
+				continue;
+			if (fs->objs[i].large && !large)
+				large = &fs->objs[i];
+			if (!fs->objs[i].large && fs->objs[i].size > 8 && !small)
+				small = &fs->objs[i];
+		}
+		if (small)
+			fb_refuse_small(test, small);
+		if (large)
+			fb_refuse_large(test, large);
+		covered = small || large;
+		if (h1->arenas_by_order[o] > h0->arenas_by_order[o])
+			KUNIT_EXPECT_TRUE_MSG(test, covered,
+					      "no allocation in the new arenas of order %u",
+					      o);
+	}
+}
+
+/*
+ * With growth capped at 2^@cap pages (GOM_MAX_ORDER: no cap): every class
+ * and large size allocates, from minimum spans where the cap leaves no
+ * block of the preferred size, in arenas of the capped order; foreign and
+ * interior pointers are refused in arenas of every order present, and the
+ * objects stay intact through it all.
+ */
+static void fallback_case(struct kunit *test, unsigned int cap)
+{
+	unsigned int eff = min(cap, gom_arena_order), cls, i, o;
+	struct gom_heap_stats *h0, *h1, *h2;
+	long inv, dbl, failures;
+	struct fb_state fs = { };
+
+	fs.objs = kunit_kcalloc(test, GOM_NR_CLASSES + ARRAY_SIZE(fb_large),
+				sizeof(*fs.objs), GFP_KERNEL);
+	h0 = kunit_kcalloc(test, 3, sizeof(*h0), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, fs.objs);
+	KUNIT_ASSERT_NOT_NULL(test, h0);
+	h1 = h0 + 1;
+	h2 = h0 + 2;
+	mh_ctx(test);
+	set_cap(cap);
+	gom_heap_stats(h0);
+	failures = gom_t_failures();
+	for (cls = 1; cls < GOM_NR_CLASSES; cls++)
+		fb_alloc_class(test, &fs, cls);
+	for (i = 0; i < ARRAY_SIZE(fb_large); i++)
+		fb_alloc_large(test, &fs, i);
+	gom_heap_stats(h1);
+	KUNIT_EXPECT_EQ(test, gom_t_failures(), failures);
+	KUNIT_EXPECT_EQ(test, h1->grow_failures, h0->grow_failures);
+	kunit_info(test, "cap %u: %u of %u new spans minimum; arenas by order: %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu\n",
+		   cap, fs.nmin, fs.fresh,
+		   h1->arenas_by_order[0] - h0->arenas_by_order[0],
+		   h1->arenas_by_order[1] - h0->arenas_by_order[1],
+		   h1->arenas_by_order[2] - h0->arenas_by_order[2],
+		   h1->arenas_by_order[3] - h0->arenas_by_order[3],
+		   h1->arenas_by_order[4] - h0->arenas_by_order[4],
+		   h1->arenas_by_order[5] - h0->arenas_by_order[5],
+		   h1->arenas_by_order[6] - h0->arenas_by_order[6],
+		   h1->arenas_by_order[7] - h0->arenas_by_order[7],
+		   h1->arenas_by_order[8] - h0->arenas_by_order[8],
+		   h1->arenas_by_order[9] - h0->arenas_by_order[9],
+		   h1->arenas_by_order[10] - h0->arenas_by_order[10]);
+
+	/* arenas of the capped order appear, none above what was needed */
+	KUNIT_EXPECT_GT(test, h1->arenas_by_order[eff], h0->arenas_by_order[eff]);
+	for (o = max_t(unsigned int, eff, FB_NEED_ORDER) + 1;
+	     o <= GOM_MAX_ORDER; o++)
+		KUNIT_EXPECT_EQ_MSG(test, h1->arenas_by_order[o],
+				    h0->arenas_by_order[o], "order %u", o);
+	for (i = 0, o = 0; o < gom_arena_order; o++)
+		i += h1->arenas_by_order[o] - h0->arenas_by_order[o];
+	KUNIT_EXPECT_EQ(test, h1->grow_fallbacks - h0->grow_fallbacks,
+			(unsigned long)i);
+	/* below a cap of 2 no block fits a preferred span (4 pages or more) */
+	if (eff < 2)
+		KUNIT_EXPECT_EQ(test, fs.nmin, fs.fresh);
+
+	fb_refuse_all(test, &fs, h0, h1);
+	inv = gom_t_inv();
+	dbl = gom_t_dbl();
+	for (i = 0; i < fs.n; i++) {
+		struct fb_obj *ob = &fs.objs[i];
+
+		KUNIT_EXPECT_TRUE_MSG(test, gom_t_intact(ob->p, ob->asked,
+							 ob->seed),
+				      "allocation %u (%zu bytes) changed", i,
+				      ob->asked);
+		if (ob->pages)
+			gom_free_pages(ob->p);
+		else
+			gom_free(ob->p);
+	}
+	KUNIT_EXPECT_EQ(test, gom_t_inv(), inv);
+	KUNIT_EXPECT_EQ(test, gom_t_dbl(), dbl);
+	gom_shrink_all();
+	gom_heap_stats(h2);
+	KUNIT_EXPECT_EQ(test, h2->arenas, h0->arenas);
+	KUNIT_EXPECT_EQ(test, h2->pages_total, h0->pages_total);
+	for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
+		struct gom_class_stats st;
+
+		gom_class_stats(cls, &st);
+		KUNIT_EXPECT_EQ_MSG(test, st.spans_owned, 0UL, "class %u", cls);
+	}
+	gom_t_expect_consistent(test, "after the fallback case");
+}
+
+static void mheap_fallback_cap0(struct kunit *test)
+{
+	fallback_case(test, 0);
+}
+
+static void mheap_fallback_cap1(struct kunit *test)
+{
+	fallback_case(test, 1);
+}
+
+static void mheap_fallback_cap3(struct kunit *test)
+{
+	fallback_case(test, 3);
+}
+
+/* The cap the module had: by default none, arenas of the arena order. */
+static void mheap_fallback_default(struct kunit *test)
+{
+	fallback_case(test, mh_saved_cap);
+}
+
 static struct kunit_case gomalloc_mheap_cases[] = {
 	KUNIT_CASE(mheap_held_heap_has_nothing),
 	KUNIT_CASE(mheap_grow_adds_one_arena),
@@ -785,6 +1175,11 @@ static struct kunit_case gomalloc_mheap_cases[] = {
 	KUNIT_CASE(mheap_destroy_releases_all),
 	KUNIT_CASE(mheap_pagemap_entries),
 	KUNIT_CASE(mheap_pagemap_foreign),
+	KUNIT_CASE(mheap_fallback_cap0),
+	KUNIT_CASE(mheap_fallback_cap1),
+	KUNIT_CASE(mheap_fallback_cap3),
+	KUNIT_CASE(mheap_fallback_default),
+	/* last: a limit step-down makes the next second's growth start lower */
 	{}
 };
 
