@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit suite gomalloc_mheap: the page heap (mod/mheap.c), its fallback to
- * smaller arenas and the page map (mod/pagemap.c).
+ * smaller arenas, the page map (mod/pagemap.c) and the memory limit.
  *
  * The cases use the heaps every client uses. Each starts from a drained
  * allocator with every free block held (see gom_test.h): the heaps then
@@ -13,6 +13,9 @@
  * and restores grow_max_order and mem_limit, after a failure too.
  */
 #include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/cpu.h>
+#include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/prandom.h>
 #include <linux/slab.h>
@@ -1161,6 +1164,236 @@ static void mheap_fallback_default(struct kunit *test)
 	fallback_case(test, mh_saved_cap);
 }
 
+/*
+ * mem_limit: an allocation that would take the heap over the limit fails
+ * and counts alloc_limited, smaller blocks that fit are still taken, frees
+ * make room again, and __GFP_NOFAIL ignores the limit.
+ */
+static void mheap_limit_refuses_crossing(struct kunit *test)
+{
+	size_t big = PAGE_SIZE << GOM_MAX_ORDER;
+	unsigned long limit, room = big / 2;
+	long base, limited, failures;
+	void *q[2], *p, *run, *small, *nofail;
+	bool fresh;
+	int nid;
+
+	mh_ctx(test);
+	base = gom_heap_bytes();
+	limit = base + room;
+	limited = gom_t_limited();
+	failures = gom_t_failures();
+	KUNIT_ASSERT_EQ(test, gom_set_mem_limit(limit), 0);
+
+	/* a block of the largest order cannot fit in the room left */
+	p = gom_alloc(big, GFP_KERNEL | __GFP_NOWARN);
+	KUNIT_EXPECT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, gom_t_limited(), limited + 1);
+	KUNIT_EXPECT_EQ(test, gom_t_failures(), failures + 1);
+	KUNIT_EXPECT_EQ(test, gom_heap_bytes(), base);
+
+	/* two quarters fit: the heap steps down to a half-size arena */
+	migrate_disable();
+	nid = numa_mem_id();
+	q[0] = gom_alloc(big / 4, GFP_KERNEL | __GFP_NOWARN);
+	q[1] = gom_alloc(big / 4, GFP_KERNEL | __GFP_NOWARN);
+	/* and then nothing that needs the heap to grow */
+	run = gom_alloc_pages(16, GFP_KERNEL | __GFP_NOWARN);
+	fresh = class_fresh(nid, gom_size_class(64));
+	small = gom_alloc(64, GFP_KERNEL | __GFP_NOWARN);
+	migrate_enable();
+	KUNIT_EXPECT_NOT_NULL(test, q[0]);
+	KUNIT_EXPECT_NOT_NULL(test, q[1]);
+	KUNIT_EXPECT_NULL(test, run);
+	if (fresh)
+		KUNIT_EXPECT_NULL(test, small);
+	KUNIT_EXPECT_EQ(test, gom_heap_bytes(), (long)limit);
+	KUNIT_EXPECT_EQ(test, gom_t_limited(), limited + 2 + !!fresh);
+	KUNIT_EXPECT_EQ(test, gom_t_failures(), failures + 2 + !!fresh);
+	gom_t_expect_consistent(test, "at the limit");
+
+	/* __GFP_NOFAIL is not refused */
+	nofail = gom_alloc(64, GFP_KERNEL | __GFP_NOFAIL);
+	KUNIT_EXPECT_NOT_NULL(test, nofail);
+	KUNIT_EXPECT_EQ(test, gom_t_limited(), limited + 2 + !!fresh);
+	if (nofail)
+		memset(nofail, 0x6b, 64);
+	kunit_info(test, "__GFP_NOFAIL took the heap %ld KiB over the limit\n",
+		   (gom_heap_bytes() - (long)limit) >> 10);
+	gom_t_expect_consistent(test, "over the limit with __GFP_NOFAIL");
+
+	/* frees and a shrink make room again */
+	gom_free(q[0]);
+	gom_free(q[1]);
+	gom_free(small);
+	gom_free(nofail);
+	gom_shrink_all();
+	KUNIT_EXPECT_EQ(test, gom_t_settle_heap_bytes(base), base);
+	migrate_disable();
+	q[0] = gom_alloc(big / 4, GFP_KERNEL | __GFP_NOWARN);
+	small = gom_alloc(64, GFP_KERNEL | __GFP_NOWARN);
+	migrate_enable();
+	KUNIT_EXPECT_NOT_NULL(test, q[0]);
+	KUNIT_EXPECT_NOT_NULL(test, small);
+	KUNIT_EXPECT_LE(test, gom_heap_bytes(), (long)limit);
+	gom_t_expect_consistent(test, "back under the limit");
+	gom_free(q[0]);
+	gom_free(small);
+	gom_shrink_all();
+	KUNIT_EXPECT_EQ(test, gom_t_settle_heap_bytes(base), base);
+	KUNIT_EXPECT_EQ(test, gom_t_limited(), limited + 2 + !!fresh);
+}
+
+struct lim_obj {
+	struct list_head node;
+	u32 size;
+	u32 seed;
+};
+
+struct lim_worker {
+	struct task_struct *task;
+	struct completion done;
+	struct list_head objs;
+	unsigned int cpu;
+	unsigned long allocs;
+	unsigned int fails;
+};
+
+#define LIM_FAILS	64
+#define LIM_MAX_ALLOCS	40000
+
+static void lim_fill(struct lim_obj *o)
+{
+	gom_t_fill(o + 1, min_t(size_t, o->size - sizeof(*o), 256), o->seed);
+}
+
+static bool lim_intact(struct lim_obj *o)
+{
+	return gom_t_intact(o + 1, min_t(size_t, o->size - sizeof(*o), 256),
+			    o->seed);
+}
+
+/* Allocate until the limit has refused LIM_FAILS times; keep everything. */
+static int lim_fn(void *data)
+{
+	struct lim_worker *w = data;
+	struct rnd_state rnd;
+	struct lim_obj *o;
+	u32 r, size;
+
+	prandom_seed_state(&rnd, w->cpu + 1);
+	while (w->fails < LIM_FAILS && w->allocs < LIM_MAX_ALLOCS) {
+		r = prandom_u32_state(&rnd);
+		size = r % 32 ? sizeof(*o) + r % 2048 : 40000;
+		o = gom_alloc(size, GFP_KERNEL | __GFP_NOWARN);
+		if (!o) {
+			w->fails++;
+			continue;
+		}
+		o->size = size;
+		o->seed = r;
+		lim_fill(o);
+		list_add(&o->node, &w->objs);
+		if (++w->allocs % 64 == 0)
+			cond_resched();
+	}
+	kthread_complete_and_exit(&w->done, 0);
+}
+
+static bool lim_all_done(struct lim_worker *w, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (!completion_done(&w[i].done))
+			return false;
+	return true;
+}
+
+/*
+ * A kthread on every online CPU allocates until the limit refuses it: the
+ * heap never holds more than the limit, sampled all along.
+ */
+static void mheap_limit_concurrent(struct kunit *test)
+{
+	unsigned long limit, samples = 0, allocs = 0, fails = 0;
+	unsigned long pages, peak_pages = 0;
+	long base, limited, failures, bytes, peak = 0;
+	int nid;
+	struct lim_worker *w;
+	struct lim_obj *o, *tmp;
+	unsigned int cpu, n = 0, i, bad = 0;
+
+	mh_ctx(test);
+	w = kunit_kcalloc(test, num_online_cpus(), sizeof(*w), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	base = gom_heap_bytes();
+	limit = base + 3 * (PAGE_SIZE << min(gom_arena_order, 9U));
+	limited = gom_t_limited();
+	failures = gom_t_failures();
+	KUNIT_ASSERT_EQ(test, gom_set_mem_limit(limit), 0);
+
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		if (n == num_online_cpus())
+			break;
+		w[n].cpu = cpu;
+		INIT_LIST_HEAD(&w[n].objs);
+		init_completion(&w[n].done);
+		w[n].task = kthread_create(lim_fn, &w[n], "gom_lim/%u", cpu);
+		if (IS_ERR(w[n].task))
+			break;
+		kthread_bind(w[n].task, cpu);
+		wake_up_process(w[n].task);
+		n++;
+	}
+	cpus_read_unlock();
+	while (!lim_all_done(w, n)) {
+		bytes = gom_heap_bytes();
+		peak = max(peak, bytes);
+		/* and the pages the heaps really hold */
+		pages = 0;
+		for_each_node(nid)
+			pages += READ_ONCE(gom_heaps[nid]->pages_total);
+		peak_pages = max(peak_pages, pages);
+		if (++samples % 1024 == 0)
+			cond_resched();
+	}
+	for (i = 0; i < n; i++)
+		wait_for_completion(&w[i].done);
+
+	kunit_info(test, "%lu samples, peak %ld KiB (arenas %lu KiB) of a %lu KiB limit (%ld KiB at start)\n",
+		   samples, peak >> 10, (peak_pages << PAGE_SHIFT) >> 10,
+		   limit >> 10, base >> 10);
+	KUNIT_EXPECT_EQ(test, n, num_online_cpus());
+	KUNIT_EXPECT_LE(test, peak, (long)limit);
+	KUNIT_EXPECT_LE(test, peak_pages << PAGE_SHIFT, limit);
+	KUNIT_EXPECT_LE(test, gom_heap_bytes(), (long)limit);
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, w[i].fails, LIM_FAILS, "CPU %u",
+				    w[i].cpu);
+		allocs += w[i].allocs;
+		fails += w[i].fails;
+	}
+	KUNIT_EXPECT_GT(test, allocs, 0UL);
+	KUNIT_EXPECT_EQ(test, gom_t_limited() - limited, (long)fails);
+	KUNIT_EXPECT_EQ(test, gom_t_failures() - failures, (long)fails);
+	gom_t_expect_consistent(test, "with the heap at the limit");
+
+	for (i = 0; i < n; i++) {
+		list_for_each_entry_safe(o, tmp, &w[i].objs, node) {
+			if (!lim_intact(o) || gom_usable_size(o) < o->size)
+				bad++;
+			list_del(&o->node);
+			gom_free(o);
+		}
+	}
+	KUNIT_EXPECT_EQ(test, bad, 0U);
+	gom_shrink_all();
+	KUNIT_EXPECT_EQ(test, gom_t_settle_heap_bytes(base), base);
+	gom_t_expect_consistent(test, "after freeing everything");
+}
+
 static struct kunit_case gomalloc_mheap_cases[] = {
 	KUNIT_CASE(mheap_held_heap_has_nothing),
 	KUNIT_CASE(mheap_grow_adds_one_arena),
@@ -1180,6 +1413,8 @@ static struct kunit_case gomalloc_mheap_cases[] = {
 	KUNIT_CASE(mheap_fallback_cap3),
 	KUNIT_CASE(mheap_fallback_default),
 	/* last: a limit step-down makes the next second's growth start lower */
+	KUNIT_CASE(mheap_limit_refuses_crossing),
+	KUNIT_CASE(mheap_limit_concurrent),
 	{}
 };
 
@@ -1196,4 +1431,4 @@ kunit_test_suite(gomalloc_mheap_suite);
 
 MODULE_IMPORT_NS(GOMALLOC_INTERNAL);
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("KUnit tests for gomalloc's page heap and page map");
+MODULE_DESCRIPTION("KUnit tests for gomalloc's page heap, page map and memory limit");
