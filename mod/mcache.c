@@ -87,7 +87,15 @@ static void *alloc_direct(unsigned int cls, gfp_t gfp, int node)
  */
 void *gom_mcache_alloc_nested(unsigned int cls, gfp_t gfp, int node)
 {
-	return alloc_direct(cls, gfp, node);
+	void *obj = alloc_direct(cls, gfp, node);
+	struct gom_mcache *mc;
+
+	/* counted on this CPU, unless it interrupted its section */
+	if (!IS_ERR(obj) && gom_mc_trylock(&mc)) {
+		mc->mag[cls].allocs++;
+		gom_mc_unlock(mc);
+	}
+	return obj;
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_alloc_nested);
 
