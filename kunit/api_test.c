@@ -2,7 +2,8 @@
 /*
  * KUnit suite gomalloc_api: the public object and page API
  * (include/gomalloc.h) as a client module sees it: contents, sizes,
- * flags, NUMA placement, refused frees, concurrency and CPU hotplug.
+ * flags, NUMA placement, refused frees, concurrency, interrupts and CPU
+ * hotplug. Every case starts from drained caches and counts deltas.
  */
 #include <kunit/test.h>
 #include <linux/completion.h>
@@ -16,31 +17,12 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/timer.h>
-#include "internal.h"
+#include <linux/vmalloc.h>
+#include "gom_test.h"
 
 static long errs(atomic_long_t *counter)
 {
 	return atomic_long_read(counter);
-}
-
-static void fill(void *p, size_t len, u8 seed)
-{
-	u8 *b = p;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		b[i] = seed + i * 7;
-}
-
-static bool intact(const void *p, size_t len, u8 seed)
-{
-	const u8 *b = p;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (b[i] != (u8)(seed + i * 7))
-			return false;
-	return true;
 }
 
 static bool all_zero(const void *p, size_t len)
@@ -48,12 +30,22 @@ static bool all_zero(const void *p, size_t len)
 	return !memchr_inv(p, 0, len);
 }
 
-static unsigned long arena_bytes(void)
+/* The largest block the page allocator gives: the largest allocation. */
+static unsigned long max_bytes(void)
 {
-	return PAGE_SIZE << gom_arena_order;
+	return PAGE_SIZE << GOM_MAX_ORDER;
 }
 
-/* Every class: usable size is the class size and the whole of it works. */
+static int api_init(struct kunit *test)
+{
+	gom_shrink_all();
+	return 0;
+}
+
+/*
+ * Every class, for its largest and its smallest request: the usable size
+ * is the class size, and, as with ksize(), all of it may then be used.
+ */
 static void api_every_class(struct kunit *test)
 {
 	unsigned int cls;
@@ -70,11 +62,12 @@ static void api_every_class(struct kunit *test)
 			KUNIT_ASSERT_NOT_NULL(test, p);
 			KUNIT_ASSERT_NOT_NULL(test, q);
 			KUNIT_EXPECT_EQ(test, gom_usable_size(p), (size_t)size);
-			fill(p, size, cls);
-			fill(q, size, ~cls);
-			KUNIT_EXPECT_TRUE_MSG(test, intact(p, size, cls),
+			KUNIT_EXPECT_EQ(test, gom_usable_size(q), (size_t)size);
+			gom_t_fill(p, size, cls);
+			gom_t_fill(q, size, ~cls);
+			KUNIT_EXPECT_TRUE_MSG(test, gom_t_intact(p, size, cls),
 					      "class %u", cls);
-			KUNIT_EXPECT_TRUE_MSG(test, intact(q, size, ~cls),
+			KUNIT_EXPECT_TRUE_MSG(test, gom_t_intact(q, size, ~cls),
 					      "class %u", cls);
 			gom_free(p);
 			gom_free(q);
@@ -85,8 +78,8 @@ static void api_every_class(struct kunit *test)
 /* Size 0 gives ZERO_SIZE_PTR; NULL and ZERO_SIZE_PTR free as no-ops. */
 static void api_zero_size_and_null(struct kunit *test)
 {
-	long inv = errs(&gom_errors.invalid_frees);
-	long dbl = errs(&gom_errors.double_frees);
+	long inv = errs(&gom_counters.invalid_frees);
+	long dbl = errs(&gom_counters.double_frees);
 
 	KUNIT_EXPECT_PTR_EQ(test, gom_alloc(0, GFP_KERNEL), ZERO_SIZE_PTR);
 	KUNIT_EXPECT_PTR_EQ(test, gom_alloc_node(0, GFP_KERNEL, 0),
@@ -96,23 +89,28 @@ static void api_zero_size_and_null(struct kunit *test)
 	gom_free_pages(NULL);
 	KUNIT_EXPECT_EQ(test, gom_usable_size(NULL), (size_t)0);
 	KUNIT_EXPECT_EQ(test, gom_usable_size(ZERO_SIZE_PTR), (size_t)0);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.invalid_frees), inv);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.double_frees), dbl);
 }
 
-/* More than an arena cannot be served: NULL, counted, no warning. */
+/* More than the largest block cannot be served: NULL, counted. */
 static void api_huge_fails(struct kunit *test)
 {
-	long fails = errs(&gom_errors.alloc_failures);
+	long fails = errs(&gom_counters.alloc_failures);
+	long limited = errs(&gom_counters.alloc_limited);
 
-	KUNIT_EXPECT_NULL(test, gom_alloc(arena_bytes() + 1,
+	KUNIT_EXPECT_NULL(test, gom_alloc(max_bytes() + 1,
 					  GFP_KERNEL | __GFP_NOWARN));
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.alloc_failures), fails + 1);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.alloc_failures), fails + 1);
 	KUNIT_EXPECT_NULL(test, gom_alloc(SIZE_MAX, GFP_KERNEL | __GFP_NOWARN));
-	KUNIT_EXPECT_NULL(test, gom_alloc_pages((1U << gom_arena_order) + 1,
+	KUNIT_EXPECT_NULL(test, gom_alloc_pages((1U << GOM_MAX_ORDER) + 1,
 						GFP_KERNEL | __GFP_NOWARN));
 	KUNIT_EXPECT_NULL(test, gom_alloc_pages(0, GFP_KERNEL | __GFP_NOWARN));
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.alloc_failures), fails + 4);
+	KUNIT_EXPECT_NULL(test, gom_alloc_node(max_bytes() + 1,
+					       GFP_KERNEL | __GFP_NOWARN, 0));
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.alloc_failures), fails + 5);
+	/* none of them was the memory limit's doing */
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.alloc_limited), limited);
 }
 
 static int ptr_cmp(const void *a, const void *b)
@@ -132,10 +130,10 @@ static void check_bulk(struct kunit *test, size_t size, int nr)
 	for (i = 0; i < nr; i++) {
 		KUNIT_ASSERT_NOT_NULL(test, ptrs[i]);
 		KUNIT_EXPECT_GE(test, gom_usable_size(ptrs[i]), size);
-		fill(ptrs[i], size, i);
+		gom_t_fill(ptrs[i], size, i);
 	}
 	for (i = 0; i < nr; i++)
-		KUNIT_EXPECT_TRUE(test, intact(ptrs[i], size, i));
+		KUNIT_EXPECT_TRUE(test, gom_t_intact(ptrs[i], size, i));
 	sort(ptrs, nr, sizeof(*ptrs), ptr_cmp, NULL);
 	for (i = 1; i < nr; i++)
 		KUNIT_EXPECT_GE(test, (unsigned long)ptrs[i],
@@ -146,7 +144,7 @@ static void check_bulk(struct kunit *test, size_t size, int nr)
 /* Bulk allocation: distinct objects, and all or nothing. */
 static void api_bulk(struct kunit *test)
 {
-	long fails = errs(&gom_errors.alloc_failures);
+	long fails = errs(&gom_counters.alloc_failures);
 	void *ptrs[4] = { NULL };
 
 	check_bulk(test, 256, 16);
@@ -155,13 +153,13 @@ static void api_bulk(struct kunit *test)
 	check_bulk(test, 8192, 16);
 	check_bulk(test, 65536, 4);
 
-	KUNIT_EXPECT_EQ(test, gom_alloc_bulk(arena_bytes() + 1,
+	KUNIT_EXPECT_EQ(test, gom_alloc_bulk(max_bytes() + 1,
 					     GFP_KERNEL | __GFP_NOWARN,
 					     ARRAY_SIZE(ptrs), ptrs), 0);
-	KUNIT_EXPECT_GT(test, errs(&gom_errors.alloc_failures), fails);
+	KUNIT_EXPECT_GT(test, errs(&gom_counters.alloc_failures), fails);
 }
 
-/* Page runs of 1..64 pages and of a whole arena. */
+/* Page runs of 1..64 pages and of the largest block. */
 static void api_pages(struct kunit *test)
 {
 	unsigned int n;
@@ -178,30 +176,30 @@ static void api_pages(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, p[0], p[n * PAGE_SIZE - 1]);
 		gom_free_pages(p);
 	}
-	n = 1U << gom_arena_order;
+	n = 1U << GOM_MAX_ORDER;
 	p = gom_alloc_pages(n, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)p, arena_bytes()));
-	KUNIT_EXPECT_EQ(test, gom_usable_size(p), (size_t)arena_bytes());
-	memset(p, 0x3c, arena_bytes());
-	KUNIT_EXPECT_EQ(test, p[arena_bytes() - 1], 0x3c);
+	KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)p, max_bytes()));
+	KUNIT_EXPECT_EQ(test, gom_usable_size(p), (size_t)max_bytes());
+	memset(p, 0x3c, max_bytes());
+	KUNIT_EXPECT_EQ(test, p[max_bytes() - 1], 0x3c);
 	gom_free_pages(p);
 }
 
 /* gom_free_pages() refuses a small object and leaves it alone. */
 static void api_free_pages_refuses_object(struct kunit *test)
 {
-	long inv = errs(&gom_errors.invalid_frees);
+	long inv = errs(&gom_counters.invalid_frees);
 	void *p = gom_alloc(512, GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	fill(p, 512, 9);
+	gom_t_fill(p, 512, 9);
 	gom_free_pages(p);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv + 1);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.invalid_frees), inv + 1);
 	KUNIT_EXPECT_EQ(test, gom_usable_size(p), (size_t)512);
-	KUNIT_EXPECT_TRUE(test, intact(p, 512, 9));
+	KUNIT_EXPECT_TRUE(test, gom_t_intact(p, 512, 9));
 	gom_free(p);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv + 1);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.invalid_frees), inv + 1);
 }
 
 /* Objects above the classes are exact page runs. */
@@ -217,8 +215,8 @@ static void api_large_objects(struct kunit *test)
 		KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(p));
 		KUNIT_EXPECT_EQ(test, gom_usable_size(p),
 				round_up(sizes[i], PAGE_SIZE));
-		fill(p, sizes[i], i);
-		KUNIT_EXPECT_TRUE(test, intact(p, sizes[i], i));
+		gom_t_fill(p, sizes[i], i);
+		KUNIT_EXPECT_TRUE(test, gom_t_intact(p, sizes[i], i));
 		gom_free(p);
 	}
 }
@@ -234,13 +232,13 @@ static void api_atomic_irqs_off(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		p[i] = gom_alloc(sizes[i], GFP_ATOMIC);
 		if (p[i])
-			fill(p[i], sizes[i], i);
+			gom_t_fill(p[i], sizes[i], i);
 	}
 	local_irq_enable();
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		KUNIT_EXPECT_NOT_NULL(test, p[i]);
 		if (p[i])
-			KUNIT_EXPECT_TRUE(test, intact(p[i], sizes[i], i));
+			KUNIT_EXPECT_TRUE(test, gom_t_intact(p[i], sizes[i], i));
 	}
 	local_irq_disable();
 	for (i = 0; i < ARRAY_SIZE(sizes); i++)
@@ -301,23 +299,91 @@ static void api_init_on_alloc(struct kunit *test)
 	gom_free(q);
 }
 
-/* init_on_free=1: a freed object is cleared before it is cached. */
+/*
+ * init_on_free=1: a freed object is cleared before it is cached, all but
+ * its first word, which holds its free mark; a freed run is cleared.
+ */
 static void api_init_on_free(struct kunit *test)
 {
-	void *p;
+	bool marked = false, zero = false, run_zero = false;
+	size_t size = 0;
+	void *p, *run;
 
 	if (!want_init_on_free())
 		kunit_skip(test, "init_on_free is off (boot with init_on_free=1)");
 	migrate_disable();
 	p = gom_alloc(700, GFP_KERNEL);
 	if (p) {
-		memset(p, 0xa5, 700);
+		size = gom_usable_size(p);
+		memset(p, 0xa5, size);
 		gom_free(p);
-		/* still in this CPU's magazine, so still mapped */
-		KUNIT_EXPECT_TRUE(test, all_zero(p, 700));
+		/* still in this CPU's magazine: poisoned, but gomalloc's */
+		marked = gom_obj_marked(p);
+		zero = gom_t_zero_unchecked(p + sizeof(long),
+					    size - sizeof(long));
+	}
+	run = gom_alloc_pages(2, GFP_KERNEL);
+	if (run) {
+		memset(run, 0xa5, 2 * PAGE_SIZE);
+		gom_free_pages(run);
+		/* in this CPU's run cache */
+		run_zero = gom_t_zero_unchecked(run, 2 * PAGE_SIZE);
 	}
 	migrate_enable();
 	KUNIT_EXPECT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, size, (size_t)704);
+	KUNIT_EXPECT_TRUE(test, marked);
+	KUNIT_EXPECT_TRUE(test, zero);
+	KUNIT_EXPECT_NOT_NULL(test, run);
+	KUNIT_EXPECT_TRUE(test, run_zero);
+}
+
+/*
+ * init_on_free=1 clears the whole slot of an object that asked for less
+ * than its class, and the whole run of a large one that asked for less
+ * than its pages: under KASAN the bytes past the request are a red zone,
+ * which the clearing must not trip over.
+ */
+static void api_init_on_free_short_request(struct kunit *test)
+{
+	static const size_t large[] = { GOM_MAX_SMALL_SIZE + 1, 100000 };
+	unsigned int cls, i, dirty = 0;
+	size_t ask, slot;
+	void *p;
+
+	if (!want_init_on_free())
+		kunit_skip(test, "init_on_free is off (boot with init_on_free=1)");
+	for (cls = 2; cls < GOM_NR_CLASSES; cls++) {
+		ask = gom_classes[cls - 1].size + 1;
+		slot = gom_classes[cls].size;
+		migrate_disable();
+		p = gom_alloc(ask, GFP_KERNEL);
+		if (p) {
+			memset(p, 0xa5, ask);
+			gom_free(p);
+			/* in this CPU's magazine: all but the mark cleared */
+			if (!gom_obj_marked(p) ||
+			    !gom_t_zero_unchecked(p + sizeof(long),
+						  slot - sizeof(long)))
+				dirty++;
+		}
+		migrate_enable();
+		KUNIT_ASSERT_NOT_NULL(test, p);
+	}
+	for (i = 0; i < ARRAY_SIZE(large); i++) {
+		slot = round_up(large[i], PAGE_SIZE);
+		migrate_disable();
+		p = gom_alloc(large[i], GFP_KERNEL);
+		if (p) {
+			memset(p, 0xa5, large[i]);
+			gom_free(p);
+			if (!gom_t_zero_unchecked(p, slot))
+				dirty++;
+		}
+		migrate_enable();
+		KUNIT_ASSERT_NOT_NULL(test, p);
+	}
+	KUNIT_EXPECT_EQ(test, dirty, 0U);
 }
 
 /* gom_alloc_node() places memory on the node asked for. */
@@ -367,17 +433,6 @@ static void api_alloc_node_invalid(struct kunit *test)
  * A remote object freed here must not come back from this CPU's magazine
  * as memory of the local node.
  */
-/* A node with memory other than @local, or NUMA_NO_NODE. */
-static int other_node(int local)
-{
-	int nid;
-
-	for_each_online_node(nid)
-		if (nid != local && node_state(nid, N_MEMORY))
-			return nid;
-	return NUMA_NO_NODE;
-}
-
 static void api_alloc_node_after_remote_free(struct kunit *test)
 {
 	int local, other;
@@ -385,7 +440,7 @@ static void api_alloc_node_after_remote_free(struct kunit *test)
 
 	migrate_disable();
 	local = numa_mem_id();
-	other = other_node(local);
+	other = gom_t_other_node(local);
 	if (other == NUMA_NO_NODE) {
 		migrate_enable();
 		kunit_skip(test, "needs a second NUMA node with memory");
@@ -414,7 +469,7 @@ static void api_alloc_local_after_remote_free(struct kunit *test)
 
 	migrate_disable();
 	local = numa_mem_id();
-	other = other_node(local);
+	other = gom_t_other_node(local);
 	if (other == NUMA_NO_NODE) {
 		migrate_enable();
 		kunit_skip(test, "needs a second NUMA node with memory");
@@ -443,72 +498,88 @@ static void api_alloc_local_after_remote_free(struct kunit *test)
 /* Pointers gomalloc does not own are refused, counted and not touched. */
 static void api_invalid_free_foreign(struct kunit *test)
 {
-	long inv = errs(&gom_errors.invalid_frees);
-	long dbl = errs(&gom_errors.double_frees);
+	long inv = errs(&gom_counters.invalid_frees);
+	long dbl = errs(&gom_counters.double_frees);
+	struct page *page;
 	u8 stack_buf[64];
-	void *k;
+	void *k, *v;
 
 	k = kmalloc(256, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, k);
-	fill(k, 256, 1);
-	fill(stack_buf, sizeof(stack_buf), 2);
+	gom_t_fill(k, 256, 1);
+	gom_t_fill(stack_buf, sizeof(stack_buf), 2);
 	gom_free(k);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv + 1);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.invalid_frees), inv + 1);
 	gom_free(stack_buf);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv + 2);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.invalid_frees), inv + 2);
 	gom_free_pages(k);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv + 3);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.invalid_frees), inv + 3);
 	gom_free((void *)&api_invalid_free_foreign);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv + 4);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.invalid_frees), inv + 4);
 	KUNIT_EXPECT_EQ(test, gom_usable_size(k), (size_t)0);
-	KUNIT_EXPECT_TRUE(test, intact(k, 256, 1));
-	KUNIT_EXPECT_TRUE(test, intact(stack_buf, sizeof(stack_buf), 2));
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl);
+	KUNIT_EXPECT_TRUE(test, gom_t_intact(k, 256, 1));
+	KUNIT_EXPECT_TRUE(test, gom_t_intact(stack_buf, sizeof(stack_buf), 2));
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.double_frees), dbl);
 	kfree(k);
+
+	/* vmalloc memory and pages straight from the page allocator */
+	v = vmalloc(PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	gom_t_fill(v, PAGE_SIZE, 3);
+	gom_t_expect_foreign(test, v, PAGE_SIZE, 3, "vmalloc()");
+	vfree(v);
+	page = alloc_pages(GFP_KERNEL, 1);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	gom_t_fill(page_address(page), 2 * PAGE_SIZE, 4);
+	gom_t_expect_foreign(test, page_address(page), 2 * PAGE_SIZE, 4,
+			     "alloc_pages()");
+	__free_pages(page, 1);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.invalid_frees), inv + 8);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.double_frees), dbl);
 }
 
 /* A pointer inside a live object or run is refused and changes nothing. */
 static void api_invalid_free_interior(struct kunit *test)
 {
-	long inv = errs(&gom_errors.invalid_frees);
-	long dbl = errs(&gom_errors.double_frees);
+	long inv = errs(&gom_counters.invalid_frees);
+	long dbl = errs(&gom_counters.double_frees);
 	u8 *small, *large;
 
 	small = gom_alloc(128, GFP_KERNEL);
 	large = gom_alloc(5 * PAGE_SIZE, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, small);
 	KUNIT_ASSERT_NOT_NULL(test, large);
-	fill(small, 128, 3);
-	fill(large, 5 * PAGE_SIZE, 4);
+	gom_t_fill(small, 128, 3);
+	gom_t_fill(large, 5 * PAGE_SIZE, 4);
 
 	gom_free(small + 8);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv + 1);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.invalid_frees), inv + 1);
 	gom_free(small + 127);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv + 2);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.invalid_frees), inv + 2);
 	gom_free(large + 100);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv + 3);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.invalid_frees), inv + 3);
 	gom_free(large + PAGE_SIZE);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv + 4);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.invalid_frees), inv + 4);
 	gom_free_pages(large + 4 * PAGE_SIZE);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv + 5);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.invalid_frees), inv + 5);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.double_frees), dbl);
 
 	KUNIT_EXPECT_EQ(test, gom_usable_size(small + 8), (size_t)0);
 	KUNIT_EXPECT_EQ(test, gom_usable_size(large + PAGE_SIZE), (size_t)0);
 	KUNIT_EXPECT_EQ(test, gom_usable_size(small), (size_t)128);
 	KUNIT_EXPECT_EQ(test, gom_usable_size(large), 5 * PAGE_SIZE);
-	KUNIT_EXPECT_TRUE(test, intact(small, 128, 3));
-	KUNIT_EXPECT_TRUE(test, intact(large, 5 * PAGE_SIZE, 4));
+	KUNIT_EXPECT_TRUE(test, gom_t_intact(small, 128, 3));
+	KUNIT_EXPECT_TRUE(test, gom_t_intact(large, 5 * PAGE_SIZE, 4));
 	gom_free(small);
 	gom_free(large);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv + 5);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.invalid_frees), inv + 5);
 }
 
 /* A page run freed twice: the second free is refused as a double free. */
 static void api_double_free_large(struct kunit *test)
 {
-	long dbl = errs(&gom_errors.double_frees);
-	long inv = errs(&gom_errors.invalid_frees);
+	long dbl = errs(&gom_counters.double_frees);
+	long inv = errs(&gom_counters.invalid_frees);
 	void *p = gom_alloc(65536, GFP_KERNEL);
 	void *q = gom_alloc_pages(3, GFP_KERNEL);
 	void *r = gom_alloc_pages(4, GFP_KERNEL);
@@ -520,20 +591,20 @@ static void api_double_free_large(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	gom_free(p);
 	gom_free(p);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl + 1);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.double_frees), dbl + 1);
 	gom_free_pages(q);
 	gom_free_pages(q);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl + 2);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.double_frees), dbl + 2);
 	/* a run kept in the per-CPU page cache, freed through both calls */
 	gom_free_pages(r);
 	gom_free(r);
 	gom_free_pages(r);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl + 4);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.double_frees), dbl + 4);
 	KUNIT_EXPECT_EQ(test, gom_usable_size(r), (size_t)0);
 	gom_free(s);
 	gom_free(s);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl + 5);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.double_frees), dbl + 5);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.invalid_frees), inv);
 }
 
 /* Every pointer in @ptrs differs from every other. */
@@ -553,7 +624,7 @@ static void expect_distinct(struct kunit *test, void **ptrs, int nr)
 static void api_double_free_small(struct kunit *test)
 {
 	enum { NR = 3 * GOM_MAG_MAX };
-	long dbl = errs(&gom_errors.double_frees);
+	long dbl = errs(&gom_counters.double_frees);
 	void **ptrs;
 	void *p;
 	int i;
@@ -565,7 +636,7 @@ static void api_double_free_small(struct kunit *test)
 	gom_free(p);
 	gom_mcache_drain_all();
 	gom_free(p);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl + 1);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.double_frees), dbl + 1);
 
 	for (i = 0; i < NR; i++) {
 		ptrs[i] = gom_alloc(96, GFP_KERNEL);
@@ -573,13 +644,13 @@ static void api_double_free_small(struct kunit *test)
 	}
 	expect_distinct(test, ptrs, NR);
 	gom_free_bulk(NR, ptrs);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl + 1);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.double_frees), dbl + 1);
 }
 
 /* The same, with the object still in this CPU's magazine. */
 static void api_double_free_small_cached(struct kunit *test)
 {
-	long dbl = errs(&gom_errors.double_frees);
+	long dbl = errs(&gom_counters.double_frees);
 	void *p, *a, *b;
 
 	migrate_disable();
@@ -590,7 +661,7 @@ static void api_double_free_small_cached(struct kunit *test)
 	b = gom_alloc(96, GFP_KERNEL);
 	migrate_enable();
 	KUNIT_EXPECT_NOT_NULL(test, p);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl + 1);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.double_frees), dbl + 1);
 	KUNIT_EXPECT_PTR_NE(test, a, b);
 	gom_free(a);
 	if (b != a)
@@ -598,15 +669,15 @@ static void api_double_free_small_cached(struct kunit *test)
 }
 
 /*
- * free(p); free(q); free(p) with both still in this CPU's magazine: only
- * the check_cached parameter catches it before p is handed out twice.
+ * free(p); free(q); free(p) with both still in this CPU's magazine: p is
+ * not on top, yet its mark gives the third free away, and neither object
+ * is handed out twice.
  */
-static void api_double_free_small_check_cached(struct kunit *test)
+static void api_double_free_small_interleaved(struct kunit *test)
 {
-	long dbl = errs(&gom_errors.double_frees);
+	long dbl = errs(&gom_counters.double_frees);
 	void *p, *q, *a, *b;
 
-	gom_set_check_cached(true);
 	migrate_disable();
 	p = gom_alloc(96, GFP_KERNEL);
 	q = gom_alloc(96, GFP_KERNEL);
@@ -616,14 +687,67 @@ static void api_double_free_small_check_cached(struct kunit *test)
 	a = gom_alloc(96, GFP_KERNEL);
 	b = gom_alloc(96, GFP_KERNEL);
 	migrate_enable();
-	gom_set_check_cached(false);
-	KUNIT_EXPECT_NOT_NULL(test, p);
-	KUNIT_EXPECT_NOT_NULL(test, q);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl + 1);
-	KUNIT_EXPECT_PTR_NE(test, a, b);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.double_frees), dbl + 1);
+	/* the magazine gives back what it took, newest first */
+	KUNIT_EXPECT_PTR_EQ(test, a, q);
+	KUNIT_EXPECT_PTR_EQ(test, b, p);
 	gom_free(a);
 	if (b != a)
 		gom_free(b);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.double_frees), dbl + 1);
+}
+
+static void free_fn(void *p)
+{
+	gom_free(p);
+}
+
+/*
+ * The same with the third free on another CPU, whose own caches never saw
+ * p: refused all the same, and p is handed out once.
+ */
+static void api_double_free_small_other_cpu(struct kunit *test)
+{
+	long dbl = errs(&gom_counters.double_frees);
+	long inv = errs(&gom_counters.invalid_frees);
+	unsigned int cpu, other, count = 0;
+	void *p, *q, *a = NULL, *b = NULL;
+	int ret = -ENODEV;
+
+	migrate_disable();
+	cpu = smp_processor_id();
+	other = cpumask_any_but(cpu_online_mask, cpu);
+	p = gom_alloc(96, GFP_KERNEL);
+	q = gom_alloc(96, GFP_KERNEL);
+	if (other < nr_cpu_ids && p && q) {
+		gom_free(p);
+		gom_free(q);
+		count = gom_mcache_of(other)->mag[gom_size_class(96)].count;
+		ret = smp_call_function_single(other, free_fn, p, 1);
+		a = gom_alloc(96, GFP_KERNEL);
+		b = gom_alloc(96, GFP_KERNEL);
+	}
+	migrate_enable();
+	if (other >= nr_cpu_ids) {
+		gom_free(p);
+		gom_free(q);
+		kunit_skip(test, "needs two online CPUs");
+	}
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.double_frees), dbl + 1);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.invalid_frees), inv);
+	KUNIT_EXPECT_EQ(test, gom_mcache_of(other)->mag[gom_size_class(96)].count,
+			count);
+	KUNIT_EXPECT_PTR_EQ(test, a, q);
+	KUNIT_EXPECT_PTR_EQ(test, b, p);
+	gom_free(a);
+	if (b != a)
+		gom_free(b);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.double_frees), dbl + 1);
 }
 
 /* Concurrent alloc/free on every CPU, objects freed on other CPUs. */
@@ -741,8 +865,8 @@ static int kt_fn(void *data)
 
 static void api_concurrent_cross_cpu(struct kunit *test)
 {
-	long inv = errs(&gom_errors.invalid_frees);
-	long dbl = errs(&gom_errors.double_frees);
+	long inv = errs(&gom_counters.invalid_frees);
+	long dbl = errs(&gom_counters.double_frees);
 	struct kt_shared *sh;
 	struct kt_arg *args;
 	struct kt_obj *o, *tmp;
@@ -782,8 +906,8 @@ static void api_concurrent_cross_cpu(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, n, num_online_cpus());
 	KUNIT_EXPECT_EQ(test, atomic_read(&sh->bad), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&sh->ops), (int)(n * KT_ITERS));
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.invalid_frees), inv);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.double_frees), dbl);
 }
 
 struct irq_arg {
@@ -801,7 +925,7 @@ static void irq_alloc_fn(void *data)
 	for (i = 0; i < ARRAY_SIZE(a->objs); i++) {
 		a->objs[i] = gom_alloc(16 << i, GFP_ATOMIC);
 		if (a->objs[i])
-			fill(a->objs[i], 16 << i, i);
+			gom_t_fill(a->objs[i], 16 << i, i);
 	}
 }
 
@@ -821,7 +945,8 @@ static void api_hardirq_context(struct kunit *test)
 		for (i = 0; i < ARRAY_SIZE(a.objs); i++) {
 			KUNIT_EXPECT_NOT_NULL(test, a.objs[i]);
 			if (a.objs[i])
-				KUNIT_EXPECT_TRUE(test, intact(a.objs[i],
+				KUNIT_EXPECT_TRUE(test,
+						  gom_t_intact(a.objs[i],
 							       16 << i, i));
 			gom_free(a.objs[i]);
 		}
@@ -849,8 +974,8 @@ static void irq_race_once(struct irq_race *r, atomic_t *ops)
 		atomic_inc(&r->bad);
 		return;
 	}
-	fill(p, 64, 0xa5);
-	if (!intact(p, 64, 0xa5))
+	gom_t_fill(p, 64, 0xa5);
+	if (!gom_t_intact(p, 64, 0xa5))
 		atomic_inc(&r->bad);
 	gom_free(p);
 	atomic_inc(ops);
@@ -895,10 +1020,10 @@ static void api_irq_interleave(struct kunit *test)
 		for (i = 0; i < NR; i++) {
 			objs[i] = gom_alloc(64, GFP_KERNEL);
 			if (objs[i])
-				fill(objs[i], 64, i);
+				gom_t_fill(objs[i], 64, i);
 		}
 		for (i = 0; i < NR; i++) {
-			if (!objs[i] || !intact(objs[i], 64, i))
+			if (!objs[i] || !gom_t_intact(objs[i], 64, i))
 				atomic_inc(&r->bad);
 			gom_free(objs[i]);
 		}
@@ -916,7 +1041,7 @@ static void api_irq_interleave(struct kunit *test)
 		   atomic_read(&r->hard_ops), atomic_read(&r->soft_ops));
 }
 
-/* Leave objects in this CPU's magazine and runs in its page cache. */
+/* Leave objects in this CPU's magazine and runs in its run cache. */
 static void hot_fill_fn(void *data)
 {
 	unsigned int cls = *(unsigned int *)data, i;
@@ -932,19 +1057,19 @@ static void hot_fill_fn(void *data)
 		gom_free_pages(runs[i]);
 }
 
-static unsigned int pcache_count(unsigned int cpu)
+static unsigned int rc_count(unsigned int cpu)
 {
-	struct gom_mcache *mc = *per_cpu_ptr(gom_mcaches, cpu);
+	struct gom_mcache *mc = gom_mcache_of(cpu);
 	unsigned int order, n = 0;
 
-	for (order = 0; order < GOM_PCACHE_ORDERS; order++)
-		n += mc->pc[order].count;
+	for (order = 0; order < GOM_RC_ORDERS; order++)
+		n += mc->rc[order].count;
 	return n;
 }
 
 /*
- * A CPU going offline has its magazines drained into the mcentrals and
- * its page cache into the heaps.
+ * A CPU going offline has its magazines drained into the mcentrals, its
+ * spans given back and its run cache emptied into the heaps.
  */
 static void api_cpu_offline_drains(struct kunit *test)
 {
@@ -957,22 +1082,25 @@ static void api_cpu_offline_drains(struct kunit *test)
 	cpu = cpumask_last(cpu_online_mask);
 	if (!cpu)
 		kunit_skip(test, "only the boot CPU is online");
-	m = &(*per_cpu_ptr(gom_mcaches, cpu))->mag[cls];
+	m = &gom_mcache_of(cpu)->mag[cls];
 	KUNIT_ASSERT_EQ(test, smp_call_function_single(cpu, hot_fill_fn, &cls,
 						       1), 0);
 	KUNIT_EXPECT_GT(test, m->count, 0U);
-	KUNIT_EXPECT_GT(test, pcache_count(cpu), 0U);
+	KUNIT_EXPECT_NOT_NULL(test, m->span);
+	KUNIT_EXPECT_GT(test, rc_count(cpu), 0U);
 
 	ret = remove_cpu(cpu);
 	if (ret)
 		kunit_skip(test, "remove_cpu(%u) failed: %d", cpu, ret);
 	KUNIT_EXPECT_FALSE(test, cpu_online(cpu));
 	/* the CPU is dead: its magazines are not touched concurrently */
-	for (cls = 1; cls < GOM_NR_CLASSES; cls++)
-		KUNIT_EXPECT_EQ_MSG(test,
-				    (*per_cpu_ptr(gom_mcaches, cpu))->mag[cls].count,
+	for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
+		KUNIT_EXPECT_EQ_MSG(test, gom_mcache_of(cpu)->mag[cls].count,
 				    0U, "class %u", cls);
-	KUNIT_EXPECT_EQ(test, pcache_count(cpu), 0U);
+		KUNIT_EXPECT_NULL_MSG(test, gom_mcache_of(cpu)->mag[cls].span,
+				      "class %u", cls);
+	}
+	KUNIT_EXPECT_EQ(test, rc_count(cpu), 0U);
 	KUNIT_EXPECT_EQ(test, add_cpu(cpu), 0);
 	KUNIT_EXPECT_TRUE(test, cpu_online(cpu));
 
@@ -1003,8 +1131,8 @@ static void kt_drain(struct kt_shared *sh)
  */
 static void api_cpu_hotplug_under_load(struct kunit *test)
 {
-	long inv = errs(&gom_errors.invalid_frees);
-	long dbl = errs(&gom_errors.double_frees);
+	long inv = errs(&gom_counters.invalid_frees);
+	long dbl = errs(&gom_counters.double_frees);
 	unsigned int cpu, n = 0, nthreads, i, round;
 	struct kt_shared *sh;
 	struct kt_arg *args;
@@ -1051,8 +1179,8 @@ static void api_cpu_hotplug_under_load(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, n, nthreads);
 	KUNIT_EXPECT_GT(test, atomic_read(&sh->ops), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&sh->bad), 0);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.invalid_frees), inv);
-	KUNIT_EXPECT_EQ(test, errs(&gom_errors.double_frees), dbl);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.invalid_frees), inv);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.double_frees), dbl);
 }
 
 static struct kunit_case gomalloc_api_cases[] = {
@@ -1067,6 +1195,7 @@ static struct kunit_case gomalloc_api_cases[] = {
 	KUNIT_CASE(api_gfp_zero),
 	KUNIT_CASE(api_init_on_alloc),
 	KUNIT_CASE(api_init_on_free),
+	KUNIT_CASE(api_init_on_free_short_request),
 	KUNIT_CASE(api_alloc_node),
 	KUNIT_CASE(api_alloc_node_invalid),
 	KUNIT_CASE(api_alloc_node_after_remote_free),
@@ -1076,7 +1205,8 @@ static struct kunit_case gomalloc_api_cases[] = {
 	KUNIT_CASE(api_double_free_large),
 	KUNIT_CASE(api_double_free_small),
 	KUNIT_CASE(api_double_free_small_cached),
-	KUNIT_CASE(api_double_free_small_check_cached),
+	KUNIT_CASE(api_double_free_small_interleaved),
+	KUNIT_CASE(api_double_free_small_other_cpu),
 	KUNIT_CASE(api_concurrent_cross_cpu),
 	KUNIT_CASE(api_hardirq_context),
 	KUNIT_CASE(api_irq_interleave),
@@ -1087,11 +1217,12 @@ static struct kunit_case gomalloc_api_cases[] = {
 
 static struct kunit_suite gomalloc_api_suite = {
 	.name = "gomalloc_api",
+	.init = api_init,
 	.test_cases = gomalloc_api_cases,
 };
 
 kunit_test_suite(gomalloc_api_suite);
 
-GOM_MODULE_IMPORT_NS(GOMALLOC_INTERNAL);
+MODULE_IMPORT_NS(GOMALLOC_INTERNAL);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests for gomalloc's public API");

@@ -1,49 +1,56 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit suite gomalloc_mcache: the per-CPU magazines in front of the
- * mcentrals. Cases pin themselves to a CPU with migrate_disable() (they
- * may still sleep to grow the heap) and look at that CPU's magazine.
+ * KUnit suite gomalloc_mcache: each CPU's caches in front of the mcentrals
+ * (mod/mcache.c, mod/mcache.h): the span a CPU owns per class and the
+ * magazine of freed objects, the section that guards them, and draining.
+ *
+ * Cases pin themselves to a CPU with migrate_disable() (they may still
+ * sleep to grow the heap) and look at that CPU's caches. Every case starts
+ * from drained caches (gom_shrink_all()), so what a class's first
+ * allocation does is known whatever ran before, as long as nothing else
+ * holds objects of the class; cases that need more say so and skip.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
 #include <linux/preempt.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
-#include "internal.h"
+#include "gom_test.h"
+#include "mcache.h"
 
-#define MK_SIZE		64	/* many objects per span: refills are whole */
+#define MK_SIZE		64	/* many objects per span */
 
 static struct gom_mag *mag_of(unsigned int cpu, unsigned int cls)
 {
-	return &(*per_cpu_ptr(gom_mcaches, cpu))->mag[cls];
+	return &gom_mcache_of(cpu)->mag[cls];
 }
 
-/*
- * Drain every magazine and give the class's free spans back; false if
- * the class has objects in use elsewhere.
- */
-static bool idle_class(unsigned int cls, int node)
+static int mk_init(struct kunit *test)
+{
+	gom_shrink_all();
+	return 0;
+}
+
+/* No span of @cls on @node, so its first allocation carves a new one. */
+static bool class_idle(unsigned int cls, int node)
 {
 	struct gom_mcentral *c = gom_central(node, cls);
 
-	gom_mcache_drain_all();
-	gom_mcentral_trim(c, 0);
-	return !c->nr_partial && !c->nr_full;
+	return !c->nr_partial && !c->nr_full && !c->nr_owned;
 }
 
 /* A free then an alloc on the same CPU hands back the same object. */
-static void mk_hit_returns_same_object(struct kunit *test)
+static void mcache_hit_returns_same_object(struct kunit *test)
 {
 	unsigned int cls = gom_size_class(MK_SIZE), cpu;
 	unsigned long allocs, frees;
 	struct gom_mag *m;
-	void *p, *q;
+	void *p, *q = NULL;
 
 	migrate_disable();
 	cpu = smp_processor_id();
 	m = mag_of(cpu, cls);
 	p = gom_alloc(MK_SIZE, GFP_KERNEL);
-	KUNIT_EXPECT_NOT_NULL(test, p);
 	if (!p)
 		goto out;
 	allocs = m->allocs;
@@ -51,66 +58,130 @@ static void mk_hit_returns_same_object(struct kunit *test)
 	gom_free(p);
 	KUNIT_EXPECT_EQ(test, m->frees, frees + 1);
 	KUNIT_EXPECT_PTR_EQ(test, m->objs[m->count - 1], p);
+	KUNIT_EXPECT_TRUE(test, gom_obj_marked(p));
 	q = gom_alloc(MK_SIZE, GFP_KERNEL);
 	KUNIT_EXPECT_PTR_EQ(test, q, p);
+	KUNIT_EXPECT_FALSE(test, gom_obj_marked(q));
 	KUNIT_EXPECT_EQ(test, m->allocs, allocs + 1);
 	gom_free(q);
 out:
 	migrate_enable();
+	KUNIT_EXPECT_NOT_NULL(test, p);
 }
 
-/* An empty magazine takes one batch and hands out one of it. */
-static void mk_refill_takes_a_batch(struct kunit *test)
+/*
+ * With an empty magazine, objects come from the CPU's span, in address
+ * order within the word of its bitmap the CPU claimed, the next word
+ * claimed when one is used up; the magazine stays empty.
+ */
+static void mcache_alloc_in_address_order(struct kunit *test)
 {
-	unsigned int cls = gom_size_class(MK_SIZE), cpu, i;
-	const struct gom_class *k = &gom_classes[cls];
-	void *objs[GOM_MAG_MAX];
+	enum { NR = 70 };
+	unsigned int cls = gom_size_class(208), cpu, i, n = 0;
 	unsigned long refills, allocs;
-	struct gom_mcentral *c;
+	struct gom_span *s = NULL;
 	struct gom_mag *m;
 	bool idle;
-	void *p;
+	void **objs;
 
-	KUNIT_ASSERT_GE(test, k->nobjs, k->batch);
+	objs = kunit_kcalloc(test, NR, sizeof(*objs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	/* a span of more than one word */
+	KUNIT_ASSERT_GT(test, gom_classes[cls].nobjs, (u16)NR);
 	migrate_disable();
 	cpu = smp_processor_id();
-	c = gom_central(numa_mem_id(), cls);
-	idle = idle_class(cls, numa_mem_id());
-	if (!idle) {
-		migrate_enable();
-		kunit_skip(test, "class of %u bytes is in use by others",
-			   k->size);
-	}
 	m = mag_of(cpu, cls);
-	KUNIT_EXPECT_EQ(test, m->count, 0U);
+	idle = class_idle(cls, numa_mem_id());
 	refills = m->refills;
 	allocs = m->allocs;
-	p = gom_alloc(MK_SIZE, GFP_KERNEL);
-	KUNIT_EXPECT_NOT_NULL(test, p);
-	if (!p)
-		goto out;
-	KUNIT_EXPECT_EQ(test, m->count, k->batch - 1U);
-	KUNIT_EXPECT_EQ(test, m->refills, refills + 1);
-	KUNIT_EXPECT_EQ(test, m->allocs, allocs + 1);
-	KUNIT_EXPECT_EQ(test, c->objs_free, (unsigned long)k->nobjs -
-			k->batch);
-	for (i = 0; i < m->count; i++)
-		KUNIT_EXPECT_PTR_NE(test, m->objs[i], p);
-	/* the next batch - 1 allocations are hits */
-	objs[0] = p;
-	for (i = 1; i < k->batch; i++) {
-		objs[i] = gom_alloc(MK_SIZE, GFP_KERNEL);
-		KUNIT_EXPECT_NOT_NULL(test, objs[i]);
+	for (n = 0; n < NR; n++) {
+		objs[n] = gom_alloc(208, GFP_KERNEL);
+		if (!objs[n])
+			break;
+		if (!n)
+			s = m->span;
 	}
-	KUNIT_EXPECT_EQ(test, m->refills, refills + 1);
-	KUNIT_EXPECT_EQ(test, m->count, 0U);
-	gom_free_bulk(k->batch, objs);
-out:
 	migrate_enable();
+	KUNIT_ASSERT_EQ(test, n, (unsigned int)NR);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_PTR_EQ(test, m->span, s);
+	KUNIT_EXPECT_EQ(test, m->count, 0U);
+	KUNIT_EXPECT_EQ(test, m->refills, refills + 1);
+	KUNIT_EXPECT_EQ(test, m->allocs, allocs + NR);
+	KUNIT_EXPECT_EQ(test, (unsigned int)s->state, (unsigned int)GOM_SPAN_OWNED);
+	for (i = 0; i < NR; i++) {
+		KUNIT_EXPECT_PTR_EQ(test, gom_t_span_of(objs[i]), s);
+		if (i && gom_obj_index(s, (unsigned long)objs[i]) / BITS_PER_LONG ==
+		    gom_obj_index(s, (unsigned long)objs[i - 1]) / BITS_PER_LONG)
+			KUNIT_EXPECT_GT_MSG(test, (unsigned long)objs[i],
+					    (unsigned long)objs[i - 1],
+					    "object %u", i);
+		/* a new span: every object in turn */
+		if (idle)
+			KUNIT_EXPECT_PTR_EQ_MSG(test, objs[i],
+						(void *)(s->base + i * s->size),
+						"object %u", i);
+	}
+	if (idle) {
+		/* word 1 is claimed, its first NR - 64 objects handed out */
+		KUNIT_EXPECT_EQ(test, s->cache_idx, (u32)BITS_PER_LONG);
+		KUNIT_EXPECT_EQ(test, hweight_long(s->cache),
+				(int)(s->nobjs - NR));
+	}
+	for (i = 0; i < NR; i++)
+		gom_free(objs[i]);
 }
 
-/* Freeing into a full magazine moves its oldest batch to the mcentral. */
-static void mk_flush_on_overflow(struct kunit *test)
+/* A used-up span is swapped for another: one more refill. */
+static void mcache_used_up_span_swapped(struct kunit *test)
+{
+	unsigned int cls = gom_size_class(4096), cpu, i, nobjs;
+	struct gom_span *s, *s2 = NULL;
+	unsigned long refills, full;
+	struct gom_mcentral *c;
+	struct gom_mag *m;
+	void *objs[8] = { };
+
+	nobjs = gom_classes[cls].nobjs;
+	KUNIT_ASSERT_LT(test, nobjs, (unsigned int)ARRAY_SIZE(objs));
+	migrate_disable();
+	cpu = smp_processor_id();
+	m = mag_of(cpu, cls);
+	c = gom_central(numa_mem_id(), cls);
+	if (!class_idle(cls, numa_mem_id())) {
+		migrate_enable();
+		kunit_skip(test, "objects of 4096 bytes are in use after a drain");
+	}
+	refills = m->refills;
+	full = c->nr_full;
+	for (i = 0; i < nobjs; i++) {
+		objs[i] = gom_alloc(4096, GFP_KERNEL);
+		if (!objs[i])
+			break;
+	}
+	s = m->span;
+	if (i == nobjs) {
+		objs[nobjs] = gom_alloc(4096, GFP_KERNEL);
+		s2 = m->span;
+	}
+	migrate_enable();
+	KUNIT_ASSERT_EQ(test, i, nobjs);
+	KUNIT_ASSERT_NOT_NULL(test, objs[nobjs]);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_ASSERT_NOT_NULL(test, s2);
+	for (i = 0; i < nobjs; i++)
+		KUNIT_EXPECT_PTR_EQ(test, gom_t_span_of(objs[i]), s);
+	KUNIT_EXPECT_PTR_NE(test, s2, s);
+	KUNIT_EXPECT_PTR_EQ(test, gom_t_span_of(objs[nobjs]), s2);
+	KUNIT_EXPECT_EQ(test, m->refills, refills + 2);
+	KUNIT_EXPECT_EQ(test, (unsigned int)s->state, (unsigned int)GOM_SPAN_FULL);
+	KUNIT_EXPECT_EQ(test, c->nr_full, full + 1);
+	for (i = 0; i <= nobjs; i++)
+		gom_free(objs[i]);
+}
+
+/* Freeing into a full magazine sends its oldest half back to the spans. */
+static void mcache_flush_on_overflow(struct kunit *test)
 {
 	unsigned int cls = gom_size_class(MK_SIZE), cpu, i, cap;
 	const struct gom_class *k = &gom_classes[cls];
@@ -125,13 +196,11 @@ static void mk_flush_on_overflow(struct kunit *test)
 	cpu = smp_processor_id();
 	m = mag_of(cpu, cls);
 	cap = m->cap;
-	KUNIT_EXPECT_EQ(test, cap, (unsigned int)k->mag_cap);
-	for (i = 0; i <= cap; i++) {
+	for (i = 0; i <= cap; i++)
 		objs[i] = gom_alloc(MK_SIZE, GFP_KERNEL);
-		KUNIT_EXPECT_NOT_NULL(test, objs[i]);
-	}
 	gom_mcache_drain_all();
 	KUNIT_EXPECT_EQ(test, m->count, 0U);
+	KUNIT_EXPECT_NULL(test, m->span);
 	flushes = m->flushes;
 	for (i = 0; i < cap; i++)
 		gom_free(objs[i]);
@@ -140,11 +209,158 @@ static void mk_flush_on_overflow(struct kunit *test)
 	gom_free(objs[cap]);
 	KUNIT_EXPECT_EQ(test, m->flushes, flushes + 1);
 	KUNIT_EXPECT_EQ(test, m->count, cap - k->batch + 1);
-	/* the newest objects stayed, the oldest went */
+	/* the newest objects stayed, the oldest went back to their spans */
 	KUNIT_EXPECT_PTR_EQ(test, m->objs[m->count - 1], objs[cap]);
 	KUNIT_EXPECT_PTR_EQ(test, m->objs[0], objs[k->batch]);
+	for (i = 0; i < k->batch; i++)
+		KUNIT_EXPECT_TRUE_MSG(test, gom_object_is_free((unsigned long)objs[i]),
+				      "object %u", i);
+	KUNIT_EXPECT_FALSE(test, gom_object_is_free((unsigned long)objs[cap]));
 	migrate_enable();
+	KUNIT_EXPECT_EQ(test, cap, (unsigned int)k->mag_cap);
+	for (i = 0; i <= cap; i++)
+		KUNIT_EXPECT_NOT_NULL(test, objs[i]);
+}
+
+/* What a CPU's caches of one class look like, to compare. */
+struct mag_snap {
+	struct gom_span *span;
+	unsigned long cache;
+	unsigned int count;
+	unsigned long allocs;
+	unsigned long frees;
+	unsigned int refills;
+	unsigned int flushes;
+	unsigned int rc_count;
+	void *objs[GOM_MAG_MAX];
+};
+
+static void snap(struct gom_mcache *mc, unsigned int cls, struct mag_snap *s)
+{
+	struct gom_mag *m = &mc->mag[cls];
+
+	s->span = m->span;
+	s->cache = s->span ? s->span->cache : 0;
+	s->count = m->count;
+	s->allocs = m->allocs;
+	s->frees = m->frees;
+	s->refills = m->refills;
+	s->flushes = m->flushes;
+	s->rc_count = mc->rc[0].count;
+	memcpy(s->objs, m->objs, sizeof(s->objs));
+}
+
+/*
+ * A caller that finds its CPU's section busy (as an interrupt would) takes
+ * the slow path through the mcentral: allocations and frees still work,
+ * and the CPU's span, magazine and run cache are left alone.
+ */
+static void mcache_busy_section_slow_path(struct kunit *test)
+{
+	unsigned int cls = gom_size_class(96);
+	struct mag_snap *before, *after;
+	long dbl = gom_t_dbl(), inv = gom_t_inv();
+	bool locked, q_ok = false, q_free = false, run_ok = false;
+	void *p0, *p1, *q = NULL, *run = NULL;
+	struct gom_mcache *mc;
+
+	before = kunit_kzalloc(test, sizeof(*before), GFP_KERNEL);
+	after = kunit_kzalloc(test, sizeof(*after), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	KUNIT_ASSERT_NOT_NULL(test, after);
+	migrate_disable();
+	/* a span owned and an object in the magazine */
+	p0 = gom_alloc(96, GFP_KERNEL);
+	p1 = gom_alloc(96, GFP_KERNEL);
+	gom_free(p1);
+	locked = gom_mc_trylock(&mc);
+	if (locked) {
+		snap(mc, cls, before);
+		/* nested in our own section: neither may use the caches */
+		q = gom_alloc(96, GFP_ATOMIC);
+		if (q) {
+			gom_t_fill(q, 96, 0x3c);
+			q_ok = gom_t_intact(q, 96, 0x3c) && q != p0 && q != p1;
+			gom_free(q);
+		}
+		q_free = q && gom_obj_marked(q);
+		gom_free(p0);
+		run = gom_alloc_pages(1, GFP_ATOMIC);
+		if (run) {
+			gom_t_fill(run, PAGE_SIZE, 0x5d);
+			run_ok = gom_t_intact(run, PAGE_SIZE, 0x5d);
+			gom_free_pages(run);
+		}
+		snap(mc, cls, after);
+		gom_mc_unlock(mc);
+	}
+	migrate_enable();
+	KUNIT_ASSERT_TRUE(test, locked);
+	KUNIT_EXPECT_NOT_NULL(test, p0);
+	KUNIT_EXPECT_NOT_NULL(test, p1);
+	KUNIT_EXPECT_NOT_NULL(test, q);
+	KUNIT_EXPECT_TRUE(test, q_ok);
+	KUNIT_EXPECT_TRUE(test, q_free);
+	KUNIT_EXPECT_NOT_NULL(test, run);
+	KUNIT_EXPECT_TRUE(test, run_ok);
+	/* the slow paths left the caches exactly as they were */
+	KUNIT_EXPECT_NOT_NULL(test, before->span);
+	KUNIT_EXPECT_EQ(test, before->count, 1U);
+	KUNIT_EXPECT_EQ(test, memcmp(before, after, sizeof(*before)), 0);
+	/* and the objects went straight back to their spans */
+	KUNIT_EXPECT_TRUE(test, gom_object_is_free((unsigned long)q));
+	KUNIT_EXPECT_TRUE(test, gom_object_is_free((unsigned long)p0));
+	/* not in this CPU's run cache: back in the heap */
+	KUNIT_EXPECT_NE(test, gom_pm_tag(gom_pm_lookup(run)), GOM_PM_CACHED);
+	KUNIT_EXPECT_NE(test, gom_pm_tag(gom_pm_lookup(run)), GOM_PM_LARGE);
+	KUNIT_EXPECT_EQ(test, gom_t_dbl(), dbl);
+	KUNIT_EXPECT_EQ(test, gom_t_inv(), inv);
+	/* and the caches still work */
+	p1 = gom_alloc(96, GFP_KERNEL);
+	KUNIT_EXPECT_NOT_NULL(test, p1);
+	gom_free(p1);
+}
+
+/*
+ * free(p) twice while the first copy waits in the span's word that the
+ * CPU claimed: refused, and the object is handed out once.
+ */
+static void mcache_double_free_in_claimed_word(struct kunit *test)
+{
+	unsigned int cls = gom_size_class(352);
+	void *p0, *p1, *a, *b, *c;
+	long dbl = gom_t_dbl();
+	struct gom_span *s;
+
+	migrate_disable();
+	if (!class_idle(cls, numa_mem_id())) {
+		migrate_enable();
+		kunit_skip(test, "objects of 352 bytes are in use after a drain");
+	}
+	p0 = gom_alloc(352, GFP_KERNEL);
+	p1 = gom_alloc(352, GFP_KERNEL);
+	gom_free(p0);
+	gom_free(p1);
+	/* both back in their span, wholly free, the one span kept */
 	gom_mcache_drain_all();
+	/* the span comes back to this CPU, word 0 claimed: p1 waits in it */
+	a = gom_alloc(352, GFP_KERNEL);
+	gom_free(p1);
+	b = gom_alloc(352, GFP_KERNEL);
+	c = gom_alloc(352, GFP_KERNEL);
+	s = mag_of(smp_processor_id(), cls)->span;
+	migrate_enable();
+	KUNIT_ASSERT_NOT_NULL(test, p0);
+	KUNIT_ASSERT_NOT_NULL(test, p1);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_EQ(test, gom_t_dbl(), dbl + 1);
+	KUNIT_EXPECT_PTR_EQ(test, a, p0);
+	KUNIT_EXPECT_PTR_EQ(test, b, p1);
+	KUNIT_EXPECT_PTR_EQ(test, c, (void *)(s->base + 2 * s->size));
+	gom_free(a);
+	gom_free(b);
+	gom_free(c);
+	KUNIT_EXPECT_EQ(test, gom_t_dbl(), dbl + 1);
 }
 
 struct mk_fill {
@@ -163,96 +379,140 @@ static void mk_fill_fn(void *arg)
 		objs[i] = gom_alloc(gom_classes[f->cls].size, GFP_ATOMIC);
 	for (i = 0; i < f->nr && i < ARRAY_SIZE(objs); i++)
 		gom_free(objs[i]);
-	/* and a run of 2^(cls % 4) pages in the page cache */
+	/* and a run of 2^(cls % 4) pages in the run cache */
 	gom_free_pages(gom_alloc_pages(1U << (f->cls % 4), GFP_ATOMIC));
 }
 
-/* gom_mcache_drain_all() leaves every cache of every CPU empty. */
-static void mk_drain_all_empties(struct kunit *test)
+/* gom_mcache_drain_all() leaves no span, object or run on any CPU. */
+static void mcache_drain_all_empties(struct kunit *test)
 {
-	unsigned int cpu, cls, filled = 0;
+	unsigned int cpu, cls, order, filled = 0, owned = 0, runs = 0;
 	struct mk_fill f = { .nr = 8 };
+	struct gom_mcache *mc;
 
 	for (cls = 1; cls < GOM_NR_CLASSES; cls += 7) {
 		f.cls = cls;
 		on_each_cpu(mk_fill_fn, &f, 1);
 	}
-	for_each_online_cpu(cpu)
-		for (cls = 1; cls < GOM_NR_CLASSES; cls++)
-			filled += mag_of(cpu, cls)->count;
+	for_each_online_cpu(cpu) {
+		mc = gom_mcache_of(cpu);
+		for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
+			filled += mc->mag[cls].count;
+			owned += !!mc->mag[cls].span;
+		}
+		for (order = 0; order < GOM_RC_ORDERS; order++)
+			runs += mc->rc[order].count;
+	}
 	KUNIT_EXPECT_GT(test, filled, 0U);
+	KUNIT_EXPECT_GT(test, owned, 0U);
+	KUNIT_EXPECT_GT(test, runs, 0U);
 	gom_mcache_drain_all();
 	for_each_online_cpu(cpu) {
-		struct gom_mcache *mc = *per_cpu_ptr(gom_mcaches, cpu);
-		unsigned int order;
-
-		for (cls = 1; cls < GOM_NR_CLASSES; cls++)
+		mc = gom_mcache_of(cpu);
+		for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
 			KUNIT_EXPECT_EQ_MSG(test, mc->mag[cls].count, 0U,
 					    "cpu %u class %u", cpu, cls);
-		for (order = 0; order < GOM_PCACHE_ORDERS; order++)
-			KUNIT_EXPECT_EQ_MSG(test, mc->pc[order].count, 0U,
-					    "cpu %u page order %u", cpu,
-					    order);
+			KUNIT_EXPECT_NULL_MSG(test, mc->mag[cls].span,
+					      "cpu %u class %u", cpu, cls);
+		}
+		for (order = 0; order < GOM_RC_ORDERS; order++)
+			KUNIT_EXPECT_EQ_MSG(test, mc->rc[order].count, 0U,
+					    "cpu %u run order %u", cpu, order);
+	}
+	for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
+		struct gom_class_stats st;
+
+		gom_class_stats(cls, &st);
+		KUNIT_EXPECT_EQ_MSG(test, st.spans_owned, 0UL, "class %u", cls);
+		KUNIT_EXPECT_EQ_MSG(test, st.objects_cached, 0UL, "class %u",
+				    cls);
 	}
 }
 
-/* allocs and frees count every call on their CPU. */
-static void mk_counters(struct kunit *test)
+/*
+ * allocs and frees count every object on the CPU that allocated or freed
+ * it, bulk ones included, also those a bulk free sends straight back to
+ * their spans because the magazine is full.
+ */
+static void mcache_counters(struct kunit *test)
 {
-	unsigned int cls = gom_size_class(256), cpu, i;
+	unsigned int cls = gom_size_class(256), cpu, i, nr;
 	unsigned long allocs, frees, bulk_allocs;
-	void *objs[20];
 	struct gom_mag *m;
+	void **objs;
+	int got;
 
+	nr = gom_classes[cls].mag_cap + 10;
+	objs = kunit_kcalloc(test, nr, sizeof(*objs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, objs);
 	migrate_disable();
 	cpu = smp_processor_id();
 	m = mag_of(cpu, cls);
 	allocs = m->allocs;
 	frees = m->frees;
-	for (i = 0; i < ARRAY_SIZE(objs); i++) {
+	for (i = 0; i < 20; i++) {
 		objs[i] = gom_alloc(256, GFP_KERNEL);
 		KUNIT_EXPECT_NOT_NULL(test, objs[i]);
 	}
-	for (i = 0; i < ARRAY_SIZE(objs); i++)
+	for (i = 0; i < 20; i++)
 		gom_free(objs[i]);
-	KUNIT_EXPECT_EQ(test, m->allocs, allocs + ARRAY_SIZE(objs));
-	KUNIT_EXPECT_EQ(test, m->frees, frees + ARRAY_SIZE(objs));
+	KUNIT_EXPECT_EQ(test, m->allocs, allocs + 20);
+	KUNIT_EXPECT_EQ(test, m->frees, frees + 20);
 
 	bulk_allocs = m->allocs;
-	KUNIT_EXPECT_EQ(test, gom_alloc_bulk(256, GFP_KERNEL,
-					     ARRAY_SIZE(objs), objs),
-			(int)ARRAY_SIZE(objs));
-	KUNIT_EXPECT_EQ(test, m->allocs, bulk_allocs + ARRAY_SIZE(objs));
-	gom_free_bulk(ARRAY_SIZE(objs), objs);
-	KUNIT_EXPECT_EQ(test, m->frees, frees + 2 * ARRAY_SIZE(objs));
+	KUNIT_EXPECT_EQ(test, gom_alloc_bulk(256, GFP_KERNEL, 20, objs), 20);
+	KUNIT_EXPECT_EQ(test, m->allocs, bulk_allocs + 20);
+	gom_free_bulk(20, objs);
+	KUNIT_EXPECT_EQ(test, m->frees, frees + 40);
+
+	/* more than the magazine holds */
+	bulk_allocs = m->allocs;
+	got = gom_alloc_bulk(256, GFP_KERNEL, nr, objs);
+	KUNIT_EXPECT_EQ(test, got, (int)nr);
+	KUNIT_EXPECT_EQ(test, m->allocs, bulk_allocs + got);
+	gom_free_bulk(got, objs);
+	KUNIT_EXPECT_EQ(test, m->count, m->cap);
+	KUNIT_EXPECT_EQ(test, m->frees, frees + 40 + got);
 	migrate_enable();
 }
 
-/* A request for another node leaves this CPU's magazine alone. */
-static void mk_remote_alloc_bypasses_magazine(struct kunit *test)
+/*
+ * A request for another node leaves this CPU's caches alone, and counts
+ * on it all the same: the allocation, and the free of the other node's
+ * object, which goes straight back to its span.
+ */
+static void mcache_remote_alloc_bypasses_magazine(struct kunit *test)
 {
 	unsigned int cls = gom_size_class(MK_SIZE), cpu, count;
-	int nid, other = NUMA_NO_NODE;
+	unsigned long allocs, frees;
+	struct gom_span *span;
 	struct gom_mag *m;
+	int other;
 	void *p;
 
 	migrate_disable();
 	cpu = smp_processor_id();
-	for_each_online_node(nid)
-		if (nid != numa_mem_id() && node_state(nid, N_MEMORY))
-			other = nid;
+	other = gom_t_other_node(numa_mem_id());
 	if (other == NUMA_NO_NODE) {
 		migrate_enable();
 		kunit_skip(test, "needs a second NUMA node with memory");
 	}
 	m = mag_of(cpu, cls);
 	count = m->count;
+	span = m->span;
+	allocs = m->allocs;
+	frees = m->frees;
 	p = gom_alloc_node(MK_SIZE, GFP_KERNEL, other);
 	KUNIT_EXPECT_NOT_NULL(test, p);
 	if (p)
 		KUNIT_EXPECT_EQ(test, page_to_nid(virt_to_page(p)), other);
 	KUNIT_EXPECT_EQ(test, m->count, count);
+	KUNIT_EXPECT_PTR_EQ(test, m->span, span);
+	KUNIT_EXPECT_EQ(test, m->allocs, allocs + 1);
 	gom_free(p);
+	KUNIT_EXPECT_EQ(test, m->count, count);
+	KUNIT_EXPECT_EQ(test, m->frees, frees + 1);
+	KUNIT_EXPECT_TRUE(test, gom_object_is_free((unsigned long)p));
 	migrate_enable();
 }
 
@@ -262,13 +522,13 @@ static void mk_free_fn(void *p)
 }
 
 /*
- * An object freed on a CPU of another node goes back to its own span,
- * not into that CPU's magazine, where it would be handed out as local
- * memory of the wrong node.
+ * An object freed on a CPU of another node goes back to its own span, not
+ * into that CPU's magazine, where it would be handed out as local memory
+ * of the wrong node; the free counts on the CPU that freed it.
  */
-static void mk_remote_node_free_returns_to_span(struct kunit *test)
+static void mcache_remote_node_free_returns_to_span(struct kunit *test)
 {
-	unsigned int cls = gom_size_class(MK_SIZE), target = nr_cpu_ids;
+	unsigned int cls = gom_size_class(MK_SIZE), target;
 	unsigned long frees, inuse;
 	struct gom_mcentral *c;
 	struct gom_mag *m;
@@ -296,27 +556,32 @@ static void mk_remote_node_free_returns_to_span(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, m->frees, frees + 1);
 	KUNIT_EXPECT_EQ(test, m->count, 0U);
 	KUNIT_EXPECT_EQ(test, gom_mcentral_inuse(c), inuse - 1);
+	KUNIT_EXPECT_TRUE(test, gom_object_is_free((unsigned long)p));
 	migrate_enable();
 }
 
 static struct kunit_case gomalloc_mcache_cases[] = {
-	KUNIT_CASE(mk_hit_returns_same_object),
-	KUNIT_CASE(mk_refill_takes_a_batch),
-	KUNIT_CASE(mk_flush_on_overflow),
-	KUNIT_CASE(mk_drain_all_empties),
-	KUNIT_CASE(mk_counters),
-	KUNIT_CASE(mk_remote_alloc_bypasses_magazine),
-	KUNIT_CASE(mk_remote_node_free_returns_to_span),
+	KUNIT_CASE(mcache_hit_returns_same_object),
+	KUNIT_CASE(mcache_alloc_in_address_order),
+	KUNIT_CASE(mcache_used_up_span_swapped),
+	KUNIT_CASE(mcache_flush_on_overflow),
+	KUNIT_CASE(mcache_busy_section_slow_path),
+	KUNIT_CASE(mcache_double_free_in_claimed_word),
+	KUNIT_CASE(mcache_drain_all_empties),
+	KUNIT_CASE(mcache_counters),
+	KUNIT_CASE(mcache_remote_alloc_bypasses_magazine),
+	KUNIT_CASE(mcache_remote_node_free_returns_to_span),
 	{}
 };
 
 static struct kunit_suite gomalloc_mcache_suite = {
 	.name = "gomalloc_mcache",
+	.init = mk_init,
 	.test_cases = gomalloc_mcache_cases,
 };
 
 kunit_test_suite(gomalloc_mcache_suite);
 
-GOM_MODULE_IMPORT_NS(GOMALLOC_INTERNAL);
+MODULE_IMPORT_NS(GOMALLOC_INTERNAL);
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("KUnit tests for gomalloc's per-CPU magazines");
+MODULE_DESCRIPTION("KUnit tests for gomalloc's per-CPU caches");

@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit suite gomalloc_mcentral: batch refill and flush on the global
- * mcentral of one size class, span list transitions, the occupancy
- * histogram, the empty-span reserve and double frees caught at flush.
+ * KUnit suite gomalloc_mcentral: the spans of one size class on one node
+ * (mod/mcentral.c): spans handed to a CPU and taken back, objects taken
+ * straight from the lists, the list transitions and their counters, the
+ * occupancy histogram, the empty-span reserve, minimum spans, and double
+ * frees caught when objects come back.
  *
- * The cases use a class no other code uses while the suite runs (1408-byte
- * objects, eight to a three-page span) and start from an idle mcentral:
- * magazines drained and free spans trimmed.
+ * The cases drive the global mcentral of a class no other code uses while
+ * the suite runs (1408-byte objects, eleven to a four-page span) from a
+ * drained allocator. They stand in for the mcache: an object they take is
+ * unmarked as gom_alloc() does, and marked again before it goes back with
+ * gom_mcentral_flush(), as gom_free() does.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
 #include <linux/nodemask.h>
 #include <linux/slab.h>
-#include "internal.h"
+#include "gom_test.h"
 
 #define MC_SIZE		1408
 
@@ -25,60 +29,69 @@ struct mc_ctx {
 	void **again;
 };
 
-static int do_refill(struct gom_mcentral *c, void **objs, int nr,
-		     struct gom_span **spare)
-{
-	unsigned long flags;
-	int n;
+static unsigned int mc_saved_cap;
 
-	local_irq_save(flags);
-	n = gom_mcentral_refill(c, objs, nr, spare);
-	local_irq_restore(flags);
-	return n;
+static int mc_suite_init(struct kunit_suite *suite)
+{
+	mc_saved_cap = READ_ONCE(gom_grow_max_order);
+	return 0;
 }
 
-/* Refill with a fresh spare descriptor, growing the heap when it is dry. */
-static int refill(struct gom_mcentral *c, void **objs, int nr)
+static void mc_suite_exit(struct kunit_suite *suite)
 {
-	struct gom_span *spare = gom_span_desc_alloc(c->cls, c->node,
-						     GFP_KERNEL);
-	int n;
+	WRITE_ONCE(gom_grow_max_order, mc_saved_cap);
+}
 
-	if (!spare)
-		return -ENOMEM;
-	for (;;) {
-		n = do_refill(c, objs, nr, &spare);
-		if (n != -ENOMEM ||
-		    gom_mheap_grow(gom_heaps[c->node], GFP_KERNEL))
+static int mc_init(struct kunit *test)
+{
+	WRITE_ONCE(gom_grow_max_order, mc_saved_cap);
+	gom_shrink_all();
+	return 0;
+}
+
+static void mc_exit(struct kunit *test)
+{
+	struct gom_t_hold *hold = test->priv;
+
+	WRITE_ONCE(gom_grow_max_order, mc_saved_cap);
+	if (hold)
+		gom_t_release_held(hold);
+}
+
+/* Take one object straight from @c, handed out as gom_alloc() would. */
+static void *take(struct gom_mcentral *c)
+{
+	void *obj = gom_mcentral_alloc(c, GFP_KERNEL);
+
+	if (IS_ERR(obj))
+		return NULL;
+	gom_obj_unmark(obj);
+	return obj;
+}
+
+static int take_n(struct gom_mcentral *c, void **objs, int nr)
+{
+	int i;
+
+	for (i = 0; i < nr; i++) {
+		objs[i] = take(c);
+		if (!objs[i])
 			break;
 	}
-	gom_span_desc_free(spare);
-	return n;
+	return i;
 }
 
-static void flush(unsigned int cls, void **objs, int nr)
+/* Give objects back as the mcache does: marked free, then flushed. */
+static void give_back(void **objs, int nr)
 {
-	unsigned long flags;
+	int i;
 
-	local_irq_save(flags);
-	gom_mcentral_flush(cls, objs, nr);
-	local_irq_restore(flags);
+	for (i = 0; i < nr; i++)
+		gom_obj_mark(objs[i]);
+	gom_mcentral_flush(objs, nr);
 }
 
-static struct gom_span *span_of(void *obj)
-{
-	struct gom_arena *a;
-	unsigned long e = 0;
-
-	rcu_read_lock();
-	a = gom_arena_lookup((unsigned long)obj);
-	if (a)
-		e = *gom_map_entry(a, (unsigned long)obj);
-	rcu_read_unlock();
-	return (e & GOM_MAP_TAGS) ? NULL : (struct gom_span *)e;
-}
-
-/* Occupancy buckets count every span exactly once. */
+/* Occupancy buckets count every listed span exactly once. */
 static void expect_occ_consistent(struct kunit *test, struct gom_mcentral *c)
 {
 	unsigned long sum = 0;
@@ -89,7 +102,7 @@ static void expect_occ_consistent(struct kunit *test, struct gom_mcentral *c)
 	KUNIT_EXPECT_EQ(test, sum, c->nr_partial + c->nr_full);
 }
 
-/* Bring the test class's mcentral on this node to no spans at all. */
+/* The test class's mcentral on @node, which must have no span at all. */
 static struct mc_ctx *idle_central(struct kunit *test, int node)
 {
 	struct mc_ctx *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
@@ -105,162 +118,223 @@ static struct mc_ctx *idle_central(struct kunit *test, int node)
 	x->nobjs = gom_classes[x->cls].nobjs;
 	x->c = gom_central(node, x->cls);
 	x->heap = gom_heaps[node];
-	gom_mcache_drain_all();
-	gom_mcentral_trim(x->c, 0);
-	if (x->c->nr_partial || x->c->nr_full)
-		kunit_skip(test, "class of %u bytes is in use by others",
+	if (x->c->nr_partial || x->c->nr_full || x->c->nr_owned)
+		kunit_skip(test, "objects of %u bytes are still in use after a drain",
 			   MC_SIZE);
+	KUNIT_EXPECT_EQ(test, x->c->objs_total, 0UL);
 	KUNIT_EXPECT_EQ(test, x->c->objs_free, 0UL);
 	KUNIT_EXPECT_EQ(test, x->c->nr_empty, 0UL);
+	KUNIT_EXPECT_EQ(test, x->c->nr_min, 0UL);
 	return x;
 }
 
-static void mc_class_under_test(struct kunit *test)
+static void mcentral_class_under_test(struct kunit *test)
 {
 	unsigned int cls = gom_size_class(MC_SIZE);
 
-	/* the cases below rely on a span of a few objects */
+	/* the cases below rely on a span of a few objects, in one word */
 	KUNIT_EXPECT_EQ(test, gom_classes[cls].size, (u32)MC_SIZE);
 	KUNIT_EXPECT_GE(test, gom_classes[cls].nobjs, 4U);
+	KUNIT_EXPECT_LE(test, gom_classes[cls].nobjs, (u16)BITS_PER_LONG);
 	KUNIT_EXPECT_GT(test, gom_classes[cls].npages, 1U);
+	KUNIT_EXPECT_LT(test, gom_classes[cls].min_nobjs,
+			gom_classes[cls].nobjs);
 }
 
-/* Refill pops from one span; partial -> full; a new span after that. */
-static void mc_refill_accounting(struct kunit *test)
+/*
+ * A span handed to a CPU: carved new, owned, its objects claimed a word at
+ * a time in address order; taken back partial, handed out again, taken
+ * back full; swapped for another in one call; and back to the heap when
+ * every object is free.
+ */
+static void mcentral_cache_span_cycle(struct kunit *test)
 {
 	struct mc_ctx *x = idle_central(test, numa_mem_id());
-	void **objs = x->objs;
 	struct gom_mcentral *c = x->c;
-	unsigned int n1 = x->nobjs / 2, i;
 	unsigned long spans = x->heap->small_spans;
-	struct gom_span *s;
+	unsigned int i, half = x->nobjs / 2;
+	struct gom_span *s, *s2;
+	void **objs = x->objs;
 
-	KUNIT_ASSERT_EQ(test, refill(c, objs, n1), (int)n1);
-	KUNIT_EXPECT_EQ(test, c->nr_partial, 1UL);
-	KUNIT_EXPECT_EQ(test, c->nr_full, 0UL);
-	KUNIT_EXPECT_EQ(test, c->nr_empty, 0UL);
-	KUNIT_EXPECT_EQ(test, c->objs_free, (unsigned long)(x->nobjs - n1));
-	KUNIT_EXPECT_EQ(test, x->heap->small_spans, spans + 1);
-	expect_occ_consistent(test, c);
-	s = span_of(objs[0]);
-	KUNIT_ASSERT_NOT_NULL(test, s);
+	s = gom_mcentral_cache_span(c, NULL, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, s);
+	KUNIT_EXPECT_EQ(test, (unsigned int)s->state, (unsigned int)GOM_SPAN_OWNED);
 	KUNIT_EXPECT_EQ(test, (unsigned int)s->cls, x->cls);
 	KUNIT_EXPECT_EQ(test, (int)s->node, c->node);
-	KUNIT_EXPECT_EQ(test, (unsigned int)s->nfree, x->nobjs - n1);
-	for (i = 0; i < n1; i++) {
-		KUNIT_EXPECT_PTR_EQ(test, span_of(objs[i]), s);
-		KUNIT_EXPECT_EQ(test, ((unsigned long)objs[i] - s->base) %
-				MC_SIZE, 0UL);
-		if (i)
-			KUNIT_EXPECT_PTR_NE(test, objs[i], objs[i - 1]);
-	}
-
-	/* the rest of the span: it moves to the full list */
-	KUNIT_ASSERT_EQ(test, refill(c, objs + n1, x->nobjs - n1),
-			(int)(x->nobjs - n1));
-	KUNIT_EXPECT_EQ(test, c->nr_partial, 0UL);
-	KUNIT_EXPECT_EQ(test, c->nr_full, 1UL);
+	KUNIT_EXPECT_EQ(test, (unsigned int)s->nobjs, x->nobjs);
+	KUNIT_EXPECT_EQ(test, c->nr_owned, 1UL);
+	KUNIT_EXPECT_EQ(test, c->nr_partial + c->nr_full, 0UL);
+	KUNIT_EXPECT_EQ(test, c->objs_total, (unsigned long)x->nobjs);
 	KUNIT_EXPECT_EQ(test, c->objs_free, 0UL);
-	KUNIT_EXPECT_TRUE(test, s->full);
-	KUNIT_EXPECT_EQ(test, (unsigned int)s->occ, GOM_OCC_BUCKETS - 1U);
+	KUNIT_EXPECT_EQ(test, x->heap->small_spans, spans + 1);
+	KUNIT_EXPECT_EQ(test, gom_span_free_objects(s), (unsigned long)x->nobjs);
+	/* a new span's objects are all marked free */
+	for (i = 0; i < x->nobjs; i++)
+		KUNIT_EXPECT_TRUE(test, gom_obj_marked((void *)s->base +
+						       i * s->size));
+
+	/* the owner claims the word and pops its lowest bits first */
+	KUNIT_ASSERT_TRUE(test, gom_span_claim(s));
+	KUNIT_EXPECT_EQ(test, hweight_long(s->cache), (int)x->nobjs);
+	for (i = 0; i < half; i++) {
+		objs[i] = gom_span_pop(s, s->cache);
+		KUNIT_EXPECT_PTR_EQ(test, objs[i],
+				    (void *)(s->base + i * s->size));
+		gom_obj_unmark(objs[i]);
+	}
+	KUNIT_EXPECT_EQ(test, gom_span_free_objects(s),
+			(unsigned long)(x->nobjs - half));
+
+	/* back partial: the unclaimed rest of the word returns to the bitmap */
+	gom_mcentral_uncache(s);
+	KUNIT_EXPECT_EQ(test, (unsigned int)s->state,
+			(unsigned int)GOM_SPAN_PARTIAL);
+	KUNIT_EXPECT_EQ(test, s->cache, 0UL);
+	KUNIT_EXPECT_EQ(test, (unsigned int)s->nfree, x->nobjs - half);
+	KUNIT_EXPECT_EQ(test, c->nr_owned, 0UL);
+	KUNIT_EXPECT_EQ(test, c->nr_partial, 1UL);
+	KUNIT_EXPECT_EQ(test, c->objs_free, (unsigned long)(x->nobjs - half));
 	expect_occ_consistent(test, c);
 
-	/* two more: a second span */
-	KUNIT_ASSERT_EQ(test, refill(c, objs + x->nobjs, 2), 2);
-	KUNIT_EXPECT_EQ(test, c->nr_partial, 1UL);
+	/* handed out again: the partial span, not a new one */
+	s2 = gom_mcentral_cache_span(c, NULL, GFP_KERNEL);
+	KUNIT_ASSERT_PTR_EQ(test, s2, s);
+	KUNIT_EXPECT_EQ(test, c->nr_partial, 0UL);
+	KUNIT_EXPECT_EQ(test, c->objs_free, 0UL);
+	KUNIT_EXPECT_EQ(test, x->heap->small_spans, spans + 1);
+	KUNIT_ASSERT_TRUE(test, gom_span_claim(s));
+	for (i = half; i < x->nobjs; i++) {
+		objs[i] = gom_span_pop(s, s->cache);
+		KUNIT_EXPECT_PTR_EQ(test, objs[i],
+				    (void *)(s->base + i * s->size));
+		gom_obj_unmark(objs[i]);
+	}
+	KUNIT_EXPECT_EQ(test, s->cache, 0UL);
+	KUNIT_EXPECT_FALSE(test, gom_span_claim(s));
+
+	/* used up: swapped for a new span in one call, the old one full */
+	s2 = gom_mcentral_cache_span(c, s, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, s2);
+	KUNIT_EXPECT_PTR_NE(test, s2, s);
+	KUNIT_EXPECT_EQ(test, (unsigned int)s->state, (unsigned int)GOM_SPAN_FULL);
+	KUNIT_EXPECT_EQ(test, (unsigned int)s->occ, GOM_OCC_BUCKETS - 1U);
 	KUNIT_EXPECT_EQ(test, c->nr_full, 1UL);
-	KUNIT_EXPECT_EQ(test, c->objs_free, (unsigned long)x->nobjs - 2);
-	KUNIT_EXPECT_EQ(test, gom_mcentral_inuse(c),
-			(unsigned long)x->nobjs + 2);
-	KUNIT_EXPECT_PTR_NE(test, span_of(objs[x->nobjs]), s);
+	KUNIT_EXPECT_EQ(test, c->nr_owned, 1UL);
+	KUNIT_EXPECT_EQ(test, c->objs_total, 2UL * x->nobjs);
+	KUNIT_EXPECT_EQ(test, gom_mcentral_inuse(c), 2UL * x->nobjs);
+	KUNIT_EXPECT_EQ(test, x->heap->small_spans, spans + 2);
 	expect_occ_consistent(test, c);
 
 	/* one object back to the full span: full -> partial */
-	flush(x->cls, objs, 1);
-	KUNIT_EXPECT_FALSE(test, s->full);
-	KUNIT_EXPECT_EQ(test, c->nr_partial, 2UL);
+	give_back(objs, 1);
+	KUNIT_EXPECT_EQ(test, (unsigned int)s->state,
+			(unsigned int)GOM_SPAN_PARTIAL);
 	KUNIT_EXPECT_EQ(test, c->nr_full, 0UL);
-	KUNIT_EXPECT_EQ(test, c->objs_free, (unsigned long)x->nobjs - 1);
+	KUNIT_EXPECT_EQ(test, c->nr_partial, 1UL);
+	KUNIT_EXPECT_EQ(test, c->objs_free, 1UL);
 	expect_occ_consistent(test, c);
 
-	flush(x->cls, objs + 1, x->nobjs + 1);
+	/* everything back: the new span, unused, is given back whole */
+	give_back(objs + 1, x->nobjs - 1);
+	gom_mcentral_uncache(s2);
+	KUNIT_EXPECT_EQ(test, c->nr_owned, 0UL);
 	KUNIT_EXPECT_EQ(test, gom_mcentral_inuse(c), 0UL);
-	KUNIT_EXPECT_EQ(test, c->nr_full, 0UL);
-	expect_occ_consistent(test, c);
-	gom_mcentral_trim(c, 0);
+	/* one wholly free span is kept (empty_spans), the other released */
+	KUNIT_EXPECT_EQ(test, c->nr_empty, 1UL);
+	KUNIT_EXPECT_EQ(test, x->heap->small_spans, spans + 1);
+	KUNIT_EXPECT_EQ(test, gom_mcentral_trim(c, 0), 1UL);
 	KUNIT_EXPECT_EQ(test, c->nr_partial, 0UL);
+	KUNIT_EXPECT_EQ(test, c->objs_total, 0UL);
 	KUNIT_EXPECT_EQ(test, c->objs_free, 0UL);
 	KUNIT_EXPECT_EQ(test, x->heap->small_spans, spans);
+	expect_occ_consistent(test, c);
 }
 
-/* A new span needs a spare descriptor: -ENOSPC without one. */
-static void mc_refill_without_spare(struct kunit *test)
+/*
+ * gom_mcentral_alloc(): an object straight from a span nobody owns,
+ * carving a span (listed, not owned) when none is partial.
+ */
+static void mcentral_alloc_direct(struct kunit *test)
 {
 	struct mc_ctx *x = idle_central(test, numa_mem_id());
+	struct gom_mcentral *c = x->c;
+	unsigned long spans = x->heap->small_spans;
 	void **objs = x->objs;
-	struct gom_span *spare = NULL;
+	struct gom_span *s;
+	unsigned int i;
 
-	KUNIT_EXPECT_EQ(test, do_refill(x->c, objs, 1, &spare), -ENOSPC);
-	KUNIT_EXPECT_EQ(test, x->c->nr_partial, 0UL);
-	KUNIT_EXPECT_EQ(test, x->c->objs_free, 0UL);
+	objs[0] = gom_mcentral_alloc(c, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, objs[0]);
+	/* still marked free: the caller clears the mark */
+	KUNIT_EXPECT_TRUE(test, gom_obj_marked(objs[0]));
+	gom_obj_unmark(objs[0]);
+	s = gom_t_span_of(objs[0]);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_PTR_EQ(test, objs[0], (void *)s->base);
+	KUNIT_EXPECT_EQ(test, (unsigned int)s->state,
+			(unsigned int)GOM_SPAN_PARTIAL);
+	KUNIT_EXPECT_EQ(test, c->nr_owned, 0UL);
+	KUNIT_EXPECT_EQ(test, c->nr_partial, 1UL);
+	KUNIT_EXPECT_EQ(test, c->objs_free, (unsigned long)x->nobjs - 1);
+	KUNIT_EXPECT_EQ(test, (unsigned int)s->nfree, x->nobjs - 1);
+	KUNIT_EXPECT_EQ(test, x->heap->small_spans, spans + 1);
 
-	/* with a partial span, no spare is needed... */
-	KUNIT_ASSERT_EQ(test, refill(x->c, objs, 1), 1);
-	KUNIT_EXPECT_EQ(test, do_refill(x->c, objs + 1, 1, &spare), 1);
-	/* ...until the span runs out: a short count, not an error */
-	KUNIT_EXPECT_EQ(test, do_refill(x->c, objs + 2, x->nobjs, &spare),
-			(int)x->nobjs - 2);
-	KUNIT_EXPECT_EQ(test, do_refill(x->c, objs, 1, &spare), -ENOSPC);
-	KUNIT_EXPECT_EQ(test, x->c->nr_full, 1UL);
-	flush(x->cls, objs, x->nobjs);
-	KUNIT_EXPECT_EQ(test, gom_mcentral_inuse(x->c), 0UL);
-	gom_mcentral_trim(x->c, 0);
-}
+	/* the rest of the span, lowest free object first; then it is full */
+	KUNIT_ASSERT_EQ(test, take_n(c, objs + 1, x->nobjs - 1),
+			(int)x->nobjs - 1);
+	for (i = 1; i < x->nobjs; i++)
+		KUNIT_EXPECT_PTR_EQ(test, objs[i],
+				    (void *)(s->base + i * s->size));
+	KUNIT_EXPECT_EQ(test, c->nr_partial, 0UL);
+	KUNIT_EXPECT_EQ(test, c->nr_full, 1UL);
+	KUNIT_EXPECT_EQ(test, (unsigned int)s->state, (unsigned int)GOM_SPAN_FULL);
 
-/* One spare makes one span: a refill larger than a span comes back short. */
-static void mc_refill_one_span_per_spare(struct kunit *test)
-{
-	struct mc_ctx *x = idle_central(test, numa_mem_id());
-	void **objs = x->objs;
-	int n;
+	/* a freed object is the next one handed out */
+	give_back(objs + 3, 1);
+	KUNIT_EXPECT_PTR_EQ(test, take(c), objs[3]);
+	KUNIT_EXPECT_EQ(test, c->nr_full, 1UL);
 
-	n = refill(x->c, objs, 2 * x->nobjs);
-	KUNIT_EXPECT_EQ(test, n, (int)x->nobjs);
-	KUNIT_EXPECT_EQ(test, x->c->nr_full, 1UL);
-	KUNIT_EXPECT_EQ(test, x->c->nr_partial, 0UL);
-	if (n > 0)
-		flush(x->cls, objs, n);
-	gom_mcentral_trim(x->c, 0);
+	/* one more: a second span */
+	KUNIT_ASSERT_EQ(test, take_n(c, objs + x->nobjs, 1), 1);
+	KUNIT_EXPECT_PTR_NE(test, gom_t_span_of(objs[x->nobjs]), s);
+	KUNIT_EXPECT_EQ(test, gom_mcentral_inuse(c), x->nobjs + 1UL);
+	expect_occ_consistent(test, c);
+	give_back(objs, x->nobjs + 1);
+	KUNIT_EXPECT_EQ(test, gom_mcentral_inuse(c), 0UL);
+	KUNIT_EXPECT_EQ(test, c->nr_full, 0UL);
+	gom_mcentral_trim(c, 0);
+	KUNIT_EXPECT_EQ(test, x->heap->small_spans, spans);
+	expect_occ_consistent(test, c);
 }
 
 /*
  * Wholly free spans: the mcentral keeps empty_spans (default 1) of them
  * and gives the others back to the heap; trim gives back the rest.
  */
-static void mc_empty_span_reserve(struct kunit *test)
+static void mcentral_empty_span_reserve(struct kunit *test)
 {
 	struct mc_ctx *x = idle_central(test, numa_mem_id());
 	void **objs = x->objs;
 	unsigned long spans = x->heap->small_spans;
 
-	KUNIT_ASSERT_EQ(test, refill(x->c, objs, x->nobjs), (int)x->nobjs);
-	KUNIT_ASSERT_EQ(test, refill(x->c, objs + x->nobjs, x->nobjs),
-			(int)x->nobjs);
+	KUNIT_ASSERT_EQ(test, take_n(x->c, objs, 2 * x->nobjs),
+			2 * (int)x->nobjs);
 	KUNIT_EXPECT_EQ(test, x->c->nr_full, 2UL);
 	KUNIT_EXPECT_EQ(test, x->heap->small_spans, spans + 2);
 
-	flush(x->cls, objs, x->nobjs);
+	give_back(objs, x->nobjs);
 	KUNIT_EXPECT_EQ(test, x->c->nr_empty, 1UL);
 	KUNIT_EXPECT_EQ(test, x->c->nr_partial, 1UL);
 	KUNIT_EXPECT_EQ(test, x->c->objs_free, (unsigned long)x->nobjs);
 	KUNIT_EXPECT_EQ(test, x->heap->small_spans, spans + 2);
 
-	flush(x->cls, objs + x->nobjs, x->nobjs);
+	give_back(objs + x->nobjs, x->nobjs);
 	/* the second empty span went back to the heap */
 	KUNIT_EXPECT_EQ(test, x->c->nr_empty, 1UL);
 	KUNIT_EXPECT_EQ(test, x->c->nr_partial, 1UL);
 	KUNIT_EXPECT_EQ(test, x->c->nr_full, 0UL);
 	KUNIT_EXPECT_EQ(test, x->c->objs_free, (unsigned long)x->nobjs);
+	KUNIT_EXPECT_EQ(test, x->c->objs_total, (unsigned long)x->nobjs);
 	KUNIT_EXPECT_EQ(test, x->heap->small_spans, spans + 1);
 	expect_occ_consistent(test, x->c);
 
@@ -273,22 +347,31 @@ static void mc_empty_span_reserve(struct kunit *test)
 	expect_occ_consistent(test, x->c);
 }
 
-/* Trim leaves spans with objects in use alone. */
-static void mc_trim_keeps_used_spans(struct kunit *test)
+/* Trim leaves spans with objects in use, and owned spans, alone. */
+static void mcentral_trim_keeps_used_spans(struct kunit *test)
 {
 	struct mc_ctx *x = idle_central(test, numa_mem_id());
 	void **objs = x->objs;
+	struct gom_span *s;
 
-	KUNIT_ASSERT_EQ(test, refill(x->c, objs, 1), 1);
+	KUNIT_ASSERT_EQ(test, take_n(x->c, objs, 1), 1);
 	KUNIT_EXPECT_EQ(test, gom_mcentral_trim(x->c, 0), 0UL);
 	KUNIT_EXPECT_EQ(test, x->c->nr_partial, 1UL);
-	flush(x->cls, objs, 1);
+	give_back(objs, 1);
 	KUNIT_EXPECT_EQ(test, gom_mcentral_trim(x->c, 0), 1UL);
 	KUNIT_EXPECT_EQ(test, x->c->nr_partial, 0UL);
+
+	s = gom_mcentral_cache_span(x->c, NULL, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, s);
+	KUNIT_EXPECT_EQ(test, gom_mcentral_trim(x->c, 0), 0UL);
+	KUNIT_EXPECT_EQ(test, x->c->nr_owned, 1UL);
+	gom_mcentral_uncache(s);
+	KUNIT_EXPECT_EQ(test, gom_mcentral_trim(x->c, 0), 1UL);
+	KUNIT_EXPECT_EQ(test, x->c->objs_total, 0UL);
 }
 
 /* The occupancy bucket follows the share of objects in use. */
-static void mc_occupancy_buckets(struct kunit *test)
+static void mcentral_occupancy_buckets(struct kunit *test)
 {
 	struct mc_ctx *x = idle_central(test, numa_mem_id());
 	void **objs = x->objs;
@@ -296,9 +379,9 @@ static void mc_occupancy_buckets(struct kunit *test)
 	unsigned int i, want;
 
 	for (i = 1; i <= x->nobjs; i++) {
-		KUNIT_ASSERT_EQ(test, refill(x->c, objs + i - 1, 1), 1);
+		KUNIT_ASSERT_EQ(test, take_n(x->c, objs + i - 1, 1), 1);
 		if (!s)
-			s = span_of(objs[0]);
+			s = gom_t_span_of(objs[0]);
 		KUNIT_ASSERT_NOT_NULL(test, s);
 		want = min(i * GOM_OCC_BUCKETS / x->nobjs,
 			   GOM_OCC_BUCKETS - 1U);
@@ -308,7 +391,7 @@ static void mc_occupancy_buckets(struct kunit *test)
 		expect_occ_consistent(test, x->c);
 	}
 	for (i = x->nobjs; i > 0; i--) {
-		flush(x->cls, objs + i - 1, 1);
+		give_back(objs + i - 1, 1);
 		want = min((i - 1) * GOM_OCC_BUCKETS / x->nobjs,
 			   GOM_OCC_BUCKETS - 1U);
 		KUNIT_EXPECT_EQ(test, (unsigned int)s->occ, want);
@@ -320,67 +403,104 @@ static void mc_occupancy_buckets(struct kunit *test)
 }
 
 /* An object flushed twice is refused and counted; the span stays sane. */
-static void mc_double_free_at_flush(struct kunit *test)
+static void mcentral_double_free_at_flush(struct kunit *test)
 {
 	struct mc_ctx *x = idle_central(test, numa_mem_id());
-	void **objs = x->objs;
-	long dbl = atomic_long_read(&gom_errors.double_frees);
-	void **again = x->again;
+	void **objs = x->objs, **again = x->again;
+	long dbl = gom_t_dbl(), inv = gom_t_inv();
 	struct gom_span *s;
 	unsigned int i, j;
 
-	KUNIT_ASSERT_EQ(test, refill(x->c, objs, 4), 4);
-	s = span_of(objs[0]);
+	KUNIT_ASSERT_EQ(test, take_n(x->c, objs, 4), 4);
+	s = gom_t_span_of(objs[0]);
 	KUNIT_ASSERT_NOT_NULL(test, s);
-	flush(x->cls, objs, 1);
+	give_back(objs, 1);
 	KUNIT_EXPECT_EQ(test, (unsigned int)s->nfree, x->nobjs - 3);
-	flush(x->cls, objs, 1);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&gom_errors.double_frees),
-			dbl + 1);
+	gom_mcentral_flush(objs, 1);
+	KUNIT_EXPECT_EQ(test, gom_t_dbl(), dbl + 1);
 	KUNIT_EXPECT_EQ(test, (unsigned int)s->nfree, x->nobjs - 3);
 	KUNIT_EXPECT_EQ(test, x->c->objs_free, (unsigned long)x->nobjs - 3);
 	KUNIT_EXPECT_EQ(test, gom_mcentral_inuse(x->c), 3UL);
 	expect_occ_consistent(test, x->c);
 
-	/* a whole span's worth comes back without duplicates */
-	flush(x->cls, objs + 1, 3);
+	/* the same object twice in one batch: the second copy is refused */
+	objs[4] = objs[1];
+	give_back(objs + 1, 4);
+	KUNIT_EXPECT_EQ(test, gom_t_dbl(), dbl + 2);
 	KUNIT_EXPECT_EQ(test, (unsigned int)s->nfree, x->nobjs);
-	KUNIT_ASSERT_EQ(test, refill(x->c, again, x->nobjs), (int)x->nobjs);
+	KUNIT_EXPECT_EQ(test, gom_mcentral_inuse(x->c), 0UL);
+
+	/* a whole span's worth comes back without duplicates */
+	KUNIT_ASSERT_EQ(test, take_n(x->c, again, x->nobjs), (int)x->nobjs);
 	for (i = 0; i < x->nobjs; i++)
 		for (j = i + 1; j < x->nobjs; j++)
 			KUNIT_EXPECT_PTR_NE(test, again[i], again[j]);
 	KUNIT_EXPECT_EQ(test, x->c->nr_full, 1UL);
-	flush(x->cls, again, x->nobjs);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&gom_errors.double_frees),
-			dbl + 1);
+	give_back(again, x->nobjs);
+	KUNIT_EXPECT_EQ(test, gom_t_dbl(), dbl + 2);
+	KUNIT_EXPECT_EQ(test, gom_t_inv(), inv);
+	gom_mcentral_trim(x->c, 0);
+}
+
+/*
+ * An object still in its owner's claimed word was never handed out: a
+ * flush of it is refused, and the owner still hands it out once.
+ */
+static void mcentral_flush_refuses_claimed(struct kunit *test)
+{
+	struct mc_ctx *x = idle_central(test, numa_mem_id());
+	long dbl = gom_t_dbl();
+	unsigned int i, n = 0;
+	struct gom_span *s;
+	void *obj, *p;
+
+	s = gom_mcentral_cache_span(x->c, NULL, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, s);
+	KUNIT_ASSERT_TRUE(test, gom_span_claim(s));
+	obj = (void *)(s->base + 2 * s->size);
+	gom_mcentral_flush(&obj, 1);
+	KUNIT_EXPECT_EQ(test, gom_t_dbl(), dbl + 1);
+	KUNIT_EXPECT_EQ(test, gom_span_free_objects(s), (unsigned long)x->nobjs);
+	while (s->cache) {
+		p = gom_span_pop(s, s->cache);
+		n += p == obj;
+		gom_obj_unmark(p);
+	}
+	KUNIT_EXPECT_EQ(test, n, 1U);
+	/* and every object comes back once */
+	for (i = 0; i < x->nobjs; i++)
+		x->objs[i] = (void *)(s->base + i * s->size);
+	give_back(x->objs, x->nobjs);
+	KUNIT_EXPECT_EQ(test, gom_t_dbl(), dbl + 1);
+	gom_mcentral_uncache(s);
+	KUNIT_EXPECT_EQ(test, gom_mcentral_inuse(x->c), 0UL);
 	gom_mcentral_trim(x->c, 0);
 }
 
 /* A flushed batch may mix nodes: each object goes to its own mcentral. */
-static void mc_flush_mixed_nodes(struct kunit *test)
+static void mcentral_flush_mixed_nodes(struct kunit *test)
 {
 	struct mc_ctx *x[2];
 	int nid[2], i, n;
 	void **objs;
 
-	if (num_online_nodes() < 2)
-		kunit_skip(test, "needs two online NUMA nodes");
-	nid[0] = first_online_node;
-	nid[1] = next_online_node(nid[0]);
+	nid[0] = numa_mem_id();
+	nid[1] = gom_t_other_node(nid[0]);
+	if (nid[1] == NUMA_NO_NODE)
+		kunit_skip(test, "needs a second NUMA node with memory");
 	for (i = 0; i < 2; i++)
 		x[i] = idle_central(test, nid[i]);
 	objs = x[0]->objs;
 	n = x[0]->nobjs / 2;
-	KUNIT_ASSERT_EQ(test, refill(x[0]->c, objs, n), n);
-	KUNIT_ASSERT_EQ(test, refill(x[1]->c, objs + n, n), n);
+	KUNIT_ASSERT_EQ(test, take_n(x[0]->c, objs, n), n);
+	KUNIT_ASSERT_EQ(test, take_n(x[1]->c, objs + n, n), n);
 	for (i = 0; i < 2 * n; i++)
-		KUNIT_EXPECT_EQ(test,
-				page_to_nid(virt_to_page(objs[i])),
+		KUNIT_EXPECT_EQ(test, page_to_nid(virt_to_page(objs[i])),
 				nid[i / n]);
 	/* interleave the two nodes' objects */
 	for (i = 1; i < n; i += 2)
 		swap(objs[i], objs[n + i]);
-	flush(x[0]->cls, objs, 2 * n);
+	give_back(objs, 2 * n);
 	for (i = 0; i < 2; i++) {
 		KUNIT_EXPECT_EQ(test, gom_mcentral_inuse(x[i]->c), 0UL);
 		KUNIT_EXPECT_EQ(test, x[i]->c->objs_free,
@@ -389,26 +509,79 @@ static void mc_flush_mixed_nodes(struct kunit *test)
 	}
 }
 
+/*
+ * With no block of the preferred size and growth capped below it, a span
+ * falls back to the class's minimum size, counted in nr_min until it goes
+ * back to the heap.
+ */
+static void mcentral_min_span(struct kunit *test)
+{
+	struct gom_t_hold *hold = kunit_kzalloc(test, sizeof(*hold), GFP_KERNEL);
+	const struct gom_class *k;
+	struct gom_span *s;
+	struct mc_ctx *x;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, hold);
+	test->priv = hold;
+	if (!gom_t_hold_free(hold))
+		kunit_skip(test, "memory in use splits the heap in over %d free blocks",
+			   GOM_T_HOLD_MAX);
+	x = idle_central(test, numa_mem_id());
+	k = &gom_classes[x->cls];
+	WRITE_ONCE(gom_grow_max_order, 0);
+	s = gom_mcentral_cache_span(x->c, NULL, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, s);
+	KUNIT_EXPECT_EQ(test, (unsigned int)s->npages,
+			(unsigned int)k->min_pages);
+	KUNIT_EXPECT_EQ(test, (unsigned int)s->nobjs,
+			(unsigned int)k->min_nobjs);
+	KUNIT_EXPECT_EQ(test, (unsigned int)s->aorder,
+			order_base_2(k->min_pages));
+	KUNIT_EXPECT_EQ(test, x->c->nr_min, 1UL);
+	KUNIT_EXPECT_EQ(test, x->c->objs_total, (unsigned long)k->min_nobjs);
+	/* only its objects are valid: the bitmap ends at nobjs */
+	KUNIT_ASSERT_TRUE(test, gom_span_claim(s));
+	KUNIT_EXPECT_EQ(test, hweight_long(s->cache), (int)k->min_nobjs);
+	for (i = 0; i < k->min_nobjs; i++)
+		KUNIT_EXPECT_EQ(test, gom_obj_index(s, s->base + i * s->size),
+				i);
+	KUNIT_EXPECT_FALSE(test, gom_obj_valid(s, gom_obj_index(s, s->base +
+					       k->min_nobjs * s->size)));
+	KUNIT_EXPECT_EQ(test, gom_usable_size((void *)(s->base +
+					      k->min_nobjs * s->size)),
+			(size_t)0);
+	gom_mcentral_uncache(s);
+	KUNIT_EXPECT_EQ(test, gom_mcentral_trim(x->c, 0), 1UL);
+	KUNIT_EXPECT_EQ(test, x->c->nr_min, 0UL);
+	KUNIT_EXPECT_EQ(test, x->c->objs_total, 0UL);
+}
+
 static struct kunit_case gomalloc_mcentral_cases[] = {
-	KUNIT_CASE(mc_class_under_test),
-	KUNIT_CASE(mc_refill_accounting),
-	KUNIT_CASE(mc_refill_without_spare),
-	KUNIT_CASE(mc_refill_one_span_per_spare),
-	KUNIT_CASE(mc_empty_span_reserve),
-	KUNIT_CASE(mc_trim_keeps_used_spans),
-	KUNIT_CASE(mc_occupancy_buckets),
-	KUNIT_CASE(mc_double_free_at_flush),
-	KUNIT_CASE(mc_flush_mixed_nodes),
+	KUNIT_CASE(mcentral_class_under_test),
+	KUNIT_CASE(mcentral_cache_span_cycle),
+	KUNIT_CASE(mcentral_alloc_direct),
+	KUNIT_CASE(mcentral_empty_span_reserve),
+	KUNIT_CASE(mcentral_trim_keeps_used_spans),
+	KUNIT_CASE(mcentral_occupancy_buckets),
+	KUNIT_CASE(mcentral_double_free_at_flush),
+	KUNIT_CASE(mcentral_flush_refuses_claimed),
+	KUNIT_CASE(mcentral_flush_mixed_nodes),
+	KUNIT_CASE(mcentral_min_span),
 	{}
 };
 
 static struct kunit_suite gomalloc_mcentral_suite = {
 	.name = "gomalloc_mcentral",
+	.suite_init = mc_suite_init,
+	.suite_exit = mc_suite_exit,
+	.init = mc_init,
+	.exit = mc_exit,
 	.test_cases = gomalloc_mcentral_cases,
 };
 
 kunit_test_suite(gomalloc_mcentral_suite);
 
-GOM_MODULE_IMPORT_NS(GOMALLOC_INTERNAL);
+MODULE_IMPORT_NS(GOMALLOC_INTERNAL);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests for gomalloc's mcentral");

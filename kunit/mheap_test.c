@@ -1,161 +1,293 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit suite gomalloc_mheap: the buddy page heap on a private struct
- * gom_mheap, so that the global heaps' state does not matter. Its arenas
- * are registered in the global arena table like any other, so every case
- * gives them back (the suite exit destroys the heap as a safety net).
+ * KUnit suite gomalloc_mheap: the page heap (mod/mheap.c), its fallback to
+ * smaller arenas, the page map (mod/pagemap.c) and the memory limit.
+ *
+ * The cases use the heaps every client uses. Each starts from a drained
+ * allocator with every free block held (see gom_test.h): the heaps then
+ * have no free page but those of the arenas the case grows, so block and
+ * arena counts are exact deltas whatever ran before. The heap-level cases
+ * grow arenas of MH_ORDER through the grow_max_order cap: their free
+ * arenas stay below the one-arena reserve the scavenger keeps, so it never
+ * releases them behind a case's back. The exit gives the held blocks back
+ * and restores grow_max_order and mem_limit, after a failure too.
  */
 #include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/cpu.h>
+#include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/prandom.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
-#include "internal.h"
+#include <linux/vmalloc.h>
+#include "gom_test.h"
 
-static unsigned long arena_pages(void)
+/* Order of the arenas the heap-level cases grow: 1 MiB. */
+#define MH_ORDER	min(8U, gom_arena_order)
+
+/* What the module had before the suite ran; every case exit restores it. */
+static unsigned int mh_saved_cap;
+static unsigned long mh_saved_limit;
+
+struct mh_ctx {
+	struct gom_mheap *h;		/* heap of the node the case began on */
+	struct gom_t_hold *hold;
+	bool held_all;
+};
+
+static int mh_suite_init(struct kunit_suite *suite)
 {
-	return 1UL << gom_arena_order;
+	mh_saved_cap = READ_ONCE(gom_grow_max_order);
+	mh_saved_limit = READ_ONCE(gom_mem_limit);
+	return 0;
+}
+
+static void mh_restore(void)
+{
+	WRITE_ONCE(gom_grow_max_order, mh_saved_cap);
+	gom_set_mem_limit(mh_saved_limit);
+}
+
+/* Also after a case that timed out, which KUnit does not clean up. */
+static void mh_suite_exit(struct kunit_suite *suite)
+{
+	mh_restore();
 }
 
 static int mh_init(struct kunit *test)
 {
-	struct gom_mheap *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	struct mh_ctx *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
 
-	if (!h)
+	if (!x)
 		return -ENOMEM;
-	KUNIT_EXPECT_EQ(test, gom_mheap_init(h, first_online_node), 0);
-	test->priv = h;
+	x->hold = kunit_kzalloc(test, sizeof(*x->hold), GFP_KERNEL);
+	if (!x->hold)
+		return -ENOMEM;
+	mh_restore();
+	gom_shrink_all();
+	x->h = gom_heaps[gom_heap_node(NUMA_NO_NODE)];
+	x->held_all = gom_t_hold_free(x->hold);
+	test->priv = x;
 	return 0;
 }
 
 static void mh_exit(struct kunit *test)
 {
-	struct gom_mheap *h = test->priv;
+	struct mh_ctx *x = test->priv;
 
-	if (h)
-		gom_mheap_destroy(h);
+	mh_restore();
+	if (x)
+		gom_t_release_held(x->hold);
+	gom_shrink_all();
 }
 
-/* Every page free and merged back into whole arenas. */
-static void expect_unfragmented(struct kunit *test, struct gom_mheap *h)
+/* The case's context; skips if the heaps had too many blocks to hold. */
+static struct mh_ctx *mh_ctx(struct kunit *test)
+{
+	struct mh_ctx *x = test->priv;
+
+	if (!x->held_all)
+		kunit_skip(test, "memory in use splits the heap in over %d free blocks",
+			   GOM_T_HOLD_MAX);
+	return x;
+}
+
+static void set_cap(unsigned int order)
+{
+	WRITE_ONCE(gom_grow_max_order, order);
+}
+
+/* Grow @h by one arena of @order; asserts that it got exactly that. */
+static void grow(struct kunit *test, struct gom_mheap *h, unsigned int order)
+{
+	unsigned long n = READ_ONCE(h->nr_arenas[order]);
+
+	set_cap(order);
+	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, 0, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, READ_ONCE(h->nr_arenas[order]), n + 1);
+}
+
+/* The free memory of @h is exactly @narenas wholly free arenas of @order. */
+static void expect_unfragmented(struct kunit *test, struct gom_mheap *h,
+				unsigned int order, unsigned long narenas)
 {
 	unsigned int o;
 
-	for (o = 0; o < gom_arena_order; o++)
+	for (o = 0; o <= GOM_MAX_ORDER; o++) {
 		KUNIT_EXPECT_EQ_MSG(test, h->nr_free[o], 0UL, "order %u", o);
-	KUNIT_EXPECT_EQ(test, h->nr_free[gom_arena_order], h->nr_arenas);
-	KUNIT_EXPECT_EQ(test, h->nr_empty_arenas, h->nr_arenas);
-	KUNIT_EXPECT_EQ(test, h->pages_free, h->pages_total);
-	KUNIT_EXPECT_EQ(test, h->pages_total, h->nr_arenas * arena_pages());
-	KUNIT_EXPECT_EQ(test, h->large_spans, 0UL);
-	KUNIT_EXPECT_EQ(test, h->large_pages, 0UL);
-	KUNIT_EXPECT_EQ(test, h->small_spans, 0UL);
+		if (o != order)
+			KUNIT_EXPECT_EQ_MSG(test, h->nr_empty[o], 0UL,
+					    "order %u", o);
+	}
+	KUNIT_EXPECT_EQ(test, h->nr_empty[order], narenas);
+	KUNIT_EXPECT_EQ(test, h->pages_free, narenas << order);
 }
 
-static void mh_empty_heap_has_nothing(struct kunit *test)
-{
-	struct gom_mheap *h = test->priv;
+/* The heap counters a case must leave as it found them. */
+struct mh_base {
+	unsigned long pages_total;
+	unsigned long large_spans;
+	unsigned long large_pages;
+	unsigned long small_spans;
+	unsigned long arenas[GOM_MAX_ORDER + 1];
+};
 
-	KUNIT_EXPECT_EQ(test, h->pages_total, 0UL);
+static void base_of(struct gom_mheap *h, struct mh_base *b)
+{
+	b->pages_total = h->pages_total;
+	b->large_spans = h->large_spans;
+	b->large_pages = h->large_pages;
+	b->small_spans = h->small_spans;
+	memcpy(b->arenas, h->nr_arenas, sizeof(b->arenas));
+}
+
+static void expect_runs(struct kunit *test, struct gom_mheap *h,
+			const struct mh_base *b, unsigned long spans,
+			unsigned long pages)
+{
+	KUNIT_EXPECT_EQ(test, h->large_spans, b->large_spans + spans);
+	KUNIT_EXPECT_EQ(test, h->large_pages, b->large_pages + pages);
+}
+
+/* With every free block held, the heap has nothing to give. */
+static void mheap_held_heap_has_nothing(struct kunit *test)
+{
+	struct mh_ctx *x = mh_ctx(test);
+	struct gom_mheap *h = x->h;
+	struct mh_base b;
+
+	base_of(h, &b);
+	KUNIT_EXPECT_EQ(test, h->pages_free, 0UL);
 	KUNIT_EXPECT_NULL(test, gom_mheap_alloc_run(h, 1, NULL));
 	KUNIT_EXPECT_NULL(test, gom_mheap_alloc_run(h, 5, NULL));
-	KUNIT_EXPECT_EQ(test, h->pages_free, 0UL);
-	KUNIT_EXPECT_EQ(test, h->large_spans, 0UL);
-	KUNIT_EXPECT_EQ(test, gom_mheap_release(h, 0), 0);
+	KUNIT_EXPECT_EQ(test, gom_mheap_release(h, 0), 0UL);
+	KUNIT_EXPECT_EQ(test, h->pages_total, b.pages_total);
+	expect_runs(test, h, &b, 0, 0);
+	/* no request can need more than the page allocator's largest block */
+	KUNIT_EXPECT_EQ(test, gom_mheap_grow(h, GOM_MAX_ORDER + 1, GFP_KERNEL),
+			-ENOMEM);
 }
 
-static void mh_grow_adds_one_arena(struct kunit *test)
+static void mheap_grow_adds_one_arena(struct kunit *test)
 {
-	struct gom_mheap *h = test->priv;
-	struct gom_arena *a;
+	struct mh_ctx *x = mh_ctx(test);
+	struct gom_mheap *h = x->h;
+	unsigned int order = MH_ORDER;
+	unsigned long e, i;
+	struct mh_base b;
 	void *p;
 
-	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, GFP_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, h->nr_arenas, 1UL);
-	KUNIT_EXPECT_EQ(test, h->pages_total, arena_pages());
-	KUNIT_EXPECT_EQ(test, h->pages_free, arena_pages());
-	expect_unfragmented(test, h);
+	base_of(h, &b);
+	grow(test, h, order);
+	KUNIT_EXPECT_EQ(test, h->pages_total, b.pages_total + (1UL << order));
+	expect_unfragmented(test, h, order, 1);
 
 	p = gom_mheap_alloc_run(h, 1, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	KUNIT_EXPECT_EQ(test, page_to_nid(virt_to_page(p)), h->node);
-	rcu_read_lock();
-	a = gom_arena_lookup((unsigned long)p);
-	KUNIT_EXPECT_NOT_NULL(test, a);
-	if (a) {
-		KUNIT_EXPECT_PTR_EQ(test, a->heap, h);
-		KUNIT_EXPECT_TRUE(test, IS_ALIGNED(a->base,
-						   PAGE_SIZE << gom_arena_order));
-		KUNIT_EXPECT_EQ(test, *gom_map_entry(a, (unsigned long)p),
-				(1UL << GOM_MAP_SHIFT) | GOM_MAP_LARGE);
+	/* the arena is a naturally aligned block: the run is its first page */
+	KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)p, PAGE_SIZE << order));
+	e = gom_pm_lookup(p);
+	KUNIT_EXPECT_EQ(test, e, gom_pm_make(GOM_PM_LARGE, order, h->node, 1));
+	for (i = 1; i < (1UL << order); i++) {
+		e = gom_pm_lookup(p + i * PAGE_SIZE);
+		KUNIT_EXPECT_NE_MSG(test, gom_pm_tag(e), GOM_PM_NONE,
+				    "page %lu", i);
+		KUNIT_EXPECT_EQ_MSG(test, gom_pm_aorder(e), order, "page %lu", i);
+		KUNIT_EXPECT_EQ_MSG(test, gom_pm_node(e), h->node, "page %lu", i);
+		KUNIT_EXPECT_TRUE_MSG(test, gom_page_is_free((unsigned long)p +
+							     i * PAGE_SIZE),
+				      "page %lu", i);
 	}
-	rcu_read_unlock();
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, 1, NULL), 0);
-	expect_unfragmented(test, h);
+	KUNIT_EXPECT_FALSE(test, gom_page_is_free((unsigned long)p));
+	expect_runs(test, h, &b, 1, 1);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 1, NULL), 0);
+	expect_runs(test, h, &b, 0, 0);
+	expect_unfragmented(test, h, order, 1);
+	KUNIT_EXPECT_EQ(test, gom_mheap_release(h, 0), 1UL << order);
+	KUNIT_EXPECT_EQ(test, h->pages_total, b.pages_total);
 }
 
 /* One page splits the arena into one free block of every lower order. */
-static void mh_split_and_merge(struct kunit *test)
+static void mheap_split_and_merge(struct kunit *test)
 {
-	struct gom_mheap *h = test->priv;
-	unsigned int o;
+	struct mh_ctx *x = mh_ctx(test);
+	struct gom_mheap *h = x->h;
+	unsigned int order = MH_ORDER, o;
+	unsigned long e;
 	void *p;
 
-	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, GFP_KERNEL), 0);
+	grow(test, h, order);
 	p = gom_mheap_alloc_run(h, 1, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	for (o = 0; o < gom_arena_order; o++)
+	for (o = 0; o < order; o++) {
 		KUNIT_EXPECT_EQ_MSG(test, h->nr_free[o], 1UL, "order %u", o);
-	KUNIT_EXPECT_EQ(test, h->nr_free[gom_arena_order], 0UL);
-	KUNIT_EXPECT_EQ(test, h->nr_empty_arenas, 0UL);
-	KUNIT_EXPECT_EQ(test, h->pages_free, arena_pages() - 1);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, 1, NULL), 0);
-	expect_unfragmented(test, h);
+		/* the buddy of the first 2^o pages heads a free block */
+		e = gom_pm_lookup(p + (PAGE_SIZE << o));
+		KUNIT_EXPECT_EQ_MSG(test, e, gom_pm_make(GOM_PM_FREE, order,
+							 h->node, o),
+				    "order %u", o);
+	}
+	KUNIT_EXPECT_EQ(test, h->nr_free[order], 0UL);
+	KUNIT_EXPECT_EQ(test, h->nr_empty[order], 0UL);
+	KUNIT_EXPECT_EQ(test, h->pages_free, (1UL << order) - 1);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 1, NULL), 0);
+	expect_unfragmented(test, h, order, 1);
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(p),
+			gom_pm_make(GOM_PM_FREE, order, h->node, order));
+	gom_mheap_release(h, 0);
 }
 
 /* A five-page run holds five pages; the three-page tail stays free. */
-static void mh_exact_large_run(struct kunit *test)
+static void mheap_exact_large_run(struct kunit *test)
 {
-	struct gom_mheap *h = test->priv;
-	struct gom_arena *a;
-	unsigned long i;
+	struct mh_ctx *x = mh_ctx(test);
+	struct gom_mheap *h = x->h;
+	unsigned int order = MH_ORDER;
+	unsigned long arena = 1UL << order, i, e;
+	struct mh_base b;
 	void *p, *q;
 
-	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, GFP_KERNEL), 0);
+	base_of(h, &b);
+	grow(test, h, order);
 	p = gom_mheap_alloc_run(h, 5, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(p));
-	KUNIT_EXPECT_EQ(test, h->pages_free, arena_pages() - 5);
-	KUNIT_EXPECT_EQ(test, h->large_spans, 1UL);
-	KUNIT_EXPECT_EQ(test, h->large_pages, 5UL);
-	memset(p, 0x5a, 5 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, h->pages_free, arena - 5);
+	expect_runs(test, h, &b, 1, 5);
+	/* a run straight from the heap is still poisoned for KASAN */
+	gom_t_memset_unchecked(p, 0x5a, 5 * PAGE_SIZE);
 
-	rcu_read_lock();
-	a = gom_arena_lookup((unsigned long)p);
-	KUNIT_ASSERT_NOT_NULL(test, a);
-	KUNIT_EXPECT_EQ(test, *gom_map_entry(a, (unsigned long)p),
-			(5UL << GOM_MAP_SHIFT) | GOM_MAP_LARGE);
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(p),
+			gom_pm_make(GOM_PM_LARGE, order, h->node, 5));
 	for (i = 1; i < 5; i++) {
-		KUNIT_EXPECT_EQ(test, *gom_map_entry(a, (unsigned long)p +
-						     i * PAGE_SIZE), 0UL);
-		KUNIT_EXPECT_FALSE(test, gom_page_free(a, (unsigned long)p +
-						       i * PAGE_SIZE));
+		e = gom_pm_lookup(p + i * PAGE_SIZE);
+		KUNIT_EXPECT_EQ(test, e, gom_pm_make(GOM_PM_TAIL, order,
+						     h->node, 0));
+		KUNIT_EXPECT_FALSE(test, gom_page_is_free((unsigned long)p +
+							  i * PAGE_SIZE));
 	}
-	/* pages 5..7 of the 8-page block came back as the tail */
+	/* pages 5..7 of the 8-page block came back: blocks of 1 and 2 */
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(p + 5 * PAGE_SIZE),
+			gom_pm_make(GOM_PM_FREE, order, h->node, 0));
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(p + 6 * PAGE_SIZE),
+			gom_pm_make(GOM_PM_FREE, order, h->node, 1));
 	for (i = 5; i < 8; i++)
-		KUNIT_EXPECT_TRUE(test, gom_page_free(a, (unsigned long)p +
-						      i * PAGE_SIZE));
-	rcu_read_unlock();
+		KUNIT_EXPECT_TRUE(test, gom_page_is_free((unsigned long)p +
+							 i * PAGE_SIZE));
 
 	/* a three-page run takes four pages and gives one back */
 	q = gom_mheap_alloc_run(h, 3, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, q);
-	KUNIT_EXPECT_EQ(test, h->pages_free, arena_pages() - 8);
-	KUNIT_EXPECT_EQ(test, h->large_pages, 8UL);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, 5, NULL), 0);
-	KUNIT_EXPECT_EQ(test, h->pages_free, arena_pages() - 3);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, q, 3, NULL), 0);
-	expect_unfragmented(test, h);
+	KUNIT_EXPECT_EQ(test, h->pages_free, arena - 8);
+	expect_runs(test, h, &b, 2, 8);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 5, NULL), 0);
+	KUNIT_EXPECT_EQ(test, h->pages_free, arena - 3);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(q, 3, NULL), 0);
+	expect_unfragmented(test, h, order, 1);
+	expect_runs(test, h, &b, 0, 0);
+	gom_mheap_release(h, 0);
 }
 
 struct mh_run {
@@ -173,48 +305,59 @@ static int run_cmp(const void *a, const void *b)
 }
 
 /*
- * Random runs until the heap (two arenas) is nearly full, checked for
- * overlap, then freed in random order: everything merges back.
+ * Random runs until two arenas are nearly full, checked for overlap, then
+ * freed in random order: everything merges back into whole arenas.
  */
-static void mh_random_runs_merge_back(struct kunit *test)
+static void mheap_random_runs_merge_back(struct kunit *test)
 {
-	enum { MAX_RUNS = 512 };
-	struct gom_mheap *h = test->priv;
+	enum { MAX_RUNS = 256 };
+	struct mh_ctx *x = mh_ctx(test);
+	struct gom_mheap *h = x->h;
+	unsigned int order = MH_ORDER;
+	unsigned long used = 0, total;
 	struct rnd_state rnd;
-	unsigned long used = 0;
 	struct mh_run *runs;
+	struct mh_base b;
 	int i, n = 0;
 
 	runs = kunit_kcalloc(test, MAX_RUNS, sizeof(*runs), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, runs);
 	prandom_seed_state(&rnd, 0x60a110c);
-	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, GFP_KERNEL), 0);
+	base_of(h, &b);
+	grow(test, h, order);
+	grow(test, h, order);
+	total = 2UL << order;
 
 	while (n < MAX_RUNS) {
-		unsigned int np = 1 + prandom_u32_state(&rnd) % 48;
+		unsigned int np = 1 + prandom_u32_state(&rnd) % 12;
 		unsigned long *p = gom_mheap_alloc_run(h, np, NULL);
 
 		if (!p)
 			break;
+		/* runs straight from the heap are still poisoned for KASAN */
+		kasan_disable_current();
 		p[0] = n;
 		p[np * PAGE_SIZE / sizeof(long) - 1] = ~(unsigned long)n;
+		kasan_enable_current();
 		runs[n].addr = p;
 		runs[n].npages = np;
 		n++;
 		used += np;
-		KUNIT_ASSERT_EQ(test, h->pages_free, h->pages_total - used);
-		KUNIT_ASSERT_EQ(test, h->large_pages, used);
+		KUNIT_ASSERT_EQ(test, h->pages_free, total - used);
+		KUNIT_ASSERT_EQ(test, h->large_pages, b.large_pages + used);
 	}
-	KUNIT_EXPECT_GT(test, n, 60);
-	KUNIT_EXPECT_GT(test, used, h->pages_total / 2);
+	KUNIT_EXPECT_GT(test, n, 30);
+	KUNIT_EXPECT_GT(test, used, total / 2);
 
-	/* no two runs overlap, and every run kept its marks */
+	/* no two runs overlap, and no run left its arenas */
 	sort(runs, n, sizeof(*runs), run_cmp, NULL);
 	for (i = 1; i < n; i++)
 		KUNIT_EXPECT_LE(test, (unsigned long)runs[i - 1].addr +
 				runs[i - 1].npages * PAGE_SIZE,
 				(unsigned long)runs[i].addr);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ(test, gom_t_arena_order(runs[i].addr),
+				(int)order);
 
 	/* free in random order (Fisher-Yates shuffle) */
 	for (i = n - 1; i > 0; i--) {
@@ -225,166 +368,1060 @@ static void mh_random_runs_merge_back(struct kunit *test)
 	for (i = 0; i < n; i++) {
 		unsigned long *p = runs[i].addr;
 		unsigned int np = runs[i].npages;
+		bool mark;
 
-		KUNIT_EXPECT_EQ(test, ~p[np * PAGE_SIZE / sizeof(long) - 1],
-				p[0]);
-		KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, np, NULL), 0);
+		kasan_disable_current();
+		mark = ~p[np * PAGE_SIZE / sizeof(long) - 1] == p[0];
+		kasan_enable_current();
+		KUNIT_EXPECT_TRUE(test, mark);
+		KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, np, NULL), 0);
 		used -= np;
-		KUNIT_EXPECT_EQ(test, h->pages_free, h->pages_total - used);
+		KUNIT_EXPECT_EQ(test, h->pages_free, total - used);
 	}
-	expect_unfragmented(test, h);
-	KUNIT_EXPECT_EQ(test, h->nr_arenas, 2UL);
+	expect_unfragmented(test, h, order, 2);
+	KUNIT_EXPECT_EQ(test, h->nr_arenas[order], b.arenas[order] + 2);
+	expect_runs(test, h, &b, 0, 0);
+	gom_mheap_release(h, 0);
 }
 
 /* A full heap returns NULL until it grows by one arena. */
-static void mh_grow_when_full(struct kunit *test)
+static void mheap_grow_when_full(struct kunit *test)
 {
-	struct gom_mheap *h = test->priv;
+	struct mh_ctx *x = mh_ctx(test);
+	struct gom_mheap *h = x->h;
+	unsigned int order = MH_ORDER;
+	unsigned long arena = 1UL << order;
 	void *whole, *p;
 
-	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, GFP_KERNEL), 0);
-	whole = gom_mheap_alloc_run(h, arena_pages(), NULL);
+	grow(test, h, order);
+	whole = gom_mheap_alloc_run(h, arena, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, whole);
 	KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)whole,
-					   PAGE_SIZE << gom_arena_order));
+					   PAGE_SIZE << order));
 	KUNIT_EXPECT_EQ(test, h->pages_free, 0UL);
 	KUNIT_EXPECT_NULL(test, gom_mheap_alloc_run(h, 1, NULL));
 
-	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, GFP_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, h->nr_arenas, 2UL);
-	KUNIT_EXPECT_EQ(test, h->pages_total, 2 * arena_pages());
+	grow(test, h, order);
 	p = gom_mheap_alloc_run(h, 1, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	KUNIT_EXPECT_EQ(test, h->pages_free, arena_pages() - 1);
-	/* a run larger than an arena never fits */
-	KUNIT_EXPECT_NULL(test, gom_mheap_alloc_run(h, arena_pages() + 1,
-						    NULL));
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, 1, NULL), 0);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, whole, arena_pages(),
-						 NULL), 0);
-	expect_unfragmented(test, h);
+	KUNIT_EXPECT_EQ(test, h->pages_free, arena - 1);
+	/* a run larger than an arena never fits: blocks do not merge across */
+	KUNIT_EXPECT_NULL(test, gom_mheap_alloc_run(h, arena + 1, NULL));
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 1, NULL), 0);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(whole, arena, NULL), 0);
+	expect_unfragmented(test, h, order, 2);
+	KUNIT_EXPECT_NULL(test, gom_mheap_alloc_run(h, 2 * arena, NULL));
+	gom_mheap_release(h, 0);
 }
 
 /* Release gives wholly free arenas back and only those, minus @keep. */
-static void mh_release_arenas(struct kunit *test)
+static void mheap_release_arenas(struct kunit *test)
 {
-	struct gom_mheap *h = test->priv;
+	struct mh_ctx *x = mh_ctx(test);
+	struct gom_mheap *h = x->h;
+	unsigned int order = MH_ORDER;
+	unsigned long arena = 1UL << order;
 	unsigned long released = h->pages_released;
+	long bytes = gom_heap_bytes();
+	struct mh_base b;
 	void *p;
 
-	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, GFP_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, h->nr_empty_arenas, 2UL);
+	base_of(h, &b);
+	grow(test, h, order);
+	grow(test, h, order);
+	KUNIT_EXPECT_EQ(test, h->nr_empty[order], 2UL);
+	KUNIT_EXPECT_EQ(test, gom_heap_bytes(), bytes + (long)(2 * arena *
+							      PAGE_SIZE));
 
-	KUNIT_EXPECT_EQ(test, gom_mheap_release(h, 1), 1);
-	KUNIT_EXPECT_EQ(test, h->nr_arenas, 1UL);
-	KUNIT_EXPECT_EQ(test, h->pages_total, arena_pages());
-	KUNIT_EXPECT_EQ(test, h->pages_released, released + arena_pages());
-	KUNIT_EXPECT_EQ(test, gom_mheap_release(h, 1), 0);
+	KUNIT_EXPECT_EQ(test, gom_mheap_release(h, arena), arena);
+	KUNIT_EXPECT_EQ(test, h->nr_arenas[order], b.arenas[order] + 1);
+	KUNIT_EXPECT_EQ(test, h->pages_total, b.pages_total + arena);
+	KUNIT_EXPECT_EQ(test, h->pages_released, released + arena);
+	KUNIT_EXPECT_EQ(test, gom_heap_bytes(), bytes + (long)(arena *
+							      PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, gom_mheap_release(h, arena), 0UL);
 
 	/* an arena with a page in use stays */
 	p = gom_mheap_alloc_run(h, 1, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	KUNIT_EXPECT_EQ(test, gom_mheap_release(h, 0), 0);
-	KUNIT_EXPECT_EQ(test, h->nr_arenas, 1UL);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, 1, NULL), 0);
+	KUNIT_EXPECT_EQ(test, gom_mheap_release(h, 0), 0UL);
+	KUNIT_EXPECT_EQ(test, h->nr_arenas[order], b.arenas[order] + 1);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 1, NULL), 0);
 
-	KUNIT_EXPECT_EQ(test, gom_mheap_release(h, 0), 1);
-	KUNIT_EXPECT_EQ(test, h->nr_arenas, 0UL);
-	KUNIT_EXPECT_EQ(test, h->pages_total, 0UL);
+	KUNIT_EXPECT_EQ(test, gom_mheap_release(h, 0), arena);
+	KUNIT_EXPECT_EQ(test, h->nr_arenas[order], b.arenas[order]);
+	KUNIT_EXPECT_EQ(test, h->pages_total, b.pages_total);
 	KUNIT_EXPECT_EQ(test, h->pages_free, 0UL);
-	KUNIT_EXPECT_EQ(test, h->pages_released, released + 2 * arena_pages());
-	rcu_read_lock();
-	KUNIT_EXPECT_NULL(test, gom_arena_lookup((unsigned long)p));
-	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, h->pages_released, released + 2 * arena);
+	KUNIT_EXPECT_EQ(test, gom_heap_bytes(), bytes);
+	/* its pages are nobody's as far as the page map knows */
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(p), GOM_PM_NONE);
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(p + (arena - 1) * PAGE_SIZE),
+			GOM_PM_NONE);
 	KUNIT_EXPECT_NULL(test, gom_mheap_alloc_run(h, 1, NULL));
 }
 
-/* Freeing a run twice, or with the wrong length or owner, is refused. */
-static void mh_bad_free_run(struct kunit *test)
+/*
+ * The cap on the arena order: growth asks for min(arena order, cap) pages
+ * unless the request needs more, counts every smaller arena as a fallback,
+ * and the smallest free arenas go back to the page allocator first.
+ */
+static void mheap_grow_order_cap(struct kunit *test)
 {
-	struct gom_mheap *h = test->priv;
+	static const unsigned int caps[] = { 0, 1, 3 };
+	struct mh_ctx *x = mh_ctx(test);
+	struct gom_mheap *h = x->h;
+	unsigned long fallbacks = h->grow_fallbacks, pages = 0;
+	unsigned int i, top = MH_ORDER;
+	struct mh_base b;
+
+	base_of(h, &b);
+	for (i = 0; i < ARRAY_SIZE(caps); i++) {
+		grow(test, h, caps[i]);
+		pages += 1UL << caps[i];
+	}
+	/* a request that needs order 2 gets it under a cap of 0 */
+	set_cap(0);
+	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, 2, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, h->nr_arenas[2], b.arenas[2] + 1);
+	pages += 4;
+	grow(test, h, top);
+	KUNIT_EXPECT_EQ(test, h->grow_fallbacks, fallbacks +
+			(top < gom_arena_order ? 5 : 4));
+	KUNIT_EXPECT_EQ(test, h->pages_total, b.pages_total + pages +
+			(1UL << top));
+	KUNIT_EXPECT_EQ(test, h->pages_free, pages + (1UL << top));
+	/* keeping one large arena gives back every small one, and only them */
+	KUNIT_EXPECT_EQ(test, gom_mheap_release(h, 1UL << top), pages);
+	KUNIT_EXPECT_EQ(test, h->nr_arenas[top], b.arenas[top] + 1);
+	for (i = 0; i < top; i++)
+		KUNIT_EXPECT_EQ_MSG(test, h->nr_arenas[i], b.arenas[i],
+				    "order %u", i);
+	KUNIT_EXPECT_EQ(test, gom_mheap_release(h, 0), 1UL << top);
+	KUNIT_EXPECT_EQ(test, h->pages_total, b.pages_total);
+}
+
+/* Freeing a run twice, or with the wrong length or owner, is refused. */
+static void mheap_bad_free_run(struct kunit *test)
+{
+	struct mh_ctx *x = mh_ctx(test);
+	struct gom_mheap *h = x->h;
+	unsigned int order = MH_ORDER;
 	struct gom_span *fake, *other;
-	struct gom_arena *a;
+	struct mh_base b;
 	void *p, *k;
 	int i;
 
-	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, GFP_KERNEL), 0);
+	base_of(h, &b);
+	grow(test, h, order);
 	p = gom_mheap_alloc_run(h, 5, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, 4, NULL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p + PAGE_SIZE, 4, NULL),
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 4, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p + PAGE_SIZE, 4, NULL),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, h->large_pages, 5UL);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, 5, NULL), 0);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, 5, NULL), -EINVAL);
-	expect_unfragmented(test, h);
+	expect_runs(test, h, &b, 1, 5);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 5, NULL), 0);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 5, NULL), -EINVAL);
+	expect_unfragmented(test, h, order, 1);
 
 	k = kmalloc(PAGE_SIZE, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, k);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, k, 1, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(k, 1, NULL), -EINVAL);
 	kfree(k);
 
-	/* a small-span run is owned by its span descriptor */
+	/* a small span's run is owned by its span descriptor */
 	fake = kunit_kzalloc(test, sizeof(*fake), GFP_KERNEL);
 	other = kunit_kzalloc(test, sizeof(*other), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, fake);
 	KUNIT_ASSERT_NOT_NULL(test, other);
+	fake->node = h->node;
+	other->node = h->node;
 	p = gom_mheap_alloc_run(h, 3, fake);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	KUNIT_EXPECT_EQ(test, h->small_spans, 1UL);
-	KUNIT_EXPECT_EQ(test, h->large_spans, 0UL);
-	rcu_read_lock();
-	a = gom_arena_lookup((unsigned long)p);
-	KUNIT_EXPECT_NOT_NULL(test, a);
-	for (i = 0; a && i < 3; i++)
-		KUNIT_EXPECT_EQ(test, *gom_map_entry(a, (unsigned long)p +
-						     i * PAGE_SIZE),
+	KUNIT_EXPECT_EQ(test, fake->base, (unsigned long)p);
+	KUNIT_EXPECT_EQ(test, (unsigned int)fake->aorder, order);
+	KUNIT_EXPECT_EQ(test, h->small_spans, b.small_spans + 1);
+	expect_runs(test, h, &b, 0, 0);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, gom_pm_lookup(p + i * PAGE_SIZE),
 				(unsigned long)fake);
-	rcu_read_unlock();
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, 3, other), -EINVAL);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, 3, NULL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, 3, fake), 0);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, 3, fake), -EINVAL);
-	expect_unfragmented(test, h);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 3, other), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 3, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, h->small_spans, b.small_spans + 1);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 3, fake), 0);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 3, fake), -EINVAL);
+	KUNIT_EXPECT_EQ(test, h->small_spans, b.small_spans);
+	expect_unfragmented(test, h, order, 1);
+	gom_mheap_release(h, 0);
 }
 
-/* Destroy gives every free arena back. */
-static void mh_destroy_releases_all(struct kunit *test)
+/* A run moves to a run cache and back with a compare-and-swap. */
+static void mheap_recache_run(struct kunit *test)
 {
-	struct gom_mheap *h = test->priv;
+	struct mh_ctx *x = mh_ctx(test);
+	struct gom_mheap *h = x->h;
+	unsigned int order = MH_ORDER;
 	void *p;
 
-	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, GFP_KERNEL), 0);
-	p = gom_mheap_alloc_run(h, 7, NULL);
+	grow(test, h, order);
+	p = gom_mheap_alloc_run(h, 4, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(h, p, 7, NULL), 0);
+	KUNIT_EXPECT_EQ(test, gom_mheap_recache_run(p, 4, false), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gom_mheap_recache_run(p, 2, true), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gom_mheap_recache_run(p + PAGE_SIZE, 4, true),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, gom_mheap_recache_run(p, 4, true), 0);
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(p),
+			gom_pm_make(GOM_PM_CACHED, order, h->node, 4));
+	KUNIT_EXPECT_EQ(test, gom_mheap_recache_run(p, 4, true), -EINVAL);
+	/* a cached run is not a live one: the heap refuses to free it */
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 4, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gom_mheap_recache_run(p, 4, false), 0);
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(p),
+			gom_pm_make(GOM_PM_LARGE, order, h->node, 4));
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 4, NULL), 0);
+	expect_unfragmented(test, h, order, 1);
+	gom_mheap_release(h, 0);
+}
+
+/* The first page of a wholly free arena of @order in @h. */
+static void *empty_arena(struct gom_mheap *h, unsigned int order)
+{
+	struct page *page;
+
+	page = list_first_entry_or_null(&h->empty[order], struct page, lru);
+	return page ? page_address(page) : NULL;
+}
+
+/*
+ * Destroying a heap gives back its free arenas, whatever their order. On
+ * a private heap: gom_mheap_free_run() finds the heap of a node, so the
+ * case does not allocate from it.
+ */
+static void mheap_destroy_releases_all(struct kunit *test)
+{
+	struct gom_mheap *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	struct mh_ctx *x = mh_ctx(test);
+	long bytes = gom_heap_bytes();
+	void *small, *large;
+	unsigned int o;
+
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	gom_mheap_init(h, x->h->node);
+	grow(test, h, 3);
+	grow(test, h, MH_ORDER);
+	KUNIT_EXPECT_EQ(test, h->pages_total, 8 + (1UL << MH_ORDER));
+	KUNIT_EXPECT_EQ(test, gom_heap_bytes(), bytes + (long)((8 +
+			(1UL << MH_ORDER)) * PAGE_SIZE));
+	small = empty_arena(h, 3);
+	large = empty_arena(h, MH_ORDER);
+	KUNIT_ASSERT_NOT_NULL(test, small);
+	KUNIT_ASSERT_NOT_NULL(test, large);
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(small),
+			gom_pm_make(GOM_PM_FREE, 3, h->node, 3));
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(large + PAGE_SIZE),
+			gom_pm_make(GOM_PM_TAIL, MH_ORDER, h->node, 0));
+
 	KUNIT_EXPECT_EQ(test, gom_mheap_destroy(h), 0UL);
-	KUNIT_EXPECT_EQ(test, h->nr_arenas, 0UL);
+	for (o = 0; o <= GOM_MAX_ORDER; o++)
+		KUNIT_EXPECT_EQ_MSG(test, h->nr_arenas[o], 0UL, "order %u", o);
 	KUNIT_EXPECT_EQ(test, h->pages_total, 0UL);
-	KUNIT_EXPECT_EQ(test, h->pages_released, 2 * arena_pages());
-	KUNIT_EXPECT_TRUE(test, list_empty(&h->arenas));
-	rcu_read_lock();
-	KUNIT_EXPECT_NULL(test, gom_arena_lookup((unsigned long)p));
-	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, h->pages_free, 0UL);
+	KUNIT_EXPECT_EQ(test, h->pages_released, 8 + (1UL << MH_ORDER));
+	KUNIT_EXPECT_EQ(test, gom_heap_bytes(), bytes);
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(small), GOM_PM_NONE);
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(large + PAGE_SIZE), GOM_PM_NONE);
+}
+
+/*
+ * The page map: a span pointer on every page of a small span, a tagged
+ * head and tail marks for runs and free blocks, with the arena's order and
+ * node; nothing for the pages of an arena that went back.
+ */
+static void mheap_pagemap_entries(struct kunit *test)
+{
+	unsigned int order = MH_ORDER;
+	struct gom_heap_stats h0, h1;
+	void *obj, *run, *cached;
+	struct gom_span *s;
+	unsigned long e, i;
+	int nid;
+
+	mh_ctx(test);
+	gom_heap_stats(&h0);
+	set_cap(order);
+	migrate_disable();
+	nid = numa_mem_id();
+	obj = gom_alloc(1408, GFP_KERNEL);
+	run = gom_alloc_pages(5, GFP_KERNEL);
+	cached = gom_alloc_pages(4, GFP_KERNEL);
+	/* freed on its node: it waits in this CPU's run cache */
+	gom_free_pages(cached);
+	e = gom_pm_lookup(cached);
+	migrate_enable();
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	KUNIT_ASSERT_NOT_NULL(test, run);
+	KUNIT_ASSERT_NOT_NULL(test, cached);
+	KUNIT_EXPECT_EQ(test, e, gom_pm_make(GOM_PM_CACHED, order, nid, 4));
+
+	s = gom_t_span_of(obj);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_EQ(test, (unsigned long)s & GOM_PM_TAG_MASK, 0UL);
+	KUNIT_EXPECT_EQ(test, (unsigned int)s->cls, gom_size_class(1408));
+	KUNIT_EXPECT_EQ(test, (int)s->node, nid);
+	KUNIT_EXPECT_EQ(test, page_to_nid(virt_to_page(obj)), nid);
+	KUNIT_EXPECT_GE(test, 1U << s->aorder, (unsigned int)s->npages);
+	for (i = 0; i < s->npages; i++)
+		KUNIT_EXPECT_EQ_MSG(test, gom_pm_lookup((void *)s->base +
+							i * PAGE_SIZE),
+				    (unsigned long)s, "span page %lu", i);
+
+	/* the run took an 8-page block of a new arena and gave 3 back */
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(run),
+			gom_pm_make(GOM_PM_LARGE, order, nid, 5));
+	for (i = 1; i < 5; i++)
+		KUNIT_EXPECT_EQ_MSG(test, gom_pm_lookup(run + i * PAGE_SIZE),
+				    gom_pm_make(GOM_PM_TAIL, order, nid, 0),
+				    "run page %lu", i);
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(run + 5 * PAGE_SIZE),
+			gom_pm_make(GOM_PM_FREE, order, nid, 0));
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(run + 6 * PAGE_SIZE),
+			gom_pm_make(GOM_PM_FREE, order, nid, 1));
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(run + 7 * PAGE_SIZE),
+			gom_pm_make(GOM_PM_TAIL, order, nid, 0));
+	KUNIT_EXPECT_FALSE(test, gom_page_is_free((unsigned long)run +
+						  4 * PAGE_SIZE));
+	KUNIT_EXPECT_TRUE(test, gom_page_is_free((unsigned long)run +
+						 7 * PAGE_SIZE));
+	/* the lookup is by page: any byte of the page gives its entry */
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(run + PAGE_SIZE - 1),
+			gom_pm_lookup(run));
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(obj + 1), (unsigned long)s);
+
+	gom_free(obj);
+	gom_free_pages(run);
+	gom_shrink_all();
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(run), GOM_PM_NONE);
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(cached), GOM_PM_NONE);
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(obj), GOM_PM_NONE);
+	gom_heap_stats(&h1);
+	KUNIT_EXPECT_EQ(test, h1.arenas_by_order[order],
+			h0.arenas_by_order[order]);
+}
+
+/*
+ * Memory gomalloc does not own gives GOM_PM_NONE, and its frees are
+ * refused without the memory being touched: addresses outside the direct
+ * map and unmapped ones included.
+ */
+static void mheap_pagemap_foreign(struct kunit *test)
+{
+	static const unsigned long odd[] = {
+		0x1000, 0x7fff00001000UL, -PAGE_SIZE, PAGE_OFFSET,
+	};
+	size_t kmsizes[] = { 8, 200, PAGE_SIZE, 3 * PAGE_SIZE };
+	unsigned long beyond;
+	struct page *page;
+	u8 stack_buf[64];
+	void *k, *v, *p;
+	unsigned int i;
+	long inv;
+
+	mh_ctx(test);
+	for (i = 0; i < ARRAY_SIZE(kmsizes); i++) {
+		k = kmalloc(kmsizes[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, k);
+		gom_t_fill(k, kmsizes[i], i);
+		gom_t_expect_foreign(test, k, kmsizes[i], i, "kmalloc()");
+		kfree(k);
+	}
+	v = vmalloc(2 * PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	gom_t_fill(v, 2 * PAGE_SIZE, 5);
+	gom_t_expect_foreign(test, v, 2 * PAGE_SIZE, 5, "vmalloc()");
+	vfree(v);
+	page = alloc_pages(GFP_KERNEL, 2);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	p = page_address(page);
+	gom_t_fill(p, 4 * PAGE_SIZE, 6);
+	gom_t_expect_foreign(test, p, 4 * PAGE_SIZE, 6, "alloc_pages()");
+	gom_t_expect_foreign(test, p + 3 * PAGE_SIZE, PAGE_SIZE,
+			     6 + (u8)(3 * PAGE_SIZE * 7), "alloc_pages() + 3");
+	__free_pages(page, 2);
+	gom_t_fill(stack_buf, sizeof(stack_buf), 7);
+	gom_t_expect_foreign(test, stack_buf, sizeof(stack_buf), 7, "stack");
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(&mh_saved_cap), GOM_PM_NONE);
+	KUNIT_EXPECT_EQ(test, gom_pm_lookup(mheap_pagemap_foreign),
+			GOM_PM_NONE);
+
+	/* never dereferenced: any address is safe to refuse */
+	beyond = PAGE_OFFSET + ((READ_ONCE(gom_pm)->nr << GOM_PM_LEAF_SHIFT)
+				<< PAGE_SHIFT);
+	for (i = 0; i <= ARRAY_SIZE(odd); i++) {
+		void *a = (void *)(i < ARRAY_SIZE(odd) ? odd[i] : beyond);
+
+		KUNIT_EXPECT_EQ_MSG(test, gom_pm_lookup(a), GOM_PM_NONE,
+				    "address %lx", (unsigned long)a);
+		KUNIT_EXPECT_EQ(test, gom_usable_size(a), (size_t)0);
+		gom_t_expect_free_refused(test, a, "an odd address");
+		gom_t_expect_free_pages_refused(test, a, "an odd address");
+	}
+	/* NULL and ZERO_SIZE_PTR are no-ops, not refusals */
+	inv = gom_t_inv();
+	gom_free(NULL);
+	gom_free(ZERO_SIZE_PTR);
+	gom_free_pages(NULL);
+	KUNIT_EXPECT_EQ(test, gom_t_inv(), inv);
+}
+
+/* One allocation of a fallback case. */
+struct fb_obj {
+	void *p;
+	size_t asked;		/* what was asked for, filled */
+	size_t size;		/* usable */
+	int aorder;		/* order of its arena */
+	bool large;
+	bool pages;		/* from gom_alloc_pages() */
+	u8 seed;
+};
+
+/* Large allocations: pages, with gom_alloc_pages() or gom_alloc(). */
+static const struct {
+	unsigned int npages;
+	size_t bytes;		/* 0: gom_alloc_pages() */
+} fb_large[] = {
+	{ 1, 0 },				/* run cache, order 0 */
+	{ 5, 0 },				/* a few pages, odd */
+	{ 9, GOM_MAX_SMALL_SIZE + 1 },		/* smallest large object */
+	{ 16, 0 },				/* power of two, cached */
+	{ 25, 100000 },				/* an odd run */
+	{ 128, 0 },				/* power of two, not cached */
+};
+
+/* Largest arena order a request of the fallback cases needs. */
+#define FB_NEED_ORDER	7
+
+struct fb_state {
+	struct fb_obj *objs;
+	unsigned int n;
+	unsigned int fresh;		/* classes that carved a new span */
+	unsigned int nmin;		/* of them, minimum spans */
+};
+
+/* Whether this CPU's caches of @cls are empty and no span is partial. */
+static bool class_fresh(int nid, unsigned int cls)
+{
+	struct gom_mag *m = &gom_mcache_of(smp_processor_id())->mag[cls];
+
+	return !READ_ONCE(gom_central(nid, cls)->nr_partial) && !m->span &&
+	       !m->count;
+}
+
+/* The order of the one arena @heap gained since @before, -1 if none. */
+static int grown_order(struct kunit *test, struct gom_mheap *heap,
+		       const unsigned long *before)
+{
+	int o, grown = -1, n = 0;
+
+	for (o = 0; o <= GOM_MAX_ORDER; o++) {
+		if (READ_ONCE(heap->nr_arenas[o]) != before[o]) {
+			n += READ_ONCE(heap->nr_arenas[o]) - before[o];
+			grown = o;
+		}
+	}
+	KUNIT_EXPECT_LE(test, n, 1);
+	return grown;
+}
+
+/*
+ * Allocate one object of @cls and check the span it came from: the
+ * preferred size if the heap had a block for it or grew by one, else the
+ * minimum, counted in spans_min.
+ */
+static noinline void fb_alloc_class(struct kunit *test, struct fb_state *fs,
+				    unsigned int cls)
+{
+	const struct gom_class *k = &gom_classes[cls];
+	unsigned int pref = order_base_2(k->npages);
+	unsigned int mino = order_base_2(k->min_pages);
+	unsigned long arenas[GOM_MAX_ORDER + 1];
+	struct gom_class_stats before, after;
+	bool fresh, has_pref, has_min, want_pref;
+	struct fb_obj *o = &fs->objs[fs->n];
+	struct gom_mheap *heap;
+	struct gom_span *s;
+	int nid, grown;
+
+	gom_class_stats(cls, &before);
+	migrate_disable();
+	nid = numa_mem_id();
+	heap = gom_heaps[nid];
+	fresh = class_fresh(nid, cls);
+	has_pref = gom_t_heap_has_block(heap, pref);
+	has_min = gom_t_heap_has_block(heap, mino);
+	memcpy(arenas, heap->nr_arenas, sizeof(arenas));
+	o->p = gom_alloc(k->size, GFP_KERNEL);
+	grown = grown_order(test, heap, arenas);
+	migrate_enable();
+	gom_class_stats(cls, &after);
+	KUNIT_ASSERT_NOT_NULL_MSG(test, o->p, "class %u", cls);
+	o->asked = k->size;
+	o->size = k->size;
+	o->seed = cls;
+	gom_t_fill(o->p, o->asked, o->seed);
+	fs->n++;
+	KUNIT_EXPECT_EQ(test, gom_usable_size(o->p), o->size);
+	s = gom_t_span_of(o->p);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	o->aorder = s->aorder;
+	KUNIT_EXPECT_EQ(test, (unsigned int)s->cls, cls);
+	KUNIT_EXPECT_EQ(test, (int)s->node, nid);
+	KUNIT_EXPECT_EQ(test, gom_t_arena_order(o->p), (int)s->aorder);
+	if (!fresh) {
+		/* it came from a span someone else left partial */
+		KUNIT_EXPECT_TRUE(test, s->npages == k->npages ||
+				  s->npages == k->min_pages);
+		return;
+	}
+	if (has_pref || has_min) {
+		want_pref = has_pref;
+		KUNIT_EXPECT_EQ_MSG(test, grown, -1, "class %u", cls);
+	} else {
+		/* the heap grew by one arena of the capped order */
+		KUNIT_EXPECT_EQ_MSG(test, grown, (int)gom_t_grow_order(mino),
+				    "class %u", cls);
+		KUNIT_EXPECT_EQ(test, (int)s->aorder, grown);
+		want_pref = grown >= (int)pref;
+	}
+	fs->fresh++;
+	fs->nmin += !want_pref;
+	KUNIT_EXPECT_EQ_MSG(test, (unsigned int)s->npages,
+			    (unsigned int)(want_pref ? k->npages : k->min_pages),
+			    "class %u", cls);
+	KUNIT_EXPECT_EQ_MSG(test, (unsigned int)s->nobjs,
+			    (unsigned int)(want_pref ? k->nobjs : k->min_nobjs),
+			    "class %u", cls);
+	KUNIT_EXPECT_EQ_MSG(test, after.spans_min - before.spans_min,
+			    want_pref ? 0UL : 1UL, "class %u", cls);
+	KUNIT_EXPECT_EQ_MSG(test, after.spans - before.spans, 1UL, "class %u",
+			    cls);
+}
+
+/* Allocate the @i-th large size and check its page map entry. */
+static noinline void fb_alloc_large(struct kunit *test, struct fb_state *fs,
+				    unsigned int i)
+{
+	unsigned int npages = fb_large[i].npages, need = order_base_2(npages);
+	unsigned long arenas[GOM_MAX_ORDER + 1], e;
+	struct fb_obj *o = &fs->objs[fs->n];
+	struct gom_mheap *heap;
+	int nid, grown;
+
+	migrate_disable();
+	nid = numa_mem_id();
+	heap = gom_heaps[nid];
+	memcpy(arenas, heap->nr_arenas, sizeof(arenas));
+	if (fb_large[i].bytes)
+		o->p = gom_alloc(fb_large[i].bytes, GFP_KERNEL);
+	else
+		o->p = gom_alloc_pages(npages, GFP_KERNEL);
+	grown = grown_order(test, heap, arenas);
+	migrate_enable();
+	KUNIT_ASSERT_NOT_NULL_MSG(test, o->p, "%u pages", npages);
+	o->size = (size_t)npages << PAGE_SHIFT;
+	o->asked = fb_large[i].bytes ? fb_large[i].bytes : o->size;
+	o->large = true;
+	o->pages = !fb_large[i].bytes;
+	o->seed = 100 + i;
+	gom_t_fill(o->p, o->asked, o->seed);
+	fs->n++;
+	e = gom_pm_lookup(o->p);
+	o->aorder = gom_pm_aorder(e);
+	KUNIT_EXPECT_EQ(test, gom_pm_tag(e), GOM_PM_LARGE);
+	KUNIT_EXPECT_EQ(test, gom_pm_val(e), (unsigned long)npages);
+	KUNIT_EXPECT_EQ(test, gom_pm_node(e), nid);
+	KUNIT_EXPECT_GE(test, o->aorder, (int)need);
+	KUNIT_EXPECT_EQ(test, gom_usable_size(o->p), o->size);
+	if (grown >= 0)
+		KUNIT_EXPECT_EQ_MSG(test, grown, (int)gom_t_grow_order(need),
+				    "%u pages", npages);
+}
+
+/* Interior pointers of a small object: refused, the object untouched. */
+static noinline void fb_refuse_small(struct kunit *test, struct fb_obj *o)
+{
+	u8 *p = o->p;
+
+	gom_t_expect_free_refused(test, p + 8, "object + 8");
+	gom_t_expect_free_refused(test, p + 1, "object + 1");
+	gom_t_expect_free_refused(test, p + o->size - 1, "object's last byte");
+	gom_t_expect_free_pages_refused(test, p, "object");
+	gom_t_expect_free_pages_refused(test, p + 8, "object + 8");
+	KUNIT_EXPECT_EQ(test, gom_usable_size(p + 8), (size_t)0);
+	KUNIT_EXPECT_EQ(test, gom_usable_size(p + 1), (size_t)0);
+	KUNIT_EXPECT_EQ(test, gom_usable_size(p), o->size);
+}
+
+/* Interior pointers of a run: refused, the run untouched. */
+static noinline void fb_refuse_large(struct kunit *test, struct fb_obj *o)
+{
+	u8 *p = o->p;
+
+	gom_t_expect_free_refused(test, p + 1, "run + 1");
+	gom_t_expect_free_pages_refused(test, p + 1, "run + 1");
+	KUNIT_EXPECT_EQ(test, gom_usable_size(p + 1), (size_t)0);
+	if (o->size > PAGE_SIZE) {
+		gom_t_expect_free_refused(test, p + PAGE_SIZE,
+					  "run + PAGE_SIZE");
+		gom_t_expect_free_pages_refused(test, p + PAGE_SIZE,
+						"run + PAGE_SIZE");
+		gom_t_expect_free_refused(test, p + o->size - PAGE_SIZE,
+					  "run's last page");
+		KUNIT_EXPECT_EQ(test, gom_usable_size(p + PAGE_SIZE),
+				(size_t)0);
+	}
+	KUNIT_EXPECT_EQ(test, gom_usable_size(p), o->size);
+}
+
+/* Foreign pointers, each filled, refused and left alone. */
+static noinline void fb_refuse_foreign(struct kunit *test)
+{
+	struct page *page;
+	u8 stack_buf[64];
+	void *k, *v;
+
+	k = kmalloc(200, GFP_KERNEL);
+	v = vmalloc(PAGE_SIZE);
+	page = alloc_page(GFP_KERNEL);
+	if (k) {
+		gom_t_fill(k, 200, 1);
+		gom_t_expect_foreign(test, k, 200, 1, "kmalloc()");
+	}
+	if (v) {
+		gom_t_fill(v, PAGE_SIZE, 2);
+		gom_t_expect_foreign(test, v, PAGE_SIZE, 2, "vmalloc()");
+	}
+	if (page) {
+		gom_t_fill(page_address(page), PAGE_SIZE, 3);
+		gom_t_expect_foreign(test, page_address(page), PAGE_SIZE, 3,
+				     "alloc_page()");
+	}
+	gom_t_fill(stack_buf, sizeof(stack_buf), 4);
+	gom_t_expect_foreign(test, stack_buf, sizeof(stack_buf), 4, "stack");
+	kfree(k);
+	vfree(v);
+	if (page)
+		__free_page(page);
+	KUNIT_EXPECT_NOT_NULL(test, k);
+	KUNIT_EXPECT_NOT_NULL(test, v);
+	KUNIT_EXPECT_NOT_NULL(test, page);
+}
+
+/*
+ * Foreign pointers, and interior pointers of an object and of a run in
+ * arenas of every order: refused. Every order that gained arenas since
+ * @h0 must have had an allocation to try.
+ */
+static noinline void fb_refuse_all(struct kunit *test, struct fb_state *fs,
+				   const struct gom_heap_stats *h0,
+				   const struct gom_heap_stats *h1)
+{
+	unsigned int i, o;
+	bool covered;
+
+	fb_refuse_foreign(test);
+	for (o = 0; o <= GOM_MAX_ORDER; o++) {
+		struct fb_obj *small = NULL, *large = NULL;
+
+		for (i = 0; i < fs->n; i++) {
+			if (fs->objs[i].aorder != o)
+				continue;
+			if (fs->objs[i].large && !large)
+				large = &fs->objs[i];
+			if (!fs->objs[i].large && fs->objs[i].size > 8 && !small)
+				small = &fs->objs[i];
+		}
+		if (small)
+			fb_refuse_small(test, small);
+		if (large)
+			fb_refuse_large(test, large);
+		covered = small || large;
+		if (h1->arenas_by_order[o] > h0->arenas_by_order[o])
+			KUNIT_EXPECT_TRUE_MSG(test, covered,
+					      "no allocation in the new arenas of order %u",
+					      o);
+	}
+}
+
+/*
+ * With growth capped at 2^@cap pages (GOM_MAX_ORDER: no cap): every class
+ * and large size allocates, from minimum spans where the cap leaves no
+ * block of the preferred size, in arenas of the capped order; foreign and
+ * interior pointers are refused in arenas of every order present, and the
+ * objects stay intact through it all.
+ */
+static void fallback_case(struct kunit *test, unsigned int cap)
+{
+	unsigned int eff = min(cap, gom_arena_order), cls, i, o;
+	struct gom_heap_stats *h0, *h1, *h2;
+	long inv, dbl, failures;
+	struct fb_state fs = { };
+
+	fs.objs = kunit_kcalloc(test, GOM_NR_CLASSES + ARRAY_SIZE(fb_large),
+				sizeof(*fs.objs), GFP_KERNEL);
+	h0 = kunit_kcalloc(test, 3, sizeof(*h0), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, fs.objs);
+	KUNIT_ASSERT_NOT_NULL(test, h0);
+	h1 = h0 + 1;
+	h2 = h0 + 2;
+	mh_ctx(test);
+	set_cap(cap);
+	gom_heap_stats(h0);
+	failures = gom_t_failures();
+	for (cls = 1; cls < GOM_NR_CLASSES; cls++)
+		fb_alloc_class(test, &fs, cls);
+	for (i = 0; i < ARRAY_SIZE(fb_large); i++)
+		fb_alloc_large(test, &fs, i);
+	gom_heap_stats(h1);
+	KUNIT_EXPECT_EQ(test, gom_t_failures(), failures);
+	KUNIT_EXPECT_EQ(test, h1->grow_failures, h0->grow_failures);
+	kunit_info(test, "cap %u: %u of %u new spans minimum; arenas by order: %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu\n",
+		   cap, fs.nmin, fs.fresh,
+		   h1->arenas_by_order[0] - h0->arenas_by_order[0],
+		   h1->arenas_by_order[1] - h0->arenas_by_order[1],
+		   h1->arenas_by_order[2] - h0->arenas_by_order[2],
+		   h1->arenas_by_order[3] - h0->arenas_by_order[3],
+		   h1->arenas_by_order[4] - h0->arenas_by_order[4],
+		   h1->arenas_by_order[5] - h0->arenas_by_order[5],
+		   h1->arenas_by_order[6] - h0->arenas_by_order[6],
+		   h1->arenas_by_order[7] - h0->arenas_by_order[7],
+		   h1->arenas_by_order[8] - h0->arenas_by_order[8],
+		   h1->arenas_by_order[9] - h0->arenas_by_order[9],
+		   h1->arenas_by_order[10] - h0->arenas_by_order[10]);
+
+	/* arenas of the capped order appear, none above what was needed */
+	KUNIT_EXPECT_GT(test, h1->arenas_by_order[eff], h0->arenas_by_order[eff]);
+	for (o = max_t(unsigned int, eff, FB_NEED_ORDER) + 1;
+	     o <= GOM_MAX_ORDER; o++)
+		KUNIT_EXPECT_EQ_MSG(test, h1->arenas_by_order[o],
+				    h0->arenas_by_order[o], "order %u", o);
+	for (i = 0, o = 0; o < gom_arena_order; o++)
+		i += h1->arenas_by_order[o] - h0->arenas_by_order[o];
+	KUNIT_EXPECT_EQ(test, h1->grow_fallbacks - h0->grow_fallbacks,
+			(unsigned long)i);
+	/* below a cap of 2 no block fits a preferred span (4 pages or more) */
+	if (eff < 2)
+		KUNIT_EXPECT_EQ(test, fs.nmin, fs.fresh);
+
+	fb_refuse_all(test, &fs, h0, h1);
+	inv = gom_t_inv();
+	dbl = gom_t_dbl();
+	for (i = 0; i < fs.n; i++) {
+		struct fb_obj *ob = &fs.objs[i];
+
+		KUNIT_EXPECT_TRUE_MSG(test, gom_t_intact(ob->p, ob->asked,
+							 ob->seed),
+				      "allocation %u (%zu bytes) changed", i,
+				      ob->asked);
+		if (ob->pages)
+			gom_free_pages(ob->p);
+		else
+			gom_free(ob->p);
+	}
+	KUNIT_EXPECT_EQ(test, gom_t_inv(), inv);
+	KUNIT_EXPECT_EQ(test, gom_t_dbl(), dbl);
+	gom_shrink_all();
+	gom_heap_stats(h2);
+	KUNIT_EXPECT_EQ(test, h2->arenas, h0->arenas);
+	KUNIT_EXPECT_EQ(test, h2->pages_total, h0->pages_total);
+	for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
+		struct gom_class_stats st;
+
+		gom_class_stats(cls, &st);
+		KUNIT_EXPECT_EQ_MSG(test, st.spans_owned, 0UL, "class %u", cls);
+	}
+	gom_t_expect_consistent(test, "after the fallback case");
+}
+
+static void mheap_fallback_cap0(struct kunit *test)
+{
+	fallback_case(test, 0);
+}
+
+static void mheap_fallback_cap1(struct kunit *test)
+{
+	fallback_case(test, 1);
+}
+
+static void mheap_fallback_cap3(struct kunit *test)
+{
+	fallback_case(test, 3);
+}
+
+/* The cap the module had: by default none, arenas of the arena order. */
+static void mheap_fallback_default(struct kunit *test)
+{
+	fallback_case(test, mh_saved_cap);
+}
+
+/*
+ * mem_limit: an allocation that would take the heap over the limit fails
+ * and counts alloc_limited, smaller blocks that fit are still taken, frees
+ * make room again, and __GFP_NOFAIL ignores the limit.
+ */
+static void mheap_limit_refuses_crossing(struct kunit *test)
+{
+	size_t big = PAGE_SIZE << GOM_MAX_ORDER;
+	unsigned long limit, room = big / 2;
+	long base, limited, failures;
+	void *q[2], *p, *run, *small, *nofail;
+	bool fresh;
+	int nid;
+
+	mh_ctx(test);
+	base = gom_heap_bytes();
+	limit = base + room;
+	limited = gom_t_limited();
+	failures = gom_t_failures();
+	KUNIT_ASSERT_EQ(test, gom_set_mem_limit(limit), 0);
+
+	/* a block of the largest order cannot fit in the room left */
+	p = gom_alloc(big, GFP_KERNEL | __GFP_NOWARN);
+	KUNIT_EXPECT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, gom_t_limited(), limited + 1);
+	KUNIT_EXPECT_EQ(test, gom_t_failures(), failures + 1);
+	KUNIT_EXPECT_EQ(test, gom_heap_bytes(), base);
+
+	/* two quarters fit: the heap steps down to a half-size arena */
+	migrate_disable();
+	nid = numa_mem_id();
+	q[0] = gom_alloc(big / 4, GFP_KERNEL | __GFP_NOWARN);
+	q[1] = gom_alloc(big / 4, GFP_KERNEL | __GFP_NOWARN);
+	/* and then nothing that needs the heap to grow */
+	run = gom_alloc_pages(16, GFP_KERNEL | __GFP_NOWARN);
+	fresh = class_fresh(nid, gom_size_class(64));
+	small = gom_alloc(64, GFP_KERNEL | __GFP_NOWARN);
+	migrate_enable();
+	KUNIT_EXPECT_NOT_NULL(test, q[0]);
+	KUNIT_EXPECT_NOT_NULL(test, q[1]);
+	KUNIT_EXPECT_NULL(test, run);
+	if (fresh)
+		KUNIT_EXPECT_NULL(test, small);
+	KUNIT_EXPECT_EQ(test, gom_heap_bytes(), (long)limit);
+	KUNIT_EXPECT_EQ(test, gom_t_limited(), limited + 2 + !!fresh);
+	KUNIT_EXPECT_EQ(test, gom_t_failures(), failures + 2 + !!fresh);
+	gom_t_expect_consistent(test, "at the limit");
+
+	/* __GFP_NOFAIL is not refused */
+	nofail = gom_alloc(64, GFP_KERNEL | __GFP_NOFAIL);
+	KUNIT_EXPECT_NOT_NULL(test, nofail);
+	KUNIT_EXPECT_EQ(test, gom_t_limited(), limited + 2 + !!fresh);
+	if (nofail)
+		memset(nofail, 0x6b, 64);
+	kunit_info(test, "__GFP_NOFAIL took the heap %ld KiB over the limit\n",
+		   (gom_heap_bytes() - (long)limit) >> 10);
+	gom_t_expect_consistent(test, "over the limit with __GFP_NOFAIL");
+
+	/* frees and a shrink make room again */
+	gom_free(q[0]);
+	gom_free(q[1]);
+	gom_free(small);
+	gom_free(nofail);
+	gom_shrink_all();
+	KUNIT_EXPECT_EQ(test, gom_t_settle_heap_bytes(base), base);
+	migrate_disable();
+	q[0] = gom_alloc(big / 4, GFP_KERNEL | __GFP_NOWARN);
+	small = gom_alloc(64, GFP_KERNEL | __GFP_NOWARN);
+	migrate_enable();
+	KUNIT_EXPECT_NOT_NULL(test, q[0]);
+	KUNIT_EXPECT_NOT_NULL(test, small);
+	KUNIT_EXPECT_LE(test, gom_heap_bytes(), (long)limit);
+	gom_t_expect_consistent(test, "back under the limit");
+	gom_free(q[0]);
+	gom_free(small);
+	gom_shrink_all();
+	KUNIT_EXPECT_EQ(test, gom_t_settle_heap_bytes(base), base);
+	KUNIT_EXPECT_EQ(test, gom_t_limited(), limited + 2 + !!fresh);
+}
+
+struct lim_obj {
+	struct list_head node;
+	u32 size;
+	u32 seed;
+};
+
+struct lim_worker {
+	struct task_struct *task;
+	struct completion done;
+	struct list_head objs;
+	unsigned int cpu;
+	unsigned long allocs;
+	unsigned int fails;
+};
+
+#define LIM_FAILS	64
+#define LIM_MAX_ALLOCS	40000
+
+static void lim_fill(struct lim_obj *o)
+{
+	gom_t_fill(o + 1, min_t(size_t, o->size - sizeof(*o), 256), o->seed);
+}
+
+static bool lim_intact(struct lim_obj *o)
+{
+	return gom_t_intact(o + 1, min_t(size_t, o->size - sizeof(*o), 256),
+			    o->seed);
+}
+
+/* Allocate until the limit has refused LIM_FAILS times; keep everything. */
+static int lim_fn(void *data)
+{
+	struct lim_worker *w = data;
+	struct rnd_state rnd;
+	struct lim_obj *o;
+	u32 r, size;
+
+	prandom_seed_state(&rnd, w->cpu + 1);
+	while (w->fails < LIM_FAILS && w->allocs < LIM_MAX_ALLOCS) {
+		r = prandom_u32_state(&rnd);
+		size = r % 32 ? sizeof(*o) + r % 2048 : 40000;
+		o = gom_alloc(size, GFP_KERNEL | __GFP_NOWARN);
+		if (!o) {
+			w->fails++;
+			continue;
+		}
+		o->size = size;
+		o->seed = r;
+		lim_fill(o);
+		list_add(&o->node, &w->objs);
+		if (++w->allocs % 64 == 0)
+			cond_resched();
+	}
+	kthread_complete_and_exit(&w->done, 0);
+}
+
+static bool lim_all_done(struct lim_worker *w, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (!completion_done(&w[i].done))
+			return false;
+	return true;
+}
+
+/*
+ * A kthread on every online CPU allocates until the limit refuses it: the
+ * heap never holds more than the limit, sampled all along.
+ */
+static void mheap_limit_concurrent(struct kunit *test)
+{
+	unsigned long limit, samples = 0, allocs = 0, fails = 0;
+	unsigned long pages, peak_pages = 0;
+	long base, limited, failures, bytes, peak = 0;
+	int nid;
+	struct lim_worker *w;
+	struct lim_obj *o, *tmp;
+	unsigned int cpu, n = 0, i, bad = 0;
+
+	mh_ctx(test);
+	w = kunit_kcalloc(test, num_online_cpus(), sizeof(*w), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	base = gom_heap_bytes();
+	limit = base + 3 * (PAGE_SIZE << min(gom_arena_order, 9U));
+	limited = gom_t_limited();
+	failures = gom_t_failures();
+	KUNIT_ASSERT_EQ(test, gom_set_mem_limit(limit), 0);
+
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		if (n == num_online_cpus())
+			break;
+		w[n].cpu = cpu;
+		INIT_LIST_HEAD(&w[n].objs);
+		init_completion(&w[n].done);
+		w[n].task = kthread_create(lim_fn, &w[n], "gom_lim/%u", cpu);
+		if (IS_ERR(w[n].task))
+			break;
+		kthread_bind(w[n].task, cpu);
+		wake_up_process(w[n].task);
+		n++;
+	}
+	cpus_read_unlock();
+	while (!lim_all_done(w, n)) {
+		bytes = gom_heap_bytes();
+		peak = max(peak, bytes);
+		/* and the pages the heaps really hold */
+		pages = 0;
+		for_each_node(nid)
+			pages += READ_ONCE(gom_heaps[nid]->pages_total);
+		peak_pages = max(peak_pages, pages);
+		if (++samples % 1024 == 0)
+			cond_resched();
+	}
+	for (i = 0; i < n; i++)
+		wait_for_completion(&w[i].done);
+
+	kunit_info(test, "%lu samples, peak %ld KiB (arenas %lu KiB) of a %lu KiB limit (%ld KiB at start)\n",
+		   samples, peak >> 10, (peak_pages << PAGE_SHIFT) >> 10,
+		   limit >> 10, base >> 10);
+	KUNIT_EXPECT_EQ(test, n, num_online_cpus());
+	KUNIT_EXPECT_LE(test, peak, (long)limit);
+	KUNIT_EXPECT_LE(test, peak_pages << PAGE_SHIFT, limit);
+	KUNIT_EXPECT_LE(test, gom_heap_bytes(), (long)limit);
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, w[i].fails, LIM_FAILS, "CPU %u",
+				    w[i].cpu);
+		allocs += w[i].allocs;
+		fails += w[i].fails;
+	}
+	KUNIT_EXPECT_GT(test, allocs, 0UL);
+	KUNIT_EXPECT_EQ(test, gom_t_limited() - limited, (long)fails);
+	KUNIT_EXPECT_EQ(test, gom_t_failures() - failures, (long)fails);
+	gom_t_expect_consistent(test, "with the heap at the limit");
+
+	for (i = 0; i < n; i++) {
+		list_for_each_entry_safe(o, tmp, &w[i].objs, node) {
+			if (!lim_intact(o) || gom_usable_size(o) < o->size)
+				bad++;
+			list_del(&o->node);
+			gom_free(o);
+		}
+	}
+	KUNIT_EXPECT_EQ(test, bad, 0U);
+	gom_shrink_all();
+	KUNIT_EXPECT_EQ(test, gom_t_settle_heap_bytes(base), base);
+	gom_t_expect_consistent(test, "after freeing everything");
 }
 
 static struct kunit_case gomalloc_mheap_cases[] = {
-	KUNIT_CASE(mh_empty_heap_has_nothing),
-	KUNIT_CASE(mh_grow_adds_one_arena),
-	KUNIT_CASE(mh_split_and_merge),
-	KUNIT_CASE(mh_exact_large_run),
-	KUNIT_CASE(mh_random_runs_merge_back),
-	KUNIT_CASE(mh_grow_when_full),
-	KUNIT_CASE(mh_release_arenas),
-	KUNIT_CASE(mh_bad_free_run),
-	KUNIT_CASE(mh_destroy_releases_all),
+	KUNIT_CASE(mheap_held_heap_has_nothing),
+	KUNIT_CASE(mheap_grow_adds_one_arena),
+	KUNIT_CASE(mheap_split_and_merge),
+	KUNIT_CASE(mheap_exact_large_run),
+	KUNIT_CASE(mheap_random_runs_merge_back),
+	KUNIT_CASE(mheap_grow_when_full),
+	KUNIT_CASE(mheap_release_arenas),
+	KUNIT_CASE(mheap_grow_order_cap),
+	KUNIT_CASE(mheap_bad_free_run),
+	KUNIT_CASE(mheap_recache_run),
+	KUNIT_CASE(mheap_destroy_releases_all),
+	KUNIT_CASE(mheap_pagemap_entries),
+	KUNIT_CASE(mheap_pagemap_foreign),
+	KUNIT_CASE(mheap_fallback_cap0),
+	KUNIT_CASE(mheap_fallback_cap1),
+	KUNIT_CASE(mheap_fallback_cap3),
+	KUNIT_CASE(mheap_fallback_default),
+	/* last: a limit step-down makes the next second's growth start lower */
+	KUNIT_CASE(mheap_limit_refuses_crossing),
+	KUNIT_CASE(mheap_limit_concurrent),
 	{}
 };
 
 static struct kunit_suite gomalloc_mheap_suite = {
 	.name = "gomalloc_mheap",
+	.suite_init = mh_suite_init,
+	.suite_exit = mh_suite_exit,
 	.init = mh_init,
 	.exit = mh_exit,
 	.test_cases = gomalloc_mheap_cases,
@@ -392,6 +1429,6 @@ static struct kunit_suite gomalloc_mheap_suite = {
 
 kunit_test_suite(gomalloc_mheap_suite);
 
-GOM_MODULE_IMPORT_NS(GOMALLOC_INTERNAL);
+MODULE_IMPORT_NS(GOMALLOC_INTERNAL);
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("KUnit tests for gomalloc's page heap");
+MODULE_DESCRIPTION("KUnit tests for gomalloc's page heap, page map and memory limit");

@@ -2,7 +2,8 @@
 /*
  * KUnit suite gomalloc_sizeclass: the size-class table against the
  * properties the allocator relies on (mod/sizeclasses.h,
- * scripts/mksizeclasses.py) and against real allocations.
+ * scripts/mksizeclasses.py): the rounding bound, preferred and minimum
+ * spans, the object index that validates pointers, and real allocations.
  */
 #include <kunit/test.h>
 #include <linux/log2.h>
@@ -11,7 +12,7 @@
 #include "internal.h"
 
 /* Every size 1..GOM_MAX_SMALL_SIZE maps to the smallest class that fits. */
-static void sc_size_maps_to_smallest_class(struct kunit *test)
+static void sizeclass_size_maps_to_smallest_class(struct kunit *test)
 {
 	size_t size;
 
@@ -32,7 +33,7 @@ static void sc_size_maps_to_smallest_class(struct kunit *test)
 }
 
 /* Sizes above the classes are large (class 0). */
-static void sc_large_sizes_have_no_class(struct kunit *test)
+static void sizeclass_large_sizes_have_no_class(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, gom_size_class(GOM_MAX_SMALL_SIZE + 1), 0U);
 	KUNIT_EXPECT_EQ(test, gom_size_class(GOM_MAX_SMALL_SIZE + 4096), 0U);
@@ -41,7 +42,7 @@ static void sc_large_sizes_have_no_class(struct kunit *test)
 }
 
 /* Class sizes strictly increase in 8-byte multiples up to the maximum. */
-static void sc_sizes_increasing_multiples_of_8(struct kunit *test)
+static void sizeclass_sizes_increasing_multiples_of_8(struct kunit *test)
 {
 	unsigned int cls;
 
@@ -56,8 +57,11 @@ static void sc_sizes_increasing_multiples_of_8(struct kunit *test)
 			(u32)GOM_MAX_SMALL_SIZE);
 }
 
-/* A request one byte above the previous class wastes at most 12.5%. */
-static void sc_rounding_waste_bounded(struct kunit *test)
+/*
+ * Above 128 bytes no class gives more than 1.125 times the smallest
+ * request it serves: one byte above the previous class.
+ */
+static void sizeclass_growth_bounded(struct kunit *test)
 {
 	unsigned int cls;
 
@@ -67,14 +71,14 @@ static void sc_rounding_waste_bounded(struct kunit *test)
 
 		if (size <= 128)
 			continue;
-		KUNIT_EXPECT_LE_MSG(test, (size - smallest) * 8, size,
-				    "class %u (%u bytes) wastes %u of %u",
-				    cls, size, size - smallest, size);
+		KUNIT_EXPECT_LE_MSG(test, (u64)size * 8, (u64)smallest * 9,
+				    "class %u (%u bytes) serves %u bytes", cls,
+				    size, smallest);
 	}
 }
 
-/* Spans are sized so that their tail wastes at most 12.5%. */
-static void sc_tail_waste_bounded(struct kunit *test)
+/* Preferred spans are sized so that their tail wastes at most 12.5%. */
+static void sizeclass_tail_waste_bounded(struct kunit *test)
 {
 	unsigned int cls;
 
@@ -95,6 +99,32 @@ static void sc_tail_waste_bounded(struct kunit *test)
 	}
 }
 
+/*
+ * The minimum span, used when the heap has no block of the preferred
+ * size: one page up to PAGE_SIZE, the object rounded up to pages above.
+ */
+static void sizeclass_min_spans(struct kunit *test)
+{
+	unsigned int cls;
+
+	for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
+		const struct gom_class *k = &gom_classes[cls];
+		unsigned int want = k->size <= PAGE_SIZE ? 1 :
+				    DIV_ROUND_UP(k->size, PAGE_SIZE);
+
+		KUNIT_EXPECT_EQ_MSG(test, (unsigned int)k->min_pages, want,
+				    "class %u (%u bytes)", cls, k->size);
+		KUNIT_EXPECT_EQ_MSG(test, (unsigned long)k->min_nobjs,
+				    (unsigned long)k->min_pages * PAGE_SIZE /
+				    k->size, "class %u", cls);
+		KUNIT_EXPECT_GE_MSG(test, k->min_nobjs, (u16)1, "class %u", cls);
+		KUNIT_EXPECT_LE_MSG(test, k->min_pages, k->npages, "class %u",
+				    cls);
+		KUNIT_EXPECT_LE_MSG(test, k->min_nobjs, k->nobjs, "class %u",
+				    cls);
+	}
+}
+
 static unsigned int class_of_exact(u32 size)
 {
 	unsigned int cls;
@@ -106,7 +136,7 @@ static unsigned int class_of_exact(u32 size)
 }
 
 /* 8, 16, ..., 32768: every power of two is a class of its own. */
-static void sc_powers_of_two_are_classes(struct kunit *test)
+static void sizeclass_powers_of_two_are_classes(struct kunit *test)
 {
 	u32 size;
 
@@ -118,32 +148,76 @@ static void sc_powers_of_two_are_classes(struct kunit *test)
 	}
 }
 
-/* (offset * divmul) >> 32 == offset / size for every byte of every span. */
-static void sc_divmul_exact(struct kunit *test)
+/*
+ * Check gom_obj_index() on every byte offset of a span of @npages pages
+ * and @nobjs objects of class @cls: the index of the object for an object
+ * start, at least @nobjs for any other offset. Returns the mismatches.
+ */
+static unsigned long check_index(struct kunit *test, unsigned int cls,
+				 unsigned int npages, unsigned int nobjs)
+{
+	const struct gom_class *k = &gom_classes[cls];
+	unsigned long off, end = (unsigned long)npages * PAGE_SIZE, bad = 0;
+	unsigned long next = 0, obj = 0;
+	struct gom_span s = {
+		.base = 0x12345000UL,
+		.size = k->size,
+		.inv = k->inv,
+		.shift = k->shift,
+		.nobjs = nobjs,
+	};
+	unsigned int idx;
+	bool start;
+
+	for (off = 0; off < end; off++) {
+		start = off == next && obj < nobjs;
+		idx = gom_obj_index(&s, s.base + off);
+		if (start ? idx != obj : gom_obj_valid(&s, idx)) {
+			if (!bad)
+				KUNIT_FAIL(test,
+					   "class %u, %u-page span: offset %lu gives index %u",
+					   cls, npages, off, idx);
+			bad++;
+		}
+		if (off == next) {
+			next += k->size;
+			obj++;
+		}
+	}
+	return bad;
+}
+
+/*
+ * gom_obj_index() through a span filled from the class: exact for every
+ * offset of the preferred and of the minimum span, so that a pointer
+ * inside an object or in a span's tail is never taken for an object.
+ */
+static void sizeclass_obj_index_exact(struct kunit *test)
 {
 	unsigned int cls;
 
 	for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
 		const struct gom_class *k = &gom_classes[cls];
-		unsigned long span = (unsigned long)k->npages * PAGE_SIZE;
-		unsigned long off;
-		unsigned int i;
 
-		for (i = 0; i < k->nobjs; i++)
-			KUNIT_ASSERT_EQ_MSG(test,
-					    (unsigned int)(((unsigned long)i *
-							    k->size *
-							    k->divmul) >> 32),
-					    i, "class %u object %u", cls, i);
-		for (off = 0; off < span; off++)
-			KUNIT_ASSERT_EQ_MSG(test, (off * k->divmul) >> 32,
-					    off / k->size,
-					    "class %u offset %lu", cls, off);
+		/* size = odd << shift, inv = odd^-1 mod 2^32 */
+		KUNIT_EXPECT_EQ_MSG(test, k->size & ((1U << k->shift) - 1), 0U,
+				    "class %u", cls);
+		KUNIT_EXPECT_EQ_MSG(test, (k->size >> k->shift) & 1, 1U,
+				    "class %u", cls);
+		KUNIT_EXPECT_EQ_MSG(test, (u32)((k->size >> k->shift) * k->inv),
+				    1U, "class %u", cls);
+		KUNIT_EXPECT_EQ_MSG(test, check_index(test, cls, k->npages,
+						      k->nobjs), 0UL,
+				    "class %u preferred span", cls);
+		KUNIT_EXPECT_EQ_MSG(test, check_index(test, cls, k->min_pages,
+						      k->min_nobjs), 0UL,
+				    "class %u minimum span", cls);
+		cond_resched();
 	}
 }
 
 /* Real objects: 8-byte aligned, and naturally aligned for 2^n <= PAGE_SIZE. */
-static void sc_allocations_aligned(struct kunit *test)
+static void sizeclass_allocations_aligned(struct kunit *test)
 {
 	enum { NR = 40 };
 	void **objs;
@@ -174,13 +248,13 @@ static void sc_allocations_aligned(struct kunit *test)
 }
 
 /* Enough classes to keep the waste bounds (Go has 67). */
-static void sc_enough_classes(struct kunit *test)
+static void sizeclass_enough_classes(struct kunit *test)
 {
 	KUNIT_EXPECT_GE(test, GOM_NR_CLASSES - 1, 60);
 }
 
 /* Magazines: capacity within the array, batch within the capacity. */
-static void sc_magazine_parameters(struct kunit *test)
+static void sizeclass_magazine_parameters(struct kunit *test)
 {
 	unsigned int cls, cpu;
 
@@ -190,11 +264,12 @@ static void sc_magazine_parameters(struct kunit *test)
 		KUNIT_EXPECT_LE_MSG(test, k->mag_cap, (u16)GOM_MAG_MAX,
 				    "class %u", cls);
 		KUNIT_EXPECT_GE_MSG(test, k->batch, 1U, "class %u", cls);
-		KUNIT_EXPECT_LE_MSG(test, k->batch, k->mag_cap, "class %u",
-				    cls);
+		/* a full magazine flushes half of it */
+		KUNIT_EXPECT_EQ_MSG(test, (unsigned int)k->batch,
+				    k->mag_cap / 2U, "class %u", cls);
 	}
 	for_each_possible_cpu(cpu) {
-		struct gom_mcache *mc = *per_cpu_ptr(gom_mcaches, cpu);
+		struct gom_mcache *mc = gom_mcache_of(cpu);
 
 		KUNIT_ASSERT_NOT_NULL(test, mc);
 		for (cls = 1; cls < GOM_NR_CLASSES; cls++)
@@ -204,27 +279,36 @@ static void sc_magazine_parameters(struct kunit *test)
 	}
 }
 
+/* Start every case from drained caches, whatever ran before. */
+static int sizeclass_init(struct kunit *test)
+{
+	gom_shrink_all();
+	return 0;
+}
+
 static struct kunit_case gomalloc_sizeclass_cases[] = {
-	KUNIT_CASE(sc_size_maps_to_smallest_class),
-	KUNIT_CASE(sc_large_sizes_have_no_class),
-	KUNIT_CASE(sc_sizes_increasing_multiples_of_8),
-	KUNIT_CASE(sc_rounding_waste_bounded),
-	KUNIT_CASE(sc_tail_waste_bounded),
-	KUNIT_CASE(sc_powers_of_two_are_classes),
-	KUNIT_CASE(sc_divmul_exact),
-	KUNIT_CASE(sc_allocations_aligned),
-	KUNIT_CASE(sc_enough_classes),
-	KUNIT_CASE(sc_magazine_parameters),
+	KUNIT_CASE(sizeclass_size_maps_to_smallest_class),
+	KUNIT_CASE(sizeclass_large_sizes_have_no_class),
+	KUNIT_CASE(sizeclass_sizes_increasing_multiples_of_8),
+	KUNIT_CASE(sizeclass_growth_bounded),
+	KUNIT_CASE(sizeclass_tail_waste_bounded),
+	KUNIT_CASE(sizeclass_min_spans),
+	KUNIT_CASE(sizeclass_powers_of_two_are_classes),
+	KUNIT_CASE(sizeclass_obj_index_exact),
+	KUNIT_CASE(sizeclass_allocations_aligned),
+	KUNIT_CASE(sizeclass_enough_classes),
+	KUNIT_CASE(sizeclass_magazine_parameters),
 	{}
 };
 
 static struct kunit_suite gomalloc_sizeclass_suite = {
 	.name = "gomalloc_sizeclass",
+	.init = sizeclass_init,
 	.test_cases = gomalloc_sizeclass_cases,
 };
 
 kunit_test_suite(gomalloc_sizeclass_suite);
 
-GOM_MODULE_IMPORT_NS(GOMALLOC_INTERNAL);
+MODULE_IMPORT_NS(GOMALLOC_INTERNAL);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests for gomalloc's size classes");

@@ -2,9 +2,9 @@
 /*
  * KUnit suite gomalloc_stack: level 1 stacks, frames and their statistics.
  *
- * The cases read the level 1 statistics as deltas from a baseline taken at
- * their start; nothing else in a test kernel uses gomalloc stacks, so the
- * deltas are exact.
+ * The cases read the level 1 statistics, and the heap's, as deltas from a
+ * baseline taken at their start, from drained caches; nothing else in a
+ * test kernel uses gomalloc stacks, so the deltas are exact.
  */
 #include <kunit/test.h>
 #include <linux/irqflags.h>
@@ -110,7 +110,7 @@ static void expect_heap(struct kunit *test, struct heap_usage *base)
 	KUNIT_EXPECT_EQ(test, now.large, base->large);
 }
 
-static void gom_stack_test_create_destroy(struct kunit *test)
+static void stack_create_destroy(struct kunit *test)
 {
 	struct gom_stack_stats base = read_stats(), now;
 	struct gom_stack *s;
@@ -134,7 +134,7 @@ static void gom_stack_test_create_destroy(struct kunit *test)
 	expect_baseline(test, &base);
 }
 
-static void gom_stack_test_bump_align(struct kunit *test)
+static void stack_bump_align(struct kunit *test)
 {
 	struct gom_stack *s = new_stack(test, 0);
 	unsigned long prev = 0, align;
@@ -168,7 +168,7 @@ static void gom_stack_test_bump_align(struct kunit *test)
 	gom_stack_destroy(s);
 }
 
-static void gom_stack_test_zero_size_and_gfp_zero(struct kunit *test)
+static void stack_zero_size_and_gfp_zero(struct kunit *test)
 {
 	struct gom_stack *s = new_stack(test, 0);
 	gom_frame_t m = gom_frame_push(s);
@@ -209,7 +209,7 @@ static void gom_stack_test_zero_size_and_gfp_zero(struct kunit *test)
 
 #define DEPTH 1000
 
-static void gom_stack_test_nesting(struct kunit *test)
+static void stack_nesting(struct kunit *test)
 {
 	struct gom_stack_stats base = read_stats();
 	struct gom_stack *s = new_stack(test, 0);
@@ -244,7 +244,7 @@ static void gom_stack_test_nesting(struct kunit *test)
 	expect_baseline(test, &base);
 }
 
-static void gom_stack_test_pop_exact(struct kunit *test)
+static void stack_pop_exact(struct kunit *test)
 {
 	struct gom_stack_stats base = read_stats();
 	struct gom_stack *s = new_stack(test, 0);
@@ -280,7 +280,7 @@ static void gom_stack_test_pop_exact(struct kunit *test)
 
 #define NR_CHUNKS 4000
 
-static void gom_stack_test_growth(struct kunit *test)
+static void stack_growth(struct kunit *test)
 {
 	struct gom_stack_stats base = read_stats(), now;
 	struct heap_usage heap = read_heap();
@@ -337,7 +337,7 @@ static void cross_bottom(struct kunit *test, struct gom_stack *s)
 								   GFP_KERNEL));
 }
 
-static void gom_stack_test_spare(struct kunit *test)
+static void stack_spare(struct kunit *test)
 {
 	struct gom_stack_stats base = read_stats(), now;
 	struct gom_stack *s = new_stack(test, 0);
@@ -375,7 +375,7 @@ static void gom_stack_test_spare(struct kunit *test)
 	expect_baseline(test, &base);
 }
 
-static void gom_stack_test_dedicated(struct kunit *test)
+static void stack_dedicated(struct kunit *test)
 {
 	struct gom_stack_stats base = read_stats(), now;
 	struct gom_stack *s = new_stack(test, 0);
@@ -418,7 +418,7 @@ static void gom_stack_test_dedicated(struct kunit *test)
 	expect_baseline(test, &base);
 }
 
-static void gom_stack_test_limit(struct kunit *test)
+static void stack_limit(struct kunit *test)
 {
 	const size_t max = 16 * 1024;
 	struct gom_stack_stats base = read_stats();
@@ -500,7 +500,7 @@ out:
 	return ret;
 }
 
-static void gom_stack_test_scope(struct kunit *test)
+static void stack_scope(struct kunit *test)
 {
 	struct gom_stack_stats base = read_stats();
 	struct gom_stack *s = new_stack(test, 0);
@@ -526,7 +526,7 @@ static void gom_stack_test_scope(struct kunit *test)
 	expect_baseline(test, &base);
 }
 
-static void gom_stack_test_atomic(struct kunit *test)
+static void stack_atomic(struct kunit *test)
 {
 	struct gom_stack_stats base = read_stats();
 	int allocated = 0, intact = 0, i;
@@ -561,7 +561,7 @@ static void gom_stack_test_atomic(struct kunit *test)
 	expect_baseline(test, &base);
 }
 
-static void gom_stack_test_invalid_align(struct kunit *test)
+static void stack_invalid_align(struct kunit *test)
 {
 	static const size_t bad[] = { 0, 3, 12, 24, 100, 2 * PAGE_SIZE };
 	struct gom_stack_stats base = read_stats();
@@ -582,7 +582,7 @@ static void gom_stack_test_invalid_align(struct kunit *test)
 	expect_baseline(test, &base);
 }
 
-static void gom_stack_test_bad_mark(struct kunit *test)
+static void stack_bad_mark(struct kunit *test)
 {
 	struct gom_stack *s = new_stack(test, 0);
 	struct gom_stack *other = new_stack(test, 0);
@@ -623,7 +623,7 @@ static void gom_stack_test_bad_mark(struct kunit *test)
 	gom_stack_destroy(s);
 }
 
-static void gom_stack_test_no_leak(struct kunit *test)
+static void stack_no_leak(struct kunit *test)
 {
 	struct gom_stack_stats base = read_stats();
 	struct heap_usage heap = read_heap();
@@ -651,31 +651,38 @@ static void gom_stack_test_no_leak(struct kunit *test)
 	expect_heap(test, &heap);
 }
 
-static struct kunit_case gom_stack_test_cases[] = {
-	KUNIT_CASE(gom_stack_test_create_destroy),
-	KUNIT_CASE(gom_stack_test_bump_align),
-	KUNIT_CASE(gom_stack_test_zero_size_and_gfp_zero),
-	KUNIT_CASE(gom_stack_test_nesting),
-	KUNIT_CASE(gom_stack_test_pop_exact),
-	KUNIT_CASE(gom_stack_test_growth),
-	KUNIT_CASE(gom_stack_test_spare),
-	KUNIT_CASE(gom_stack_test_dedicated),
-	KUNIT_CASE(gom_stack_test_limit),
-	KUNIT_CASE(gom_stack_test_scope),
-	KUNIT_CASE(gom_stack_test_atomic),
-	KUNIT_CASE(gom_stack_test_invalid_align),
-	KUNIT_CASE(gom_stack_test_bad_mark),
-	KUNIT_CASE(gom_stack_test_no_leak),
+static int stack_init(struct kunit *test)
+{
+	gom_shrink_all();
+	return 0;
+}
+
+static struct kunit_case gomalloc_stack_cases[] = {
+	KUNIT_CASE(stack_create_destroy),
+	KUNIT_CASE(stack_bump_align),
+	KUNIT_CASE(stack_zero_size_and_gfp_zero),
+	KUNIT_CASE(stack_nesting),
+	KUNIT_CASE(stack_pop_exact),
+	KUNIT_CASE(stack_growth),
+	KUNIT_CASE(stack_spare),
+	KUNIT_CASE(stack_dedicated),
+	KUNIT_CASE(stack_limit),
+	KUNIT_CASE(stack_scope),
+	KUNIT_CASE(stack_atomic),
+	KUNIT_CASE(stack_invalid_align),
+	KUNIT_CASE(stack_bad_mark),
+	KUNIT_CASE(stack_no_leak),
 	{}
 };
 
-static struct kunit_suite gom_stack_test_suite = {
+static struct kunit_suite gomalloc_stack_suite = {
 	.name = "gomalloc_stack",
-	.test_cases = gom_stack_test_cases,
+	.init = stack_init,
+	.test_cases = gomalloc_stack_cases,
 };
 
-kunit_test_suite(gom_stack_test_suite);
+kunit_test_suite(gomalloc_stack_suite);
 
 MODULE_DESCRIPTION("KUnit tests for gomalloc level 1 stacks");
 MODULE_LICENSE("GPL");
-GOM_MODULE_IMPORT_NS(GOMALLOC_INTERNAL);
+MODULE_IMPORT_NS(GOMALLOC_INTERNAL);

@@ -3,11 +3,10 @@
  * KUnit tests for gomalloc's statistics (mod/sysfs.c): the numbers that
  * /sys/kernel/gomalloc shows follow allocations exactly and add up.
  *
- * The suite needs gomalloc to itself: it checks that a shrink gives every
- * page back to the page allocator, so each case frees what it allocates,
- * and so must the suites loaded before it. Counts are exact for the class
- * of STATS_SIZE, which nothing else in the test VM allocates while the
- * suite runs.
+ * Every case starts from a drained allocator (gom_shrink_all()) and
+ * counts deltas, so it does not matter what ran before; each case frees
+ * what it allocates. Counts are exact for the class of STATS_SIZE, which
+ * nothing else in the test VM allocates while the suite runs.
  */
 #include <kunit/test.h>
 #include <linux/delay.h>
@@ -15,15 +14,17 @@
 #include <linux/module.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
+#include <linux/smp.h>
 #include <gomalloc.h>
-#include "internal.h"
+#include "gom_test.h"
 
-#define STATS_SIZE	13312		/* 2 objects in a 7-page span */
+#define STATS_SIZE	13312		/* 4 objects in a 13-page span */
 #define STATS_NR	25		/* more than a magazine holds */
 #define LARGE_SIZE	40000		/* a 10-page run */
 #define LARGE_PAGES	DIV_ROUND_UP(LARGE_SIZE, PAGE_SIZE)
 #define SCAVENGE_WAIT_MS	20000	/* default scavenge_delay_ms: 1000 */
 #define READ_MS			500	/* reading while allocating */
+#define PROGRESS_MS		5000	/* most to wait for an allocator */
 
 static unsigned int stats_cls(void)
 {
@@ -57,6 +58,11 @@ static void **objs_array(struct kunit *test, int nr)
 	return objs;
 }
 
+static void expect_consistent(struct kunit *test)
+{
+	gom_t_expect_consistent(test, "statistics");
+}
+
 /* n allocations raise objects_inuse and allocs by n; n frees undo it. */
 static void stats_inuse_follows_allocs(struct kunit *test)
 {
@@ -75,6 +81,56 @@ static void stats_inuse_follows_allocs(struct kunit *test)
 	gom_class_stats(stats_cls(), &st);
 	KUNIT_EXPECT_EQ(test, st.objects_inuse, base.objects_inuse);
 	KUNIT_EXPECT_EQ(test, st.frees - base.frees, got);
+}
+
+static void free_on_cpu_fn(void *p)
+{
+	gom_free(p);
+}
+
+/*
+ * allocs and frees count every object, on whichever CPU and node it is
+ * allocated and freed: what they differ by is what objects_inuse moved.
+ */
+static void stats_allocs_frees_balance(struct kunit *test)
+{
+	void **objs = objs_array(test, 2 * STATS_NR);
+	struct gom_class_stats base, st;
+	unsigned int cpu, other_cpu;
+	int i, got = 0, other;
+
+	gom_class_stats(stats_cls(), &base);
+	migrate_disable();
+	cpu = smp_processor_id();
+	other_cpu = cpumask_any_but(cpu_online_mask, cpu);
+	other = gom_t_other_node(numa_mem_id());
+	for (i = 0; i < STATS_NR; i++) {
+		objs[got] = gom_alloc(STATS_SIZE, GFP_KERNEL);
+		got += !!objs[got];
+		if (other != NUMA_NO_NODE) {
+			objs[got] = gom_alloc_node(STATS_SIZE, GFP_KERNEL, other);
+			got += !!objs[got];
+		}
+	}
+	gom_class_stats(stats_cls(), &st);
+	KUNIT_EXPECT_EQ(test, st.allocs - base.allocs, (unsigned long)got);
+	KUNIT_EXPECT_EQ(test, st.objects_inuse - base.objects_inuse,
+			(unsigned long)got);
+	/* half freed here, half on another CPU, of either node */
+	for (i = 0; i < got; i++) {
+		if (i % 2 && other_cpu < nr_cpu_ids)
+			smp_call_function_single(other_cpu, free_on_cpu_fn,
+						 objs[i], 1);
+		else
+			gom_free(objs[i]);
+	}
+	migrate_enable();
+	gom_class_stats(stats_cls(), &st);
+	KUNIT_EXPECT_EQ(test, got, other == NUMA_NO_NODE ? STATS_NR :
+			2 * STATS_NR);
+	KUNIT_EXPECT_EQ(test, st.frees - base.frees, (unsigned long)got);
+	KUNIT_EXPECT_EQ(test, st.objects_inuse, base.objects_inuse);
+	expect_consistent(test);
 }
 
 /* Freeing and gom_shrink_all() bring the class and the heap back. */
@@ -103,36 +159,6 @@ static void stats_shrink_restores_baseline(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.objects_cached, 0);
 	KUNIT_EXPECT_EQ(test, st.spans, base.spans);
 	KUNIT_EXPECT_EQ(test, hs.pages_inuse, hbase.pages_inuse);
-}
-
-/* Check what must hold of a quiescent allocator, for every class. */
-static void expect_consistent(struct kunit *test)
-{
-	unsigned long span_pages = 0, occ;
-	struct gom_class_stats st;
-	struct gom_heap_stats hs;
-	unsigned int cls, b;
-
-	for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
-		const struct gom_class *k = &gom_classes[cls];
-
-		gom_class_stats(cls, &st);
-		KUNIT_EXPECT_EQ_MSG(test, st.spans,
-				    st.spans_partial + st.spans_full,
-				    "class %u", k->size);
-		for (occ = 0, b = 0; b < GOM_OCC_BUCKETS; b++)
-			occ += st.occupancy[b];
-		KUNIT_EXPECT_EQ_MSG(test, occ, st.spans, "class %u", k->size);
-		KUNIT_EXPECT_EQ_MSG(test, st.objects_inuse + st.objects_free +
-				    st.objects_cached, st.spans * k->nobjs,
-				    "class %u", k->size);
-		span_pages += st.spans * k->npages;
-	}
-	gom_heap_stats(&hs);
-	KUNIT_EXPECT_EQ(test, hs.pages_total, hs.pages_inuse + hs.pages_free);
-	KUNIT_EXPECT_EQ(test, hs.pages_inuse,
-			span_pages + hs.large_pages + hs.cached_pages);
-	KUNIT_EXPECT_EQ(test, hs.pages_total, hs.arenas * hs.arena_pages);
 }
 
 /* The invariants hold with objects of many classes and a large run live. */
@@ -184,8 +210,8 @@ static void stats_large(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hs.large_pages, base.large_pages);
 }
 
-/* Runs in the per-CPU page caches are cached pages, not large runs. */
-static void stats_page_cache(struct kunit *test)
+/* Runs in the per-CPU run caches are cached pages, not large runs. */
+static void stats_run_cache(struct kunit *test)
 {
 	struct gom_heap_stats base, hs;
 	void *run;
@@ -193,12 +219,15 @@ static void stats_page_cache(struct kunit *test)
 	gom_shrink_all();
 	gom_heap_stats(&base);
 	KUNIT_EXPECT_EQ(test, base.cached_pages, 0);
+	/* a run goes to the run cache when it is freed on its node */
+	migrate_disable();
 	run = gom_alloc_pages(4, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, run);
 	gom_heap_stats(&hs);
+	gom_free_pages(run);
+	migrate_enable();
+	KUNIT_ASSERT_NOT_NULL(test, run);
 	KUNIT_EXPECT_EQ(test, hs.large_spans - base.large_spans, 1);
 	KUNIT_EXPECT_EQ(test, hs.large_pages - base.large_pages, 4);
-	gom_free_pages(run);
 	gom_heap_stats(&hs);
 	KUNIT_EXPECT_EQ(test, hs.large_spans, base.large_spans);
 	KUNIT_EXPECT_EQ(test, hs.large_pages, base.large_pages);
@@ -210,29 +239,28 @@ static void stats_page_cache(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hs.pages_inuse, base.pages_inuse);
 }
 
+/* Arenas are naturally aligned blocks: the same order and base. */
 static bool same_arena(const void *a, const void *b)
 {
-	bool same;
+	int order = gom_t_arena_order(a);
 
-	rcu_read_lock();
-	same = gom_arena_lookup((unsigned long)a) ==
-	       gom_arena_lookup((unsigned long)b);
-	rcu_read_unlock();
-	return same;
+	return order >= 0 && order == gom_t_arena_order(b) &&
+	       gom_addr_pfn((unsigned long)a) >> order ==
+	       gom_addr_pfn((unsigned long)b) >> order;
 }
 
 /* Refused frees move invalid_frees and double_frees, nothing else. */
 static void stats_refused_frees(struct kunit *test)
 {
-	long invalid = atomic_long_read(&gom_errors.invalid_frees);
-	long dbl = atomic_long_read(&gom_errors.double_frees);
+	long invalid = atomic_long_read(&gom_counters.invalid_frees);
+	long dbl = atomic_long_read(&gom_counters.double_frees);
 	struct gom_class_stats base, st;
 	void *foreign, *obj, *keep, *victim;
 
 	foreign = kunit_kmalloc(test, 64, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, foreign);
 	gom_free(foreign);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&gom_errors.invalid_frees),
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gom_counters.invalid_frees),
 			invalid + 1);
 
 	obj = gom_alloc(STATS_SIZE, GFP_KERNEL);
@@ -240,7 +268,7 @@ static void stats_refused_frees(struct kunit *test)
 	gom_class_stats(stats_cls(), &base);
 	gom_free(obj + 8);
 	gom_class_stats(stats_cls(), &st);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&gom_errors.invalid_frees),
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gom_counters.invalid_frees),
 			invalid + 2);
 	KUNIT_EXPECT_EQ(test, st.objects_inuse, base.objects_inuse);
 	KUNIT_EXPECT_EQ(test, st.frees, base.frees);
@@ -252,16 +280,12 @@ static void stats_refused_frees(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, keep);
 	KUNIT_ASSERT_NOT_NULL(test, victim);
 	gom_free(victim);
-	if (same_arena(keep, victim)) {
-		gom_free(victim);
-		KUNIT_EXPECT_EQ(test,
-				atomic_long_read(&gom_errors.double_frees),
-				dbl + 1);
-	} else {
-		kunit_info(test, "runs in different arenas, double free skipped\n");
-	}
+	KUNIT_EXPECT_TRUE(test, same_arena(keep, victim));
+	gom_free(victim);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gom_counters.double_frees),
+			dbl + 1);
 	gom_free(keep);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&gom_errors.invalid_frees),
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gom_counters.invalid_frees),
 			invalid + 2);
 }
 
@@ -309,8 +333,8 @@ static unsigned long read_all_for(unsigned int ms)
 /* Lockless reads while every CPU allocates: no splat, nobody stalls. */
 static void stats_read_while_allocating(struct kunit *test)
 {
+	unsigned long before, passes, end;
 	struct stats_worker *w;
-	unsigned long before, passes;
 	unsigned int cpu, n = 0;
 
 	w = kunit_kcalloc(test, nr_cpu_ids, sizeof(*w), GFP_KERNEL);
@@ -328,12 +352,20 @@ static void stats_read_while_allocating(struct kunit *test)
 	}
 	KUNIT_EXPECT_GT(test, n, 0);
 	passes = read_all_for(READ_MS);
-	/* Every allocator still makes progress while the reader runs. */
+	/*
+	 * Every allocator still makes progress while the reader runs. A
+	 * loaded host may stop the VM for a while: the reader gives each
+	 * allocator up to PROGRESS_MS of its own reading to show a round.
+	 */
 	for_each_online_cpu(cpu) {
 		if (!w[cpu].task)
 			continue;
 		before = READ_ONCE(w[cpu].rounds);
-		passes += read_all_for(READ_MS / 5);
+		end = jiffies + msecs_to_jiffies(PROGRESS_MS);
+		do {
+			passes += read_all_for(READ_MS / 5);
+		} while (READ_ONCE(w[cpu].rounds) == before &&
+			 time_before(jiffies, end));
 		KUNIT_EXPECT_GT_MSG(test, READ_ONCE(w[cpu].rounds), before,
 				    "CPU %u", cpu);
 	}
@@ -348,14 +380,18 @@ static void stats_read_while_allocating(struct kunit *test)
 	expect_consistent(test);
 }
 
-/* With everything freed, a shrink gives every page back. */
+/*
+ * With everything freed, a shrink gives back every page the case made the
+ * heap take, and leaves it as it found it.
+ */
 static void stats_shrink_releases_all(struct kunit *test)
 {
 	void **objs = objs_array(test, STATS_NR);
-	struct gom_heap_stats before, hs;
+	struct gom_heap_stats base, before, hs;
 	void *big[2];
 	int got, i;
 
+	gom_heap_stats(&base);
 	got = alloc_n(objs, STATS_NR, STATS_SIZE);
 	for (i = 0; i < ARRAY_SIZE(big); i++)
 		big[i] = gom_alloc(1UL << 20, GFP_KERNEL);
@@ -363,16 +399,20 @@ static void stats_shrink_releases_all(struct kunit *test)
 		gom_free(big[i]);
 	free_n(objs, got);
 	gom_heap_stats(&before);
-	KUNIT_EXPECT_GT(test, before.pages_total, 0);
+	KUNIT_EXPECT_GT(test, before.pages_total, base.pages_total);
 	gom_shrink_all();
 	gom_heap_stats(&hs);
-	KUNIT_EXPECT_EQ_MSG(test, hs.pages_inuse, 0,
-			    "pages still in use: did a suite leak?");
-	KUNIT_EXPECT_EQ(test, hs.arenas, 0);
-	KUNIT_EXPECT_EQ(test, hs.pages_total, 0);
-	/* At least 99% of the heap went back to the page allocator. */
-	KUNIT_EXPECT_GE(test, (hs.pages_released - before.pages_released) * 100,
-			before.pages_total * 99);
+	KUNIT_EXPECT_EQ(test, hs.pages_inuse, base.pages_inuse);
+	KUNIT_EXPECT_EQ(test, hs.arenas, base.arenas);
+	KUNIT_EXPECT_EQ(test, hs.pages_total, base.pages_total);
+	KUNIT_EXPECT_EQ(test, hs.cached_pages, 0UL);
+	KUNIT_EXPECT_EQ(test, hs.pages_free, 0UL);
+	/* every page the case grew went back to the page allocator */
+	KUNIT_EXPECT_EQ(test, hs.pages_released - before.pages_released,
+			before.pages_total - base.pages_total);
+	if (base.pages_inuse)
+		kunit_info(test, "%lu pages were in use before the case\n",
+			   base.pages_inuse);
 	expect_consistent(test);
 }
 
@@ -413,10 +453,11 @@ static void stats_scavenger(struct kunit *test)
 
 static struct kunit_case stats_cases[] = {
 	KUNIT_CASE(stats_inuse_follows_allocs),
+	KUNIT_CASE(stats_allocs_frees_balance),
 	KUNIT_CASE(stats_shrink_restores_baseline),
 	KUNIT_CASE(stats_invariants),
 	KUNIT_CASE(stats_large),
-	KUNIT_CASE(stats_page_cache),
+	KUNIT_CASE(stats_run_cache),
 	KUNIT_CASE(stats_refused_frees),
 	KUNIT_CASE(stats_scavenger),
 	KUNIT_CASE(stats_read_while_allocating),
@@ -424,8 +465,15 @@ static struct kunit_case stats_cases[] = {
 	{}
 };
 
+static int stats_init(struct kunit *test)
+{
+	gom_shrink_all();
+	return 0;
+}
+
 static struct kunit_suite stats_suite = {
 	.name = "gomalloc_stats",
+	.init = stats_init,
 	.test_cases = stats_cases,
 };
 
@@ -433,4 +481,4 @@ kunit_test_suite(stats_suite);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests for gomalloc's statistics");
-GOM_MODULE_IMPORT_NS(GOMALLOC_INTERNAL);
+MODULE_IMPORT_NS(GOMALLOC_INTERNAL);

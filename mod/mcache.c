@@ -87,7 +87,15 @@ static void *alloc_direct(unsigned int cls, gfp_t gfp, int node)
  */
 void *gom_mcache_alloc_nested(unsigned int cls, gfp_t gfp, int node)
 {
-	return alloc_direct(cls, gfp, node);
+	void *obj = alloc_direct(cls, gfp, node);
+	struct gom_mcache *mc;
+
+	/* counted on this CPU, unless it interrupted its section */
+	if (!IS_ERR(obj) && gom_mc_trylock(&mc)) {
+		mc->mag[cls].allocs++;
+		gom_mc_unlock(mc);
+	}
+	return obj;
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_alloc_nested);
 
@@ -214,6 +222,7 @@ bool gom_mcache_free_slow(const void *ptr)
 	if (!gom_mc_trylock(&mc))
 		mc = NULL;
 	if (mc && gom_numa_remote(mc, s)) {
+		mc->mag[s->cls].frees++;
 		gom_mc_unlock(mc);
 		mc = NULL;
 	}
@@ -326,7 +335,7 @@ static bool in_span(const struct gom_span *s, const void *p)
 static size_t push_bulk(struct gom_mcache *mc, size_t nr, void **ptrs,
 			size_t *nflush)
 {
-	unsigned int n = 0, cap = 0, pushed = 0;
+	unsigned int n = 0, cap = 0, freed = 0;
 	struct gom_span *s = NULL;
 	struct gom_mag *m = NULL;
 	size_t i;
@@ -342,9 +351,9 @@ static size_t push_bulk(struct gom_mcache *mc, size_t nr, void **ptrs,
 			if (m != (void *)mc + gom_mag_off(s->cls)) {
 				if (m) {
 					m->count = n;
-					m->frees += pushed;
+					m->frees += freed;
 				}
-				pushed = 0;
+				freed = 0;
 				m = (void *)mc + gom_mag_off(s->cls);
 				n = m->count;
 				cap = m->cap;
@@ -357,16 +366,15 @@ static size_t push_bulk(struct gom_mcache *mc, size_t nr, void **ptrs,
 			gom_clear_on_free(p, s->size);
 		gom_hook_free(p, s->size);
 		gom_obj_mark(p);
-		if (likely(n < cap && !gom_numa_remote(mc, s))) {
+		if (likely(n < cap && !gom_numa_remote(mc, s)))
 			m->objs[n++] = p;
-			pushed++;
-		} else {
+		else
 			ptrs[(*nflush)++] = p;
-		}
+		freed++;
 	}
 	if (m) {
 		m->count = n;
-		m->frees += pushed;
+		m->frees += freed;
 	}
 	return i;
 }

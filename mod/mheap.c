@@ -345,16 +345,21 @@ int gom_mheap_recache_run(void *addr, unsigned int npages, bool cached)
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mheap_recache_run);
 
-/* Count @bytes against mem_limit; NOFAIL callers are never refused. */
+/*
+ * Count @bytes against mem_limit; NOFAIL callers are never refused. Only
+ * a charge that fits is added, so that nobody sees the heap over the
+ * limit, nor is refused, because of a charge that is being refused.
+ */
 static bool limit_charge(long bytes, gfp_t gfp)
 {
 	unsigned long limit = READ_ONCE(gom_mem_limit);
+	long old = atomic_long_read(&gom_arena_bytes);
 
-	if (atomic_long_add_return(bytes, &gom_arena_bytes) <= limit ||
-	    !limit || (gfp & __GFP_NOFAIL))
-		return true;
-	atomic_long_sub(bytes, &gom_arena_bytes);
-	return false;
+	do {
+		if (limit && !(gfp & __GFP_NOFAIL) && old + bytes > limit)
+			return false;
+	} while (!atomic_long_try_cmpxchg(&gom_arena_bytes, &old, old + bytes));
+	return true;
 }
 
 /* A larger block than needed: no reclaim, no reserves, no retries. */
