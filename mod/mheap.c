@@ -392,18 +392,19 @@ static struct page *alloc_block(struct gom_mheap *h, unsigned int *orderp,
 				unsigned int min_order, gfp_t gfp)
 {
 	unsigned int start = grow_start(h, min_order), o;
+	bool last, failed = false;
 	struct page *page;
-	bool last;
 
 	for (o = start; o >= min_order && o <= GOM_MAX_ORDER; o--) {
 		last = o == min_order;
-		if (!limit_charge(PAGE_SIZE << o, gfp))
+		/* __GFP_NOFAIL passes the limit with the block it needs only */
+		if (!limit_charge(PAGE_SIZE << o, last ? gfp : gfp & ~__GFP_NOFAIL))
 			continue;
 		page = alloc_pages_node(h->node, last ? need_gfp(gfp) :
 					spare_gfp(gfp), o);
 		if (page) {
-			/* a larger order failed: start lower for a while */
-			if (o < start) {
+			/* the page allocator failed a larger order: start lower */
+			if (failed) {
 				WRITE_ONCE(h->hint_order, o);
 				WRITE_ONCE(h->hint_jiffies, jiffies);
 			}
@@ -411,6 +412,7 @@ static struct page *alloc_block(struct gom_mheap *h, unsigned int *orderp,
 			return page;
 		}
 		atomic_long_sub(PAGE_SIZE << o, &gom_arena_bytes);
+		failed = true;
 		if (last)
 			break;
 	}
