@@ -55,18 +55,22 @@ static noinline void prof_alloc_b(void **p)
 	p[i] = gom_alloc(GOM_MAX_SMALL_SIZE + 1000, GFP_KERNEL);
 }
 
-/* Whether a frame of @stack is in the function named @fn. */
+/*
+ * Whether a frame of @stack is in the function named @fn, or in a copy
+ * the compiler made of it ("fn.constprop.0").
+ */
 static bool stack_has(u32 stack, const char *fn)
 {
-	char buf[KSYM_SYMBOL_LEN];
+	char buf[KSYM_SYMBOL_LEN], end;
 	unsigned long *entries;
 	unsigned int n, i;
 
 	n = stack_depot_fetch(stack, &entries);
 	for (i = 0; i < n; i++) {
 		sprint_symbol_no_offset(buf, entries[i]);
+		end = buf[strlen(fn)];
 		if (!strncmp(buf, fn, strlen(fn)) &&
-		    (buf[strlen(fn)] == ' ' || !buf[strlen(fn)]))
+		    (end == ' ' || end == '.' || !end))
 			return true;
 	}
 	return false;
