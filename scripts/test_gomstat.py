@@ -59,6 +59,7 @@ def cls(size, pages, per_span, spans, partial, full, owned, nmin, total,
 # CPUs listed (zero CPUs left out), free_blocks adds up to pages_free,
 # arenas_by_order to arenas and pages_total, the byte totals match the
 # classes, alloc_limited <= alloc_failures; the heap is at 75% of mem_limit.
+# The clients are those of HEAP_PROFILE below, objects_inuse <= allocs.
 def sample():
     return {
         "alloc_failures": 3,
@@ -118,6 +119,14 @@ def sample():
             "segments": 3,
             "stacks": 2,
         },
+        "profile_rate": 1,
+        "clients": {
+            "gomalloc_bench": {"bytes_inuse": 131072, "objects_inuse": 1000,
+                               "allocs": 2000},
+            "gomalloc_sample": {"bytes_inuse": 19712, "objects_inuse": 41,
+                                "allocs": 50},
+            "kernel": {"bytes_inuse": 64, "objects_inuse": 2, "allocs": 5},
+        },
     }
 
 
@@ -131,7 +140,7 @@ def sysfs_text(v):
     return str(v)
 
 
-READ_WRITE = {"mem_limit"}       # 0644 in sysfs; the rest 0444 or 0200
+READ_WRITE = {"mem_limit", "profile_rate"}  # 0644; the rest 0444 or 0200
 
 
 def write_tree(root, tree, shrink=True):
@@ -841,6 +850,8 @@ class TestCheck(Base):
          "heap/large_bytes 65536"),
         ("alloc_limited", "4",
          "alloc_limited 4 > alloc_failures 3"),
+        ("clients/gomalloc_sample/objects_inuse", "51",
+         "clients/gomalloc_sample: objects_inuse 51 > allocs 50"),
     )
 
     def test_violations(self):
@@ -862,7 +873,7 @@ class TestCheck(Base):
                      "free_blocks 412", "pages_total * 4096",
                      "sum(arenas_by_order)", "pages in arenas_by_order",
                      "orders, free_blocks", "bytes_heap", "bytes_cached",
-                     "bytes_inuse", "alloc_limited"):
+                     "bytes_inuse", "alloc_limited", "> allocs"):
             self.assertIn(what, msgs)
 
     def test_mem_limit_is_no_relation(self):
@@ -905,7 +916,7 @@ def legacy_sample():
                              c["objects_inuse"] - c["objects_cached"]["total"])
     for k in ("arenas_by_order", "grow_fallbacks", "grow_failures"):
         del t["heap"][k]
-    del t["alloc_limited"], t["mem_limit"]
+    del t["alloc_limited"], t["mem_limit"], t["profile_rate"], t["clients"]
     return t
 
 
@@ -990,6 +1001,42 @@ class TestWatch(Base):
         self.assertIn(self.root, err)
 
 
+class TestProfileFiles(Base):
+    """profile_rate and clients/<module>/ in the tree, the summary and
+    --check."""
+    def line(self):
+        out = run(self.root)[1].splitlines()
+        found = [ln for ln in out if ln.startswith("profile:")]
+        return found[0] if found else None
+
+    def test_line(self):
+        self.assertEqual(self.line(), "profile: every allocation; 3 clients, "
+                         "147.3 KiB live (estimated)")
+        self.put("profile_rate", "524288\n")
+        self.assertEqual(self.line(), "profile: a sample every 512.0 KiB on "
+                         "average; 3 clients, 147.3 KiB live (estimated)")
+        self.put("profile_rate", "0\n")
+        self.assertEqual(self.line(), "profile: off (profile_rate 0)")
+        os.unlink(self.path("profile_rate"))
+        self.assertIsNone(self.line())
+
+    def test_after_stack_line(self):
+        out = run(self.root)[1].splitlines()
+        i = next(i for i, ln in enumerate(out) if ln.startswith("profile:"))
+        self.assertTrue(out[i - 1].startswith("stack:"), out)
+
+    def test_json_integers(self):
+        d = json.loads(run("-j", self.root)[1])
+        self.assertEqual(d["clients"], self.tree["clients"])
+        self.assertEqual(d["profile_rate"], 1)
+
+    def test_check(self):
+        self.put("clients/kernel/objects_inuse", "6\n")
+        self.assertEqual(run("--check", self.root), (
+            1, "gomstat: check: clients/kernel: objects_inuse 6 > allocs 5\n",
+            ""))
+
+
 class TestEnvironment(Base):
     def test_light_imports(self):
         # As in the initramfs: no site-packages, and nothing heavy loaded
@@ -1052,15 +1099,18 @@ class TestAbiDoc(unittest.TestCase):
                 rel = os.path.relpath(dirpath, d).split(os.sep)
                 if rel[:1] == ["classes"] and len(rel) > 1:
                     rel[1] = "<size>"
+                if rel[:1] == ["clients"] and len(rel) > 1:
+                    rel[1] = "<module>"
                 rel = "/".join(r for r in rel if r != ".")
                 files |= {f"{rel}/{n}" if rel else n for n in names}
-        dirs = {"", "classes/<size>"}      # documented directories
+        # documented directories
+        dirs = {"", "classes/<size>", "clients"}
         self.assertEqual(files, self.documented() - dirs)
 
     def test_file_kinds_documented(self):
         g = load_gomstat()
         names = {p.rpartition("/")[2] for p in self.documented() if p}
-        names -= {"<size>"} | g.WRITE_ONLY
+        names -= {"<size>", "clients"} | g.WRITE_ONLY
         self.assertEqual(set(g.FILE_KINDS), names)
 
 
