@@ -171,6 +171,8 @@ def load_gomstat():
 
 def run(*args, env=None):
     e = dict(os.environ)
+    # Never the debugfs of the machine running the tests.
+    e["GOMSTAT_DEBUGFS"] = "/nonexistent/gomstat-test/gomalloc"
     e.update(env or {})
     p = subprocess.run([sys.executable, GOMSTAT, *args], env=e,
                        capture_output=True, text=True, timeout=60)
@@ -1035,6 +1037,529 @@ class TestProfileFiles(Base):
         self.assertEqual(run("--check", self.root), (
             1, "gomstat: check: clients/kernel: objects_inuse 6 > allocs 5\n",
             ""))
+
+
+# ---------------------------------------------------------------------------
+# The heap profile: debugfs heap_profile, heap_folded, span_ages and the
+# clients/ directories.
+
+# As the module writes them (from a QEMU guest, profile_rate 1, with
+# gomalloc_sample loaded; a bench stack and a built-in caller added).
+# Consistent with sample()'s clients/: per module the live bytes, objects
+# and allocations of its stacks add up to its files.
+HEAP_PROFILE = """\
+heap profile: rate 1, 7 stacks, estimated live 1043 objects, 150848 bytes
+# live_objects live_bytes alloc_objects alloc_bytes module
+1000 131072 2000 262144 gomalloc_bench
+\tgom_bench_mem+0x166/0x220 [gomalloc_bench]
+\t0xffffffffc03c030b
+\tdo_one_initcall+0x56/0x220
+\tdo_init_module+0x4a/0x1f0
+1 16384 1 16384 gomalloc_sample
+\t0xffffffffc03bc024
+\tdo_one_initcall+0x56/0x220
+\tdo_init_module+0x4a/0x1f0
+8 1536 16 3072 gomalloc_sample
+\tbulk_take+0x21/0x71 [gomalloc_sample]
+\t0xffffffffc03bc051
+\tdo_one_initcall+0x56/0x220
+\tdo_init_module+0x4a/0x1f0
+16 896 16 896 gomalloc_sample
+\trecords_build+0x7c/0xff [gomalloc_sample]
+\t0xffffffffc03bc00b
+\tdo_one_initcall+0x56/0x220
+\tdo_init_module+0x4a/0x1f0
+16 896 16 896 gomalloc_sample
+\trecords_build+0x2f/0xff [gomalloc_sample]
+\t0xffffffffc03bc00b
+\tdo_one_initcall+0x56/0x220
+\tdo_init_module+0x4a/0x1f0
+2 64 5 160 kernel
+\tsome_builtin+0x10/0x40
+\tkthread+0xe8/0x110
+\tret_from_fork+0x1f/0x30
+0 0 1 2048 gomalloc_sample
+\tframe_work+0x1d/0x93 [gomalloc_sample]
+\t0xffffffffc03bc05c
+\tdo_one_initcall+0x56/0x220
+\tdo_init_module+0x4a/0x1f0
+"""
+
+INIT = "[gomalloc_sample];do_init_module;do_one_initcall;"
+HEAP_FOLDED = (
+    "[gomalloc_bench];do_init_module;do_one_initcall;0xffffffffc03c030b;"
+    "gom_bench_mem [gomalloc_bench] 131072\n"
+    + INIT + "0xffffffffc03bc024 16384\n"
+    + INIT + "0xffffffffc03bc051;bulk_take [gomalloc_sample] 1536\n"
+    + INIT + "0xffffffffc03bc00b;records_build [gomalloc_sample] 896\n"
+    + INIT + "0xffffffffc03bc00b;records_build [gomalloc_sample] 896\n"
+    "[kernel];ret_from_fork;kthread;some_builtin 64\n")
+
+SPAN_AGES = """\
+ class   size   spans   age_min_ms   age_med_ms   age_max_ms  life_avg_ms    sampled
+     6     64       1         1428         1428         1428            0          0
+    14    192       3          688        61308      4000000          856          8
+    42   2048       0            -            -            -           12          1
+"""
+
+DEBUG_FILES = {"heap_profile": HEAP_PROFILE, "heap_folded": HEAP_FOLDED,
+               "span_ages": SPAN_AGES}
+
+
+def with_rate(text, rate):
+    """HEAP_PROFILE with another rate in its header."""
+    return text.replace("heap profile: rate 1,", f"heap profile: rate {rate},",
+                        1)
+
+
+def stack_rows(out):
+    """The stack lines of gomstat profile: [(#, live bytes, live%, live
+    objects, allocs, alloc bytes, module, [frames])]."""
+    res = []
+    for ln in out.splitlines():
+        t = ln.split()
+        if ln.startswith("        ") and res:
+            res[-1][7].append(ln.strip())
+        elif len(t) == 7 and t[0].isdigit():
+            res.append((int(t[0]), int(t[1]), t[2], int(t[3]), int(t[4]),
+                        int(t[5]), t[6], []))
+    return res
+
+
+class ProfileBase(Base):
+    """The sample tree with the debugfs files at the default place
+    (GOMSTAT_DEBUGFS) and in the tree's debugfs/ (--root)."""
+    def setUp(self):
+        super().setUp()
+        self.dbg = os.path.join(self.tmp, "sys/kernel/debug/gomalloc")
+        self.snapdbg = os.path.join(self.root, "debugfs")
+        for d in (self.dbg, self.snapdbg):
+            for name, text in DEBUG_FILES.items():
+                self.put_debug(name, text, d)
+        self.env = {"GOMSTAT_SYSFS": self.root, "GOMSTAT_DEBUGFS": self.dbg}
+
+    def put_debug(self, name, text, d=None):
+        d = d or self.dbg
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+
+    def live(self, *args):
+        """gomstat ARGS on the default (live) paths."""
+        return run(*args, env=self.env)
+
+
+class TestProfileParse(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.g = load_gomstat()
+
+    def test_heap_profile(self):
+        p = self.g.parse_heap_profile(HEAP_PROFILE)
+        self.assertEqual((p["rate"], p["live_objects"], p["live_bytes"]),
+                         (1, 1043, 150848))
+        self.assertEqual(len(p["stacks"]), 7)
+        s = p["stacks"][2]
+        self.assertEqual((s["live_objects"], s["live_bytes"],
+                          s["alloc_objects"], s["alloc_bytes"], s["module"]),
+                         (8, 1536, 16, 3072, "gomalloc_sample"))
+        self.assertEqual(s["frames"], [
+            "bulk_take+0x21/0x71 [gomalloc_sample]", "0xffffffffc03bc051",
+            "do_one_initcall+0x56/0x220", "do_init_module+0x4a/0x1f0"])
+        # The header and the stacks agree.
+        self.assertEqual(sum(s["live_bytes"] for s in p["stacks"]), 150848)
+        self.assertEqual(sum(s["live_objects"] for s in p["stacks"]), 1043)
+
+    def test_heap_profile_empty(self):
+        p = self.g.parse_heap_profile(
+            "heap profile: rate 524288, 0 stacks, estimated live 0 objects, "
+            "0 bytes\n# live_objects live_bytes alloc_objects alloc_bytes "
+            "module\n")
+        self.assertEqual((p["rate"], p["stacks"]), (524288, []))
+
+    def test_heap_profile_malformed(self):
+        head = HEAP_PROFILE.split("\n", 1)[0]
+        for bad, what in (
+                ("", "cannot parse"),
+                ("heap profile: rate x, 0 stacks, estimated live 0 objects, "
+                 "0 bytes\n", "cannot parse"),
+                ("heap profile: rate 1, 0 stacks\n", "cannot parse"),
+                ("heap profile: rate 1, 0 stacks, live 0 objects, 0 bytes\n",
+                 "cannot parse"),
+                ("heap profile: rate -1, 0 stacks, estimated live 0 objects, "
+                 "0 bytes\n", "cannot parse"),
+                (head + "\n\tframe_before_stack+0x1/0x2\n", ":2: cannot parse"),
+                (head + "\n1 2 3 gomalloc_sample\n", ":2: cannot parse"),
+                (head + "\n1 2 3 x4 gomalloc_sample\n", ":2: cannot parse"),
+                (head + "\n1 2 3 4 a b\n", ":2: cannot parse"),
+                (head + "\n1 2 3 4 kernel\n", "1 stacks, the header says 7")):
+            with self.assertRaises(self.g.GomstatError, msg=bad) as cm:
+                self.g.parse_heap_profile(bad, "hp")
+            self.assertIn(what, str(cm.exception))
+
+    def test_span_ages(self):
+        rows = self.g.parse_span_ages(SPAN_AGES)
+        self.assertEqual([r["class"] for r in rows], [6, 14, 42])
+        self.assertEqual(rows[1], {"class": 14, "size": 192, "spans": 3,
+                                   "age_min_ms": 688, "age_med_ms": 61308,
+                                   "age_max_ms": 4000000, "life_avg_ms": 856,
+                                   "sampled": 8})
+        self.assertEqual((rows[2]["age_min_ms"], rows[2]["spans"]), (None, 0))
+        head = SPAN_AGES.split("\n", 1)[0]
+        for bad in ("class size spans\n", head + "\n 1 8 1 2 3\n",
+                    head + "\n 1 8 - 2 3 4 5 6\n", head + "\n 1 8 1 2 3 4 5 x\n"):
+            with self.assertRaises(self.g.GomstatError, msg=bad):
+                self.g.parse_span_ages(bad)
+
+    def test_fmt_ms(self):
+        f = self.g.fmt_ms
+        self.assertEqual([f(None), f(0), f(999), f(1428), f(61308),
+                          f(4000000), f(90000000)],
+                         ["-", "0ms", "999ms", "1.43s", "1m01s", "1h06m",
+                          "1d01h"])
+
+    def test_rate_text(self):
+        r = self.g.rate_text
+        self.assertEqual([r(0), r(1), r(524288), r(4096)],
+                         ["off", "every allocation",
+                          "a sample every 512.0 KiB on average",
+                          "a sample every 4.0 KiB on average"])
+
+
+class TestProfile(ProfileBase):
+    def test_top_stacks(self):
+        rc, out, err = self.live("profile")
+        self.assertEqual((rc, err), (0, ""))
+        lines = out.splitlines()
+        self.assertEqual(lines[0], "heap profile from " +
+                         os.path.join(self.dbg, "heap_profile"))
+        self.assertEqual(lines[1], "rate 1 (every allocation): 7 stacks, "
+                         "estimated live 1043 objects, 150848 bytes "
+                         "(147.3 KiB)")
+        self.assertEqual(lines[2], "showing 6 of 6 stacks with live bytes, "
+                         "most live bytes first")
+        self.assertEqual(lines[4].split(), ["#", "LIVE_BYTES", "LIVE%",
+                                            "LIVE_OBJS", "ALLOCS",
+                                            "ALLOC_BYTES", "MODULE"])
+        r = stack_rows(out)
+        self.assertEqual([x[:7] for x in r], [
+            (1, 131072, "86.9%", 1000, 2000, 262144, "gomalloc_bench"),
+            (2, 16384, "10.9%", 1, 1, 16384, "gomalloc_sample"),
+            (3, 1536, "1.0%", 8, 16, 3072, "gomalloc_sample"),
+            (4, 896, "0.6%", 16, 16, 896, "gomalloc_sample"),
+            (5, 896, "0.6%", 16, 16, 896, "gomalloc_sample"),
+            (6, 64, "0.0%", 2, 5, 160, "kernel")])
+        self.assertEqual(r[3][7], ["records_build+0x7c/0xff [gomalloc_sample]",
+                                   "0xffffffffc03bc00b",
+                                   "do_one_initcall+0x56/0x220",
+                                   "do_init_module+0x4a/0x1f0"])
+        self.assertTrue(out.isascii())
+
+    def test_sorted_by_live_bytes(self):
+        # The kernel sorts; gomstat does not rely on it.
+        head, blocks = [], []
+        for ln in HEAP_PROFILE.splitlines(keepends=True):
+            if ln[:1].isdigit():
+                blocks.append(ln)
+            elif ln.startswith("\t"):
+                blocks[-1] += ln
+            else:
+                head.append(ln)
+        self.put_debug("heap_profile", "".join(head + blocks[::-1]))
+        r = stack_rows(self.live("profile")[1])
+        self.assertEqual([x[1] for x in r], [131072, 16384, 1536, 896, 896,
+                                             64])
+
+    def test_module(self):
+        rc, out, _ = self.live("profile", "--module", "gomalloc_sample")
+        self.assertEqual(rc, 0)
+        self.assertIn("\nmodule gomalloc_sample: 5 stacks, estimated live 41 "
+                      "objects, 19712 bytes (19.2 KiB)\n"
+                      "showing 4 of 4 stacks with live bytes", out)
+        r = stack_rows(out)
+        self.assertEqual([x[1] for x in r], [16384, 1536, 896, 896])
+        self.assertEqual({x[6] for x in r}, {"gomalloc_sample"})
+        self.assertNotIn("gom_bench_mem", out)
+        self.assertNotIn("some_builtin", out)
+        # The module's live bytes are its clients/ bytes_inuse.
+        c = self.tree["clients"]
+        for m in c:
+            r = stack_rows(self.live("profile", "-m", m, "-n", "0")[1])
+            self.assertEqual(sum(x[1] for x in r), c[m]["bytes_inuse"], m)
+            self.assertEqual(sum(x[3] for x in r), c[m]["objects_inuse"], m)
+        r = stack_rows(self.live("profile", "--module=kernel")[1])
+        self.assertEqual([x[6] for x in r], ["kernel"])
+
+    def test_module_without_stacks(self):
+        rc, out, err = self.live("profile", "-m", "nosuch")
+        self.assertEqual((rc, err), (0, ""))
+        self.assertEqual(stack_rows(out), [])
+        self.assertIn("no stack of module nosuch in the profile (modules: "
+                      "gomalloc_bench, gomalloc_sample, kernel)", out)
+
+    def test_top(self):
+        out = self.live("profile", "--top", "2")[1]
+        self.assertEqual([x[1] for x in stack_rows(out)], [131072, 16384])
+        self.assertIn("\nshowing 2 of 6 stacks with live bytes", out)
+        out = self.live("profile", "-n", "1", "-m", "gomalloc_sample")[1]
+        self.assertEqual([x[1] for x in stack_rows(out)], [16384])
+        self.assertEqual(len(stack_rows(self.live("profile", "--top=0")[1])),
+                         6)
+        # The default is ten.
+        text = HEAP_PROFILE.replace("7 stacks", "19 stacks").replace(
+            "1043 objects, 150848", "1055 objects, 150860")
+        text += "1 1 1 1 kernel\n\tx+0x1/0x2\n" * 12
+        self.put_debug("heap_profile", text)
+        out = self.live("profile")[1]
+        self.assertEqual(len(stack_rows(out)), 10)
+        self.assertIn("\nshowing 10 of 18 stacks with live bytes", out)
+
+    def test_all(self):
+        out = self.live("profile", "-a")[1]
+        r = stack_rows(out)
+        self.assertEqual(len(r), 7)
+        self.assertEqual(r[-1][:7], (7, 0, "0.0%", 0, 1, 2048,
+                                     "gomalloc_sample"))
+        self.assertEqual(r[-1][7][0], "frame_work+0x1d/0x93 [gomalloc_sample]")
+        self.assertIn("\nshowing 7 of 7 stacks,", out)
+        self.assertNotIn("frame_work", self.live("profile")[1])
+
+    def test_snapshot_root(self):
+        # --root DIR reads DIR/debugfs, as --snapshot writes it.
+        a = self.live("profile", "-m", "gomalloc_sample")
+        b = run("profile", "-m", "gomalloc_sample", self.root)
+        self.assertEqual((a[0], b[0]), (0, 0))
+        self.assertEqual(a[1].splitlines()[1:], b[1].splitlines()[1:])
+        self.assertIn(self.snapdbg, b[1].splitlines()[0])
+        # --debugfs names the directory outright, sysfs not needed.
+        c = run("profile", "-m", "gomalloc_sample", "--debugfs", self.dbg,
+                "--root", self.tmp + "/nothere")
+        self.assertEqual(a, c)
+
+    def test_rate_zero(self):
+        self.put_debug("heap_profile", with_rate(HEAP_PROFILE, 0))
+        for args in (("profile",), ("profile", "-m", "kernel")):
+            self.assertError(self.live(*args),
+                             "heap profiling is off (profile_rate 0)",
+                             "echo 524288 > /sys/kernel/gomalloc/profile_rate")
+
+    def test_other_rate(self):
+        self.put_debug("heap_profile", with_rate(HEAP_PROFILE, 524288))
+        self.assertIn("\nrate 524288 (a sample every 512.0 KiB on average): 7 "
+                      "stacks", self.live("profile")[1])
+
+    def test_no_debugfs(self):
+        nodbg = os.path.join(self.tmp, "nodebug/gomalloc")
+        env = {"GOMSTAT_SYSFS": self.root, "GOMSTAT_DEBUGFS": nodbg}
+        for args in (("profile",), ("ages",)):
+            # Not mounted: no mount point, or an empty one.
+            self.assertError(run(*args, env=env), nodbg,
+                             "is debugfs mounted?",
+                             "mount -t debugfs none " + os.path.dirname(nodbg))
+            os.makedirs(os.path.dirname(nodbg), exist_ok=True)
+            self.assertError(run(*args, env=env), "is debugfs mounted?")
+            # Mounted (something else in it) but no gomalloc directory.
+            os.makedirs(os.path.dirname(nodbg) + "/other")
+            self.assertError(run(*args, env=env), "not found, though "
+                             "debugfs is mounted and gomalloc loaded")
+            os.rmdir(os.path.dirname(nodbg) + "/other")
+            os.rmdir(os.path.dirname(nodbg))
+
+    def test_module_not_loaded(self):
+        env = {"GOMSTAT_SYSFS": self.tmp + "/sys/kernel/nothere",
+               "GOMSTAT_DEBUGFS": self.tmp + "/sys/kernel/debug/nothere"}
+        for cmd in ("profile", "clients", "ages"):
+            self.assertError(run(cmd, env=env),
+                             "is the gomalloc module loaded?")
+
+    def test_no_profile_files(self):
+        os.rename(os.path.join(self.dbg, "heap_profile"), self.tmp + "/moved")
+        self.assertError(self.live("profile"), "heap_profile",
+                         "a gomalloc module without heap profiling?")
+        os.rename(self.tmp + "/moved", os.path.join(self.dbg, "heap_profile"))
+        os.unlink(os.path.join(self.dbg, "span_ages"))
+        self.assertError(self.live("ages"), "span_ages",
+                         "without span ages?")
+
+    def test_snapshot_without_debugfs(self):
+        snap = self.tmp + "/snap"
+        self.assertEqual(run("--snapshot", snap, "--debugfs",
+                             self.tmp + "/none", self.root)[0], 0)
+        self.assertError(run("profile", snap),
+                         os.path.join(snap, "debugfs"), "no such directory")
+
+    @unittest.skipIf(os.geteuid() == 0, "root reads a mode 000 file")
+    def test_not_root(self):
+        os.chmod(os.path.join(self.dbg, "heap_profile"), 0)
+        self.assertError(self.live("profile"), "permission denied",
+                         "root only")
+        os.chmod(self.dbg, 0)
+        try:
+            self.assertError(self.live("profile"), "permission denied",
+                             "root only")
+        finally:
+            os.chmod(self.dbg, 0o755)
+
+    def test_malformed(self):
+        self.put_debug("heap_profile", "bogus\n")
+        self.assertError(self.live("profile"), "heap_profile:1: cannot parse "
+                         "'bogus'")
+        self.put_debug("span_ages", "class size\n")
+        self.assertError(self.live("ages"), "span_ages:1: cannot parse")
+
+    def test_bad_usage(self):
+        for args in (("profile", "--sort", "size"), ("profile", "--json"),
+                     ("profile", "-n", "x"), ("profile", "--top", "-1"),
+                     ("profile", "--module="), ("profile", "a", "b"),
+                     ("clients", "-a"), ("ages", "-m", "kernel"),
+                     ("ages", "--check"), ("--module", "x"),
+                     ("profile", "--debugfs=")):
+            self.assertError(run(*args), "try --help")
+        self.assertError(run("profile", "-w", "1"), "unknown option '-w' for "
+                         "profile")
+
+    def test_help(self):
+        rc, out, _ = run("profile", "--help")
+        self.assertEqual(rc, 0)
+        for s in ("gomstat profile [-m MODULE] [-n N] [-a]",
+                  "gomstat clients", "gomstat ages", "--debugfs DIR",
+                  "--module NAME", "--top N"):
+            self.assertIn(s, out)
+
+
+class TestClients(ProfileBase):
+    def table(self, *args):
+        rc, out, err = run("clients", *args, self.root)
+        self.assertEqual((rc, err), (0, ""))
+        res = {}
+        for ln in out.splitlines():
+            t = ln.split()
+            if len(t) >= 4 and t[1].isdigit():
+                res[t[0]] = (int(t[1]), int(t[2]), int(t[3]),
+                             " ".join(t[4:]))
+        return out, res
+
+    def test_table(self):
+        out, res = self.table()
+        lines = out.splitlines()
+        self.assertEqual(lines[0], "clients of gomalloc from " +
+                         self.path("clients"))
+        self.assertEqual(lines[1], "heap profile estimates, profile_rate 1 "
+                         "(every allocation)")
+        head = next(ln for ln in lines if ln.startswith("MODULE"))
+        self.assertEqual(head.split(), ["MODULE", "BYTES_INUSE",
+                                        "OBJECTS_INUSE", "ALLOCS", "INUSE"])
+        self.assertEqual(list(res), ["gomalloc_bench", "gomalloc_sample",
+                                     "kernel", "TOTAL"])
+        self.assertEqual(res["gomalloc_sample"], (19712, 41, 50, "19.2 KiB"))
+        self.assertEqual(res["kernel"], (64, 2, 5, "64 B"))
+        self.assertEqual(res["TOTAL"], (150848, 1043, 2055, "147.3 KiB"))
+        self.assertEqual(self.live("clients")[1], out)
+
+    def test_sorted_by_bytes(self):
+        self.put("clients/kernel/bytes_inuse", "200000\n")
+        self.put("clients/zero/bytes_inuse", "0\n")
+        self.put("clients/zero/objects_inuse", "0\n")
+        self.put("clients/zero/allocs", "7\n")
+        self.put("clients/azero/bytes_inuse", "0\n")
+        self.put("clients/azero/objects_inuse", "0\n")
+        self.put("clients/azero/allocs", "7\n")
+        # Equal bytes: more allocations first, then by name.
+        self.assertEqual(list(self.table()[1]),
+                         ["kernel", "gomalloc_bench", "gomalloc_sample",
+                          "azero", "zero", "TOTAL"])
+
+    def test_rate_off(self):
+        self.put("profile_rate", "0\n")
+        out = self.table()[0]
+        self.assertIn("profile_rate 0 (off)\nprofiling is off: the figures "
+                      "are those of when it was turned off\n", out)
+
+    def test_none_yet(self):
+        for c in list(self.tree["clients"]):
+            for f in ("bytes_inuse", "objects_inuse", "allocs"):
+                os.unlink(self.path(f"clients/{c}/{f}"))
+            os.rmdir(self.path(f"clients/{c}"))
+        out = self.table()[0]
+        self.assertTrue(out.endswith("\nno client module has been sampled "
+                                     "yet\n"), out)
+
+    def test_older_module(self):
+        os.rename(self.path("clients"), self.tmp + "/clients")
+        self.assertError(run("clients", self.root), self.path("clients"),
+                         "without heap profiling")
+
+    def test_missing_and_bad_files(self):
+        os.unlink(self.path("clients/kernel/allocs"))
+        self.assertError(run("clients", self.root),
+                         self.path("clients/kernel/allocs"), "missing")
+        self.put("clients/kernel/allocs", "5 C0=5\n")
+        self.assertError(run("clients", self.root),
+                         self.path("clients/kernel/allocs"), "cannot parse")
+
+class TestAges(ProfileBase):
+    def test_table(self):
+        rc, out, err = self.live("ages")
+        self.assertEqual((rc, err), (0, ""))
+        lines = out.splitlines()
+        self.assertEqual(lines[0], "span ages and object lifetimes from " +
+                         os.path.join(self.dbg, "span_ages"))
+        rows = [ln.split() for ln in lines[2:6]]
+        self.assertEqual(rows, [
+            ["CLASS", "SIZE", "SPANS", "AGE_MIN", "AGE_MED", "AGE_MAX",
+             "LIFE_AVG", "SAMPLED"],
+            ["6", "64", "1", "1.43s", "1.43s", "1.43s", "-", "0"],
+            ["14", "192", "3", "688ms", "1m01s", "1h06m", "856ms", "8"],
+            ["42", "2048", "0", "-", "-", "-", "12ms", "1"]])
+        self.assertIn("\nTOTAL 4 spans in 3 classes\n", out)
+        self.assertEqual(run("ages", self.root)[1].splitlines()[1:],
+                         lines[1:])
+
+    def test_empty(self):
+        self.put_debug("span_ages", SPAN_AGES.split("\n", 1)[0] + "\n")
+        self.assertIn("\nno class has spans or sampled frees\n",
+                      self.live("ages")[1])
+
+
+class TestSnapshotDebugfs(ProfileBase):
+    def test_copied(self):
+        snap = os.path.join(self.tmp, "snap")
+        rc, out, err = self.live("--snapshot", snap)
+        self.assertEqual((rc, err), (0, ""))
+        n = sum(len(f) for d, _, f in os.walk(self.root)
+                if not d.startswith(self.snapdbg)) - 1      # no shrink
+        self.assertEqual(out, f"gomstat: saved {n} files from {self.root} "
+                         f"and 3 from {self.dbg} to {snap}\n")
+        self.assertEqual(sorted(os.listdir(snap + "/debugfs")),
+                         ["heap_folded", "heap_profile", "span_ages"])
+        for name, text in DEBUG_FILES.items():
+            with open(os.path.join(snap, "debugfs", name)) as f:
+                self.assertEqual(f.read(), text)
+        # Read back: the same tree, profile, clients and ages; debugfs/ is
+        # not part of the tree.
+        self.assertEqual(run("-j", snap), run("-j", self.root))
+        self.assertNotIn("debugfs", json.loads(run("-j", snap)[1]))
+        self.assertEqual(run("--check", snap)[0], 0)
+        for args in (("profile",), ("profile", "-a", "-m", "kernel"),
+                     ("ages",)):
+            a, b = self.live(*args), run(*args, snap)
+            self.assertEqual(a[0], b[0])
+            self.assertEqual(a[1].splitlines()[1:], b[1].splitlines()[1:])
+        self.assertEqual(self.live("clients")[1].splitlines()[1:],
+                         run("clients", snap)[1].splitlines()[1:])
+        # And a snapshot of the snapshot keeps them.
+        snap2 = os.path.join(self.tmp, "snap2")
+        self.assertIn(" and 3 from ", run("--snapshot", snap2, snap)[1])
+        self.assertEqual(run("profile", snap)[1].splitlines()[1:],
+                         run("profile", snap2)[1].splitlines()[1:])
+
+    def test_unreadable_debugfs_skipped(self):
+        snap = os.path.join(self.tmp, "snap")
+        env = dict(self.env, GOMSTAT_DEBUGFS=self.tmp + "/nodebug")
+        rc, out, err = run("--snapshot", snap, env=env)
+        self.assertEqual((rc, err), (0, ""))
+        self.assertNotIn(" and ", out)
+        self.assertFalse(os.path.exists(snap + "/debugfs"))
 
 
 class TestEnvironment(Base):
