@@ -1562,6 +1562,224 @@ class TestSnapshotDebugfs(ProfileBase):
         self.assertFalse(os.path.exists(snap + "/debugfs"))
 
 
+def svg_frames(path_or_text):
+    """The frames of a flame graph: [(name, bytes, x, y, width, label)]."""
+    import xml.etree.ElementTree as ET
+    if path_or_text.lstrip().startswith("<"):
+        root = ET.fromstring(path_or_text)
+    else:
+        root = ET.parse(path_or_text).getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    out = []
+    for g in root.iter(ns + "g"):
+        if g.get("class") != "frame":
+            continue
+        title = g.find(ns + "title").text
+        rect = g.find(ns + "rect")
+        text = g.find(ns + "text")
+        name, _, rest = title.rpartition(" (")
+        n = int(rest.split(" ")[0])
+        out.append((name, n, float(rect.get("x")), float(rect.get("y")),
+                    float(rect.get("width")),
+                    None if text is None else text.text))
+    return out
+
+
+class TestFlameGraph(ProfileBase):
+    @classmethod
+    def setUpClass(cls):
+        cls.g = load_gomstat()
+
+    def test_parse_folded(self):
+        f = self.g.parse_heap_folded(HEAP_FOLDED)
+        self.assertEqual(len(f), 6)
+        self.assertEqual(f[2], ("gomalloc_sample",
+                                ["do_init_module", "do_one_initcall",
+                                 "0xffffffffc03bc051",
+                                 "bulk_take [gomalloc_sample]"], 1536))
+        self.assertEqual(f[5], ("kernel", ["ret_from_fork", "kthread",
+                                           "some_builtin"], 64))
+        self.assertEqual(self.g.parse_heap_folded(""), [])
+        for bad in ("gomalloc_sample;a;b 12", "[kernel];a;b", "[kernel];a b",
+                    "[kernel];a;;b 3", "[];a 3", "[kernel];a -3"):
+            with self.assertRaises(self.g.GomstatError, msg=bad):
+                self.g.parse_heap_folded(bad + "\n")
+
+    def test_errors(self):
+        out = self.tmp + "/x.svg"
+        self.put_debug("heap_profile", with_rate(HEAP_PROFILE, 0))
+        self.assertError(self.live("profile", "--svg", out),
+                         "heap profiling is off (profile_rate 0)",
+                         "echo 524288 > /sys/kernel/gomalloc/profile_rate")
+        self.assertFalse(os.path.exists(out))
+        self.put_debug("heap_profile", HEAP_PROFILE)
+        env = dict(self.env, GOMSTAT_DEBUGFS=self.tmp + "/nodebug/gomalloc")
+        self.assertError(run("profile", "--svg", out, env=env),
+                         "is debugfs mounted?")
+        os.rename(os.path.join(self.dbg, "heap_folded"), self.tmp + "/moved")
+        self.assertError(self.live("profile", "--svg", out), "heap_folded",
+                         "a gomalloc module without heap profiling?")
+        os.rename(self.tmp + "/moved", os.path.join(self.dbg, "heap_folded"))
+        self.put_debug("heap_folded", "[kernel];a;b many\n")
+        self.assertError(self.live("profile", "--svg", "-"),
+                         "heap_folded:1: cannot parse")
+        self.assertFalse(os.path.exists(out))
+
+    def test_bad_usage(self):
+        for args in (("profile", "--svg"), ("clients", "--svg", "x"),
+                     ("--svg", "x"), ("ages", "--svg", "x"),
+                     ("profile", "--svg=")):
+            self.assertError(run(*args), "try --help")
+
+    def test_help(self):
+        out = run("--help")[1]
+        for s in ("gomstat profile [-m MODULE] [-n N] [-a] [--svg FILE]",
+                  "profile --svg FILE", "--svg FILE"):
+            self.assertIn(s, out)
+
+    def svg(self, *args):
+        path = os.path.join(self.tmp, "heap.svg")
+        rc, out, err = self.live("profile", "--svg", path, *args)
+        self.assertEqual((rc, err), (0, ""))
+        return path, out
+
+    def test_valid_and_proportional(self):
+        path, out = self.svg()
+        self.assertEqual(out, "gomstat: wrote a flame graph of 6 stacks, "
+                         f"150848 bytes live, to {path}\n")
+        with open(path) as f:
+            text = f.read()
+        self.assertTrue(text.startswith("<?xml"))
+        self.assertNotIn("<script", text)
+        frames = svg_frames(path)
+        by = {}
+        for fr in frames:
+            by.setdefault(fr[0], []).append(fr)
+        # One frame per distinct path: the two records_build stacks merge.
+        self.assertEqual(by["all"][0][1], 150848)
+        self.assertEqual(by["records_build [gomalloc_sample]"][0][1], 1792)
+        self.assertEqual(len(by["records_build [gomalloc_sample]"]), 1)
+        self.assertEqual([fr[1] for fr in by["[gomalloc_sample]"]], [19712])
+        self.assertEqual(len(by["do_init_module"]), 2)
+        # Widths: bytes times one scale, the whole width for all.
+        scale = 1180 / 150848
+        for name, n, x, y, w, label in frames:
+            self.assertAlmostEqual(w, n * scale, delta=0.01, msg=name)
+        all_ = by["all"][0]
+        self.assertEqual((all_[2], all_[4]), (10.0, 1180.0))
+
+    def test_layout(self):
+        frames = svg_frames(self.svg()[0])
+        # The root at the bottom; each frame one row above its caller and
+        # inside its span.
+        root = next(f for f in frames if f[0] == "all")
+        self.assertEqual(root[3], max(f[3] for f in frames))
+        rows = {}
+        for f in frames:
+            rows.setdefault(f[3], []).append(f)
+        ys = sorted(rows, reverse=True)
+        self.assertEqual([ys[i] - ys[i + 1] for i in range(len(ys) - 1)],
+                         [16] * (len(ys) - 1))
+        for i in range(1, len(ys)):
+            for f in rows[ys[i]]:
+                parents = [p for p in rows[ys[i - 1]]
+                           if p[2] - 0.01 <= f[2] and
+                           f[2] + f[4] <= p[2] + p[4] + 0.01]
+                self.assertEqual(len(parents), 1, f)
+            # Siblings do not overlap.
+            xs = sorted((f[2], f[2] + f[4]) for f in rows[ys[i]])
+            for a, b in zip(xs, xs[1:]):
+                self.assertLessEqual(a[1], b[0] + 0.01)
+        # The client modules form the first row above the root.
+        self.assertEqual(sorted(f[0] for f in rows[ys[1]]),
+                         ["[gomalloc_bench]", "[gomalloc_sample]",
+                          "[kernel]"])
+        # The leaf of the sample's bulk stack is on top of its caller.
+        bulk = next(f for f in frames if f[0] == "bulk_take [gomalloc_sample]")
+        caller = next(f for f in frames if f[0] == "0xffffffffc03bc051")
+        self.assertEqual(bulk[3], caller[3] - 16)
+
+    def test_labels(self):
+        frames = svg_frames(self.svg()[0])
+        char = 0.59 * 12
+        labelled = 0
+        for name, n, x, y, w, label in frames:
+            if label is None:
+                # No room for three characters.
+                self.assertLess(w - 6, 3 * char, name)
+                continue
+            labelled += 1
+            self.assertLessEqual(len(label) * char, w - 6 + 0.01, name)
+            if label != name:
+                self.assertTrue(label.endswith(".."), (name, label))
+                self.assertTrue(name.startswith(label[:-2]), (name, label))
+        self.assertGreater(labelled, 5)
+        names = {f[5] for f in frames}
+        self.assertIn("gom_bench_mem [gomalloc_bench]", names)
+        self.assertIn("all", names)
+        # 1792 bytes of 150848 is 14 pixels: truncated.
+        rec = next(f for f in frames
+                   if f[0] == "records_build [gomalloc_sample]")
+        self.assertTrue(rec[5] is None or rec[5].endswith(".."), rec)
+
+    def test_module(self):
+        path, out = self.svg("--module", "gomalloc_sample")
+        self.assertIn("of 4 stacks, 19712 bytes live", out)
+        frames = svg_frames(path)
+        names = {f[0] for f in frames}
+        self.assertNotIn("[gomalloc_bench]", names)
+        self.assertNotIn("[kernel]", names)
+        self.assertIn("records_build [gomalloc_sample]", names)
+        root = next(f for f in frames if f[0] == "all")
+        self.assertEqual((root[1], root[4]), (19712, 1180.0))
+        run_ = next(f for f in frames if f[0] == "0xffffffffc03bc024")
+        self.assertAlmostEqual(run_[4], 16384 * 1180 / 19712, delta=0.01)
+        with open(path) as f:
+            self.assertIn("live bytes of gomalloc_sample", f.read())
+
+    def test_top(self):
+        path, out = self.svg("--top", "2")
+        self.assertIn("of 2 stacks, 147456 bytes live", out)
+        names = {f[0] for f in svg_frames(path)}
+        self.assertNotIn("bulk_take [gomalloc_sample]", names)
+
+    def test_stdout(self):
+        rc, out, err = self.live("profile", "--svg", "-")
+        self.assertEqual((rc, err), (0, ""))
+        self.assertEqual(len(svg_frames(out)), len(svg_frames(self.svg()[0])))
+
+    def test_snapshot(self):
+        a = os.path.join(self.tmp, "a.svg")
+        self.assertEqual(run("profile", "--svg", a, self.root)[0], 0)
+        with open(a) as f, open(self.svg()[0]) as g:
+            self.assertEqual(f.read(), g.read())
+
+    def test_tiny_frames_left_out(self):
+        self.put_debug("heap_folded", "[big];a 1000000000\n[small];b 1\n")
+        frames = svg_frames(self.svg()[0])
+        self.assertEqual(sorted(f[0] for f in frames), ["[big]", "a", "all"])
+
+    def test_empty(self):
+        self.put_debug("heap_folded", "")
+        path, out = self.svg()
+        self.assertIn("of 0 stacks, 0 bytes live", out)
+        self.assertEqual(svg_frames(path), [])
+        with open(path) as f:
+            self.assertIn("no live bytes sampled", f.read())
+
+    def test_escaped(self):
+        g = load_gomstat()
+        text = g.flame_svg([("m&n", ['f<"x">', "a&b"], 10)], "t<&>", "s&")
+        frames = svg_frames(text)
+        self.assertEqual([f[0] for f in frames],
+                         ["all", "[m&n]", 'f<"x">', "a&b"])
+
+    def test_write_error(self):
+        self.assertError(self.live("profile", "--svg",
+                                   self.tmp + "/no/such/dir.svg"),
+                         "/no/such/dir.svg")
+
+
 class TestEnvironment(Base):
     def test_light_imports(self):
         # As in the initramfs: no site-packages, and nothing heavy loaded
