@@ -59,6 +59,7 @@ def cls(size, pages, per_span, spans, partial, full, owned, nmin, total,
 # CPUs listed (zero CPUs left out), free_blocks adds up to pages_free,
 # arenas_by_order to arenas and pages_total, the byte totals match the
 # classes, alloc_limited <= alloc_failures; the heap is at 75% of mem_limit.
+# The clients are those of HEAP_PROFILE below, objects_inuse <= allocs.
 def sample():
     return {
         "alloc_failures": 3,
@@ -118,6 +119,14 @@ def sample():
             "segments": 3,
             "stacks": 2,
         },
+        "profile_rate": 1,
+        "clients": {
+            "gomalloc_bench": {"bytes_inuse": 131072, "objects_inuse": 1000,
+                               "allocs": 2000},
+            "gomalloc_sample": {"bytes_inuse": 19712, "objects_inuse": 41,
+                                "allocs": 50},
+            "kernel": {"bytes_inuse": 64, "objects_inuse": 2, "allocs": 5},
+        },
     }
 
 
@@ -131,7 +140,7 @@ def sysfs_text(v):
     return str(v)
 
 
-READ_WRITE = {"mem_limit"}       # 0644 in sysfs; the rest 0444 or 0200
+READ_WRITE = {"mem_limit", "profile_rate"}  # 0644; the rest 0444 or 0200
 
 
 def write_tree(root, tree, shrink=True):
@@ -162,6 +171,8 @@ def load_gomstat():
 
 def run(*args, env=None):
     e = dict(os.environ)
+    # Never the debugfs of the machine running the tests.
+    e["GOMSTAT_DEBUGFS"] = "/nonexistent/gomstat-test/gomalloc"
     e.update(env or {})
     p = subprocess.run([sys.executable, GOMSTAT, *args], env=e,
                        capture_output=True, text=True, timeout=60)
@@ -841,6 +852,8 @@ class TestCheck(Base):
          "heap/large_bytes 65536"),
         ("alloc_limited", "4",
          "alloc_limited 4 > alloc_failures 3"),
+        ("clients/gomalloc_sample/objects_inuse", "51",
+         "clients/gomalloc_sample: objects_inuse 51 > allocs 50"),
     )
 
     def test_violations(self):
@@ -862,7 +875,7 @@ class TestCheck(Base):
                      "free_blocks 412", "pages_total * 4096",
                      "sum(arenas_by_order)", "pages in arenas_by_order",
                      "orders, free_blocks", "bytes_heap", "bytes_cached",
-                     "bytes_inuse", "alloc_limited"):
+                     "bytes_inuse", "alloc_limited", "> allocs"):
             self.assertIn(what, msgs)
 
     def test_mem_limit_is_no_relation(self):
@@ -905,7 +918,7 @@ def legacy_sample():
                              c["objects_inuse"] - c["objects_cached"]["total"])
     for k in ("arenas_by_order", "grow_fallbacks", "grow_failures"):
         del t["heap"][k]
-    del t["alloc_limited"], t["mem_limit"]
+    del t["alloc_limited"], t["mem_limit"], t["profile_rate"], t["clients"]
     return t
 
 
@@ -990,6 +1003,783 @@ class TestWatch(Base):
         self.assertIn(self.root, err)
 
 
+class TestProfileFiles(Base):
+    """profile_rate and clients/<module>/ in the tree, the summary and
+    --check."""
+    def line(self):
+        out = run(self.root)[1].splitlines()
+        found = [ln for ln in out if ln.startswith("profile:")]
+        return found[0] if found else None
+
+    def test_line(self):
+        self.assertEqual(self.line(), "profile: every allocation; 3 clients, "
+                         "147.3 KiB live (estimated)")
+        self.put("profile_rate", "524288\n")
+        self.assertEqual(self.line(), "profile: a sample every 512.0 KiB on "
+                         "average; 3 clients, 147.3 KiB live (estimated)")
+        self.put("profile_rate", "0\n")
+        self.assertEqual(self.line(), "profile: off (profile_rate 0)")
+        os.unlink(self.path("profile_rate"))
+        self.assertIsNone(self.line())
+
+    def test_after_stack_line(self):
+        out = run(self.root)[1].splitlines()
+        i = next(i for i, ln in enumerate(out) if ln.startswith("profile:"))
+        self.assertTrue(out[i - 1].startswith("stack:"), out)
+
+    def test_json_integers(self):
+        d = json.loads(run("-j", self.root)[1])
+        self.assertEqual(d["clients"], self.tree["clients"])
+        self.assertEqual(d["profile_rate"], 1)
+
+    def test_check(self):
+        self.put("clients/kernel/objects_inuse", "6\n")
+        self.assertEqual(run("--check", self.root), (
+            1, "gomstat: check: clients/kernel: objects_inuse 6 > allocs 5\n",
+            ""))
+
+
+# ---------------------------------------------------------------------------
+# The heap profile: debugfs heap_profile, heap_folded, span_ages and the
+# clients/ directories.
+
+# As the module writes them (from a QEMU guest, profile_rate 1, with
+# gomalloc_sample loaded; a bench stack and a built-in caller added).
+# Consistent with sample()'s clients/: per module the live bytes, objects
+# and allocations of its stacks add up to its files.
+HEAP_PROFILE = """\
+heap profile: rate 1, 7 stacks, estimated live 1043 objects, 150848 bytes
+# live_objects live_bytes alloc_objects alloc_bytes module
+1000 131072 2000 262144 gomalloc_bench
+\tgom_bench_mem+0x166/0x220 [gomalloc_bench]
+\t0xffffffffc03c030b
+\tdo_one_initcall+0x56/0x220
+\tdo_init_module+0x4a/0x1f0
+1 16384 1 16384 gomalloc_sample
+\t0xffffffffc03bc024
+\tdo_one_initcall+0x56/0x220
+\tdo_init_module+0x4a/0x1f0
+8 1536 16 3072 gomalloc_sample
+\tbulk_take+0x21/0x71 [gomalloc_sample]
+\t0xffffffffc03bc051
+\tdo_one_initcall+0x56/0x220
+\tdo_init_module+0x4a/0x1f0
+16 896 16 896 gomalloc_sample
+\trecords_build+0x7c/0xff [gomalloc_sample]
+\t0xffffffffc03bc00b
+\tdo_one_initcall+0x56/0x220
+\tdo_init_module+0x4a/0x1f0
+16 896 16 896 gomalloc_sample
+\trecords_build+0x2f/0xff [gomalloc_sample]
+\t0xffffffffc03bc00b
+\tdo_one_initcall+0x56/0x220
+\tdo_init_module+0x4a/0x1f0
+2 64 5 160 kernel
+\tsome_builtin+0x10/0x40
+\tkthread+0xe8/0x110
+\tret_from_fork+0x1f/0x30
+0 0 1 2048 gomalloc_sample
+\tframe_work+0x1d/0x93 [gomalloc_sample]
+\t0xffffffffc03bc05c
+\tdo_one_initcall+0x56/0x220
+\tdo_init_module+0x4a/0x1f0
+"""
+
+INIT = "[gomalloc_sample];do_init_module;do_one_initcall;"
+HEAP_FOLDED = (
+    "[gomalloc_bench];do_init_module;do_one_initcall;0xffffffffc03c030b;"
+    "gom_bench_mem [gomalloc_bench] 131072\n"
+    + INIT + "0xffffffffc03bc024 16384\n"
+    + INIT + "0xffffffffc03bc051;bulk_take [gomalloc_sample] 1536\n"
+    + INIT + "0xffffffffc03bc00b;records_build [gomalloc_sample] 896\n"
+    + INIT + "0xffffffffc03bc00b;records_build [gomalloc_sample] 896\n"
+    "[kernel];ret_from_fork;kthread;some_builtin 64\n")
+
+SPAN_AGES = """\
+ class   size   spans   age_min_ms   age_med_ms   age_max_ms  life_avg_ms    sampled
+     6     64       1         1428         1428         1428            0          0
+    14    192       3          688        61308      4000000          856          8
+    42   2048       0            -            -            -           12          1
+"""
+
+DEBUG_FILES = {"heap_profile": HEAP_PROFILE, "heap_folded": HEAP_FOLDED,
+               "span_ages": SPAN_AGES}
+
+
+def with_rate(text, rate):
+    """HEAP_PROFILE with another rate in its header."""
+    return text.replace("heap profile: rate 1,", f"heap profile: rate {rate},",
+                        1)
+
+
+def stack_rows(out):
+    """The stack lines of gomstat profile: [(#, live bytes, live%, live
+    objects, allocs, alloc bytes, module, [frames])]."""
+    res = []
+    for ln in out.splitlines():
+        t = ln.split()
+        if ln.startswith("        ") and res:
+            res[-1][7].append(ln.strip())
+        elif len(t) == 7 and t[0].isdigit():
+            res.append((int(t[0]), int(t[1]), t[2], int(t[3]), int(t[4]),
+                        int(t[5]), t[6], []))
+    return res
+
+
+class ProfileBase(Base):
+    """The sample tree with the debugfs files at the default place
+    (GOMSTAT_DEBUGFS) and in the tree's debugfs/ (--root)."""
+    def setUp(self):
+        super().setUp()
+        self.dbg = os.path.join(self.tmp, "sys/kernel/debug/gomalloc")
+        self.snapdbg = os.path.join(self.root, "debugfs")
+        for d in (self.dbg, self.snapdbg):
+            for name, text in DEBUG_FILES.items():
+                self.put_debug(name, text, d)
+        self.env = {"GOMSTAT_SYSFS": self.root, "GOMSTAT_DEBUGFS": self.dbg}
+
+    def put_debug(self, name, text, d=None):
+        d = d or self.dbg
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+
+    def live(self, *args):
+        """gomstat ARGS on the default (live) paths."""
+        return run(*args, env=self.env)
+
+
+class TestProfileParse(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.g = load_gomstat()
+
+    def test_heap_profile(self):
+        p = self.g.parse_heap_profile(HEAP_PROFILE)
+        self.assertEqual((p["rate"], p["live_objects"], p["live_bytes"]),
+                         (1, 1043, 150848))
+        self.assertEqual(len(p["stacks"]), 7)
+        s = p["stacks"][2]
+        self.assertEqual((s["live_objects"], s["live_bytes"],
+                          s["alloc_objects"], s["alloc_bytes"], s["module"]),
+                         (8, 1536, 16, 3072, "gomalloc_sample"))
+        self.assertEqual(s["frames"], [
+            "bulk_take+0x21/0x71 [gomalloc_sample]", "0xffffffffc03bc051",
+            "do_one_initcall+0x56/0x220", "do_init_module+0x4a/0x1f0"])
+        # The header and the stacks agree.
+        self.assertEqual(sum(s["live_bytes"] for s in p["stacks"]), 150848)
+        self.assertEqual(sum(s["live_objects"] for s in p["stacks"]), 1043)
+
+    def test_heap_profile_empty(self):
+        p = self.g.parse_heap_profile(
+            "heap profile: rate 524288, 0 stacks, estimated live 0 objects, "
+            "0 bytes\n# live_objects live_bytes alloc_objects alloc_bytes "
+            "module\n")
+        self.assertEqual((p["rate"], p["stacks"]), (524288, []))
+
+    def test_heap_profile_malformed(self):
+        head = HEAP_PROFILE.split("\n", 1)[0]
+        for bad, what in (
+                ("", "cannot parse"),
+                ("heap profile: rate x, 0 stacks, estimated live 0 objects, "
+                 "0 bytes\n", "cannot parse"),
+                ("heap profile: rate 1, 0 stacks\n", "cannot parse"),
+                ("heap profile: rate 1, 0 stacks, live 0 objects, 0 bytes\n",
+                 "cannot parse"),
+                ("heap profile: rate -1, 0 stacks, estimated live 0 objects, "
+                 "0 bytes\n", "cannot parse"),
+                (head + "\n\tframe_before_stack+0x1/0x2\n", ":2: cannot parse"),
+                (head + "\n1 2 3 gomalloc_sample\n", ":2: cannot parse"),
+                (head + "\n1 2 3 x4 gomalloc_sample\n", ":2: cannot parse"),
+                (head + "\n1 2 3 4 a b\n", ":2: cannot parse"),
+                (head + "\n1 2 3 4 kernel\n", "1 stacks, the header says 7")):
+            with self.assertRaises(self.g.GomstatError, msg=bad) as cm:
+                self.g.parse_heap_profile(bad, "hp")
+            self.assertIn(what, str(cm.exception))
+
+    def test_span_ages(self):
+        rows = self.g.parse_span_ages(SPAN_AGES)
+        self.assertEqual([r["class"] for r in rows], [6, 14, 42])
+        self.assertEqual(rows[1], {"class": 14, "size": 192, "spans": 3,
+                                   "age_min_ms": 688, "age_med_ms": 61308,
+                                   "age_max_ms": 4000000, "life_avg_ms": 856,
+                                   "sampled": 8})
+        self.assertEqual((rows[2]["age_min_ms"], rows[2]["spans"]), (None, 0))
+        head = SPAN_AGES.split("\n", 1)[0]
+        for bad in ("class size spans\n", head + "\n 1 8 1 2 3\n",
+                    head + "\n 1 8 - 2 3 4 5 6\n", head + "\n 1 8 1 2 3 4 5 x\n"):
+            with self.assertRaises(self.g.GomstatError, msg=bad):
+                self.g.parse_span_ages(bad)
+
+    def test_fmt_ms(self):
+        f = self.g.fmt_ms
+        self.assertEqual([f(None), f(0), f(999), f(1428), f(61308),
+                          f(4000000), f(90000000)],
+                         ["-", "0ms", "999ms", "1.43s", "1m01s", "1h06m",
+                          "1d01h"])
+
+    def test_rate_text(self):
+        r = self.g.rate_text
+        self.assertEqual([r(0), r(1), r(524288), r(4096)],
+                         ["off", "every allocation",
+                          "a sample every 512.0 KiB on average",
+                          "a sample every 4.0 KiB on average"])
+
+
+class TestProfile(ProfileBase):
+    def test_top_stacks(self):
+        rc, out, err = self.live("profile")
+        self.assertEqual((rc, err), (0, ""))
+        lines = out.splitlines()
+        self.assertEqual(lines[0], "heap profile from " +
+                         os.path.join(self.dbg, "heap_profile"))
+        self.assertEqual(lines[1], "rate 1 (every allocation): 7 stacks, "
+                         "estimated live 1043 objects, 150848 bytes "
+                         "(147.3 KiB)")
+        self.assertEqual(lines[2], "showing 6 of 6 stacks with live bytes, "
+                         "most live bytes first")
+        self.assertEqual(lines[4].split(), ["#", "LIVE_BYTES", "LIVE%",
+                                            "LIVE_OBJS", "ALLOCS",
+                                            "ALLOC_BYTES", "MODULE"])
+        r = stack_rows(out)
+        self.assertEqual([x[:7] for x in r], [
+            (1, 131072, "86.9%", 1000, 2000, 262144, "gomalloc_bench"),
+            (2, 16384, "10.9%", 1, 1, 16384, "gomalloc_sample"),
+            (3, 1536, "1.0%", 8, 16, 3072, "gomalloc_sample"),
+            (4, 896, "0.6%", 16, 16, 896, "gomalloc_sample"),
+            (5, 896, "0.6%", 16, 16, 896, "gomalloc_sample"),
+            (6, 64, "0.0%", 2, 5, 160, "kernel")])
+        self.assertEqual(r[3][7], ["records_build+0x7c/0xff [gomalloc_sample]",
+                                   "0xffffffffc03bc00b",
+                                   "do_one_initcall+0x56/0x220",
+                                   "do_init_module+0x4a/0x1f0"])
+        self.assertTrue(out.isascii())
+
+    def test_sorted_by_live_bytes(self):
+        # The kernel sorts; gomstat does not rely on it.
+        head, blocks = [], []
+        for ln in HEAP_PROFILE.splitlines(keepends=True):
+            if ln[:1].isdigit():
+                blocks.append(ln)
+            elif ln.startswith("\t"):
+                blocks[-1] += ln
+            else:
+                head.append(ln)
+        self.put_debug("heap_profile", "".join(head + blocks[::-1]))
+        r = stack_rows(self.live("profile")[1])
+        self.assertEqual([x[1] for x in r], [131072, 16384, 1536, 896, 896,
+                                             64])
+
+    def test_module(self):
+        rc, out, _ = self.live("profile", "--module", "gomalloc_sample")
+        self.assertEqual(rc, 0)
+        self.assertIn("\nmodule gomalloc_sample: 5 stacks, estimated live 41 "
+                      "objects, 19712 bytes (19.2 KiB)\n"
+                      "showing 4 of 4 stacks with live bytes", out)
+        r = stack_rows(out)
+        self.assertEqual([x[1] for x in r], [16384, 1536, 896, 896])
+        self.assertEqual({x[6] for x in r}, {"gomalloc_sample"})
+        self.assertNotIn("gom_bench_mem", out)
+        self.assertNotIn("some_builtin", out)
+        # The module's live bytes are its clients/ bytes_inuse.
+        c = self.tree["clients"]
+        for m in c:
+            r = stack_rows(self.live("profile", "-m", m, "-n", "0")[1])
+            self.assertEqual(sum(x[1] for x in r), c[m]["bytes_inuse"], m)
+            self.assertEqual(sum(x[3] for x in r), c[m]["objects_inuse"], m)
+        r = stack_rows(self.live("profile", "--module=kernel")[1])
+        self.assertEqual([x[6] for x in r], ["kernel"])
+
+    def test_module_without_stacks(self):
+        rc, out, err = self.live("profile", "-m", "nosuch")
+        self.assertEqual((rc, err), (0, ""))
+        self.assertEqual(stack_rows(out), [])
+        self.assertIn("no stack of module nosuch in the profile (modules: "
+                      "gomalloc_bench, gomalloc_sample, kernel)", out)
+
+    def test_top(self):
+        out = self.live("profile", "--top", "2")[1]
+        self.assertEqual([x[1] for x in stack_rows(out)], [131072, 16384])
+        self.assertIn("\nshowing 2 of 6 stacks with live bytes", out)
+        out = self.live("profile", "-n", "1", "-m", "gomalloc_sample")[1]
+        self.assertEqual([x[1] for x in stack_rows(out)], [16384])
+        self.assertEqual(len(stack_rows(self.live("profile", "--top=0")[1])),
+                         6)
+        # The default is ten.
+        text = HEAP_PROFILE.replace("7 stacks", "19 stacks").replace(
+            "1043 objects, 150848", "1055 objects, 150860")
+        text += "1 1 1 1 kernel\n\tx+0x1/0x2\n" * 12
+        self.put_debug("heap_profile", text)
+        out = self.live("profile")[1]
+        self.assertEqual(len(stack_rows(out)), 10)
+        self.assertIn("\nshowing 10 of 18 stacks with live bytes", out)
+
+    def test_all(self):
+        out = self.live("profile", "-a")[1]
+        r = stack_rows(out)
+        self.assertEqual(len(r), 7)
+        self.assertEqual(r[-1][:7], (7, 0, "0.0%", 0, 1, 2048,
+                                     "gomalloc_sample"))
+        self.assertEqual(r[-1][7][0], "frame_work+0x1d/0x93 [gomalloc_sample]")
+        self.assertIn("\nshowing 7 of 7 stacks,", out)
+        self.assertNotIn("frame_work", self.live("profile")[1])
+
+    def test_snapshot_root(self):
+        # --root DIR reads DIR/debugfs, as --snapshot writes it.
+        a = self.live("profile", "-m", "gomalloc_sample")
+        b = run("profile", "-m", "gomalloc_sample", self.root)
+        self.assertEqual((a[0], b[0]), (0, 0))
+        self.assertEqual(a[1].splitlines()[1:], b[1].splitlines()[1:])
+        self.assertIn(self.snapdbg, b[1].splitlines()[0])
+        # --debugfs names the directory outright, sysfs not needed.
+        c = run("profile", "-m", "gomalloc_sample", "--debugfs", self.dbg,
+                "--root", self.tmp + "/nothere")
+        self.assertEqual(a, c)
+
+    def test_rate_zero(self):
+        self.put_debug("heap_profile", with_rate(HEAP_PROFILE, 0))
+        for args in (("profile",), ("profile", "-m", "kernel")):
+            self.assertError(self.live(*args),
+                             "heap profiling is off (profile_rate 0)",
+                             "echo 524288 > /sys/kernel/gomalloc/profile_rate")
+
+    def test_other_rate(self):
+        self.put_debug("heap_profile", with_rate(HEAP_PROFILE, 524288))
+        self.assertIn("\nrate 524288 (a sample every 512.0 KiB on average): 7 "
+                      "stacks", self.live("profile")[1])
+
+    def test_no_debugfs(self):
+        nodbg = os.path.join(self.tmp, "nodebug/gomalloc")
+        env = {"GOMSTAT_SYSFS": self.root, "GOMSTAT_DEBUGFS": nodbg}
+        for args in (("profile",), ("ages",)):
+            # Not mounted: no mount point, or an empty one.
+            self.assertError(run(*args, env=env), nodbg,
+                             "is debugfs mounted?",
+                             "mount -t debugfs none " + os.path.dirname(nodbg))
+            os.makedirs(os.path.dirname(nodbg), exist_ok=True)
+            self.assertError(run(*args, env=env), "is debugfs mounted?")
+            # Mounted (something else in it) but no gomalloc directory.
+            os.makedirs(os.path.dirname(nodbg) + "/other")
+            self.assertError(run(*args, env=env), "not found, though "
+                             "debugfs is mounted and gomalloc loaded")
+            os.rmdir(os.path.dirname(nodbg) + "/other")
+            os.rmdir(os.path.dirname(nodbg))
+
+    def test_module_not_loaded(self):
+        env = {"GOMSTAT_SYSFS": self.tmp + "/sys/kernel/nothere",
+               "GOMSTAT_DEBUGFS": self.tmp + "/sys/kernel/debug/nothere"}
+        for cmd in ("profile", "clients", "ages"):
+            self.assertError(run(cmd, env=env),
+                             "is the gomalloc module loaded?")
+
+    def test_no_profile_files(self):
+        os.rename(os.path.join(self.dbg, "heap_profile"), self.tmp + "/moved")
+        self.assertError(self.live("profile"), "heap_profile",
+                         "a gomalloc module without heap profiling?")
+        os.rename(self.tmp + "/moved", os.path.join(self.dbg, "heap_profile"))
+        os.unlink(os.path.join(self.dbg, "span_ages"))
+        self.assertError(self.live("ages"), "span_ages",
+                         "without span ages?")
+
+    def test_snapshot_without_debugfs(self):
+        snap = self.tmp + "/snap"
+        self.assertEqual(run("--snapshot", snap, "--debugfs",
+                             self.tmp + "/none", self.root)[0], 0)
+        self.assertError(run("profile", snap),
+                         os.path.join(snap, "debugfs"), "no such directory")
+
+    @unittest.skipIf(os.geteuid() == 0, "root reads a mode 000 file")
+    def test_not_root(self):
+        os.chmod(os.path.join(self.dbg, "heap_profile"), 0)
+        self.assertError(self.live("profile"), "permission denied",
+                         "root only")
+        os.chmod(self.dbg, 0)
+        try:
+            self.assertError(self.live("profile"), "permission denied",
+                             "root only")
+        finally:
+            os.chmod(self.dbg, 0o755)
+
+    def test_malformed(self):
+        self.put_debug("heap_profile", "bogus\n")
+        self.assertError(self.live("profile"), "heap_profile:1: cannot parse "
+                         "'bogus'")
+        self.put_debug("span_ages", "class size\n")
+        self.assertError(self.live("ages"), "span_ages:1: cannot parse")
+
+    def test_bad_usage(self):
+        for args in (("profile", "--sort", "size"), ("profile", "--json"),
+                     ("profile", "-n", "x"), ("profile", "--top", "-1"),
+                     ("profile", "--module="), ("profile", "a", "b"),
+                     ("clients", "-a"), ("ages", "-m", "kernel"),
+                     ("ages", "--check"), ("--module", "x"),
+                     ("profile", "--debugfs=")):
+            self.assertError(run(*args), "try --help")
+        self.assertError(run("profile", "-w", "1"), "unknown option '-w' for "
+                         "profile")
+
+    def test_help(self):
+        rc, out, _ = run("profile", "--help")
+        self.assertEqual(rc, 0)
+        for s in ("gomstat profile [-m MODULE] [-n N] [-a]",
+                  "gomstat clients", "gomstat ages", "--debugfs DIR",
+                  "--module NAME", "--top N"):
+            self.assertIn(s, out)
+
+
+class TestClients(ProfileBase):
+    def table(self, *args):
+        rc, out, err = run("clients", *args, self.root)
+        self.assertEqual((rc, err), (0, ""))
+        res = {}
+        for ln in out.splitlines():
+            t = ln.split()
+            if len(t) >= 4 and t[1].isdigit():
+                res[t[0]] = (int(t[1]), int(t[2]), int(t[3]),
+                             " ".join(t[4:]))
+        return out, res
+
+    def test_table(self):
+        out, res = self.table()
+        lines = out.splitlines()
+        self.assertEqual(lines[0], "clients of gomalloc from " +
+                         self.path("clients"))
+        self.assertEqual(lines[1], "heap profile estimates, profile_rate 1 "
+                         "(every allocation)")
+        head = next(ln for ln in lines if ln.startswith("MODULE"))
+        self.assertEqual(head.split(), ["MODULE", "BYTES_INUSE",
+                                        "OBJECTS_INUSE", "ALLOCS", "INUSE"])
+        self.assertEqual(list(res), ["gomalloc_bench", "gomalloc_sample",
+                                     "kernel", "TOTAL"])
+        self.assertEqual(res["gomalloc_sample"], (19712, 41, 50, "19.2 KiB"))
+        self.assertEqual(res["kernel"], (64, 2, 5, "64 B"))
+        self.assertEqual(res["TOTAL"], (150848, 1043, 2055, "147.3 KiB"))
+        self.assertEqual(self.live("clients")[1], out)
+
+    def test_sorted_by_bytes(self):
+        self.put("clients/kernel/bytes_inuse", "200000\n")
+        self.put("clients/zero/bytes_inuse", "0\n")
+        self.put("clients/zero/objects_inuse", "0\n")
+        self.put("clients/zero/allocs", "7\n")
+        self.put("clients/azero/bytes_inuse", "0\n")
+        self.put("clients/azero/objects_inuse", "0\n")
+        self.put("clients/azero/allocs", "7\n")
+        # Equal bytes: more allocations first, then by name.
+        self.assertEqual(list(self.table()[1]),
+                         ["kernel", "gomalloc_bench", "gomalloc_sample",
+                          "azero", "zero", "TOTAL"])
+
+    def test_rate_off(self):
+        self.put("profile_rate", "0\n")
+        out = self.table()[0]
+        self.assertIn("profile_rate 0 (off)\nprofiling is off: the figures "
+                      "are those of when it was turned off\n", out)
+
+    def test_none_yet(self):
+        for c in list(self.tree["clients"]):
+            for f in ("bytes_inuse", "objects_inuse", "allocs"):
+                os.unlink(self.path(f"clients/{c}/{f}"))
+            os.rmdir(self.path(f"clients/{c}"))
+        out = self.table()[0]
+        self.assertTrue(out.endswith("\nno client module has been sampled "
+                                     "yet\n"), out)
+
+    def test_older_module(self):
+        os.rename(self.path("clients"), self.tmp + "/clients")
+        self.assertError(run("clients", self.root), self.path("clients"),
+                         "without heap profiling")
+
+    def test_missing_and_bad_files(self):
+        os.unlink(self.path("clients/kernel/allocs"))
+        self.assertError(run("clients", self.root),
+                         self.path("clients/kernel/allocs"), "missing")
+        self.put("clients/kernel/allocs", "5 C0=5\n")
+        self.assertError(run("clients", self.root),
+                         self.path("clients/kernel/allocs"), "cannot parse")
+
+class TestAges(ProfileBase):
+    def test_table(self):
+        rc, out, err = self.live("ages")
+        self.assertEqual((rc, err), (0, ""))
+        lines = out.splitlines()
+        self.assertEqual(lines[0], "span ages and object lifetimes from " +
+                         os.path.join(self.dbg, "span_ages"))
+        rows = [ln.split() for ln in lines[2:6]]
+        self.assertEqual(rows, [
+            ["CLASS", "SIZE", "SPANS", "AGE_MIN", "AGE_MED", "AGE_MAX",
+             "LIFE_AVG", "SAMPLED"],
+            ["6", "64", "1", "1.43s", "1.43s", "1.43s", "-", "0"],
+            ["14", "192", "3", "688ms", "1m01s", "1h06m", "856ms", "8"],
+            ["42", "2048", "0", "-", "-", "-", "12ms", "1"]])
+        self.assertIn("\nTOTAL 4 spans in 3 classes\n", out)
+        self.assertEqual(run("ages", self.root)[1].splitlines()[1:],
+                         lines[1:])
+
+    def test_empty(self):
+        self.put_debug("span_ages", SPAN_AGES.split("\n", 1)[0] + "\n")
+        self.assertIn("\nno class has spans or sampled frees\n",
+                      self.live("ages")[1])
+
+
+class TestSnapshotDebugfs(ProfileBase):
+    def test_copied(self):
+        snap = os.path.join(self.tmp, "snap")
+        rc, out, err = self.live("--snapshot", snap)
+        self.assertEqual((rc, err), (0, ""))
+        n = sum(len(f) for d, _, f in os.walk(self.root)
+                if not d.startswith(self.snapdbg)) - 1      # no shrink
+        self.assertEqual(out, f"gomstat: saved {n} files from {self.root} "
+                         f"and 3 from {self.dbg} to {snap}\n")
+        self.assertEqual(sorted(os.listdir(snap + "/debugfs")),
+                         ["heap_folded", "heap_profile", "span_ages"])
+        for name, text in DEBUG_FILES.items():
+            with open(os.path.join(snap, "debugfs", name)) as f:
+                self.assertEqual(f.read(), text)
+        # Read back: the same tree, profile, clients and ages; debugfs/ is
+        # not part of the tree.
+        self.assertEqual(run("-j", snap), run("-j", self.root))
+        self.assertNotIn("debugfs", json.loads(run("-j", snap)[1]))
+        self.assertEqual(run("--check", snap)[0], 0)
+        for args in (("profile",), ("profile", "-a", "-m", "kernel"),
+                     ("ages",)):
+            a, b = self.live(*args), run(*args, snap)
+            self.assertEqual(a[0], b[0])
+            self.assertEqual(a[1].splitlines()[1:], b[1].splitlines()[1:])
+        self.assertEqual(self.live("clients")[1].splitlines()[1:],
+                         run("clients", snap)[1].splitlines()[1:])
+        # And a snapshot of the snapshot keeps them.
+        snap2 = os.path.join(self.tmp, "snap2")
+        self.assertIn(" and 3 from ", run("--snapshot", snap2, snap)[1])
+        self.assertEqual(run("profile", snap)[1].splitlines()[1:],
+                         run("profile", snap2)[1].splitlines()[1:])
+
+    def test_unreadable_debugfs_skipped(self):
+        snap = os.path.join(self.tmp, "snap")
+        env = dict(self.env, GOMSTAT_DEBUGFS=self.tmp + "/nodebug")
+        rc, out, err = run("--snapshot", snap, env=env)
+        self.assertEqual((rc, err), (0, ""))
+        self.assertNotIn(" and ", out)
+        self.assertFalse(os.path.exists(snap + "/debugfs"))
+
+
+def svg_frames(path_or_text):
+    """The frames of a flame graph: [(name, bytes, x, y, width, label)]."""
+    import xml.etree.ElementTree as ET
+    if path_or_text.lstrip().startswith("<"):
+        root = ET.fromstring(path_or_text)
+    else:
+        root = ET.parse(path_or_text).getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    out = []
+    for g in root.iter(ns + "g"):
+        if g.get("class") != "frame":
+            continue
+        title = g.find(ns + "title").text
+        rect = g.find(ns + "rect")
+        text = g.find(ns + "text")
+        name, _, rest = title.rpartition(" (")
+        n = int(rest.split(" ")[0])
+        out.append((name, n, float(rect.get("x")), float(rect.get("y")),
+                    float(rect.get("width")),
+                    None if text is None else text.text))
+    return out
+
+
+class TestFlameGraph(ProfileBase):
+    @classmethod
+    def setUpClass(cls):
+        cls.g = load_gomstat()
+
+    def test_parse_folded(self):
+        f = self.g.parse_heap_folded(HEAP_FOLDED)
+        self.assertEqual(len(f), 6)
+        self.assertEqual(f[2], ("gomalloc_sample",
+                                ["do_init_module", "do_one_initcall",
+                                 "0xffffffffc03bc051",
+                                 "bulk_take [gomalloc_sample]"], 1536))
+        self.assertEqual(f[5], ("kernel", ["ret_from_fork", "kthread",
+                                           "some_builtin"], 64))
+        self.assertEqual(self.g.parse_heap_folded(""), [])
+        for bad in ("gomalloc_sample;a;b 12", "[kernel];a;b", "[kernel];a b",
+                    "[kernel];a;;b 3", "[];a 3", "[kernel];a -3"):
+            with self.assertRaises(self.g.GomstatError, msg=bad):
+                self.g.parse_heap_folded(bad + "\n")
+
+    def test_errors(self):
+        out = self.tmp + "/x.svg"
+        self.put_debug("heap_profile", with_rate(HEAP_PROFILE, 0))
+        self.assertError(self.live("profile", "--svg", out),
+                         "heap profiling is off (profile_rate 0)",
+                         "echo 524288 > /sys/kernel/gomalloc/profile_rate")
+        self.assertFalse(os.path.exists(out))
+        self.put_debug("heap_profile", HEAP_PROFILE)
+        env = dict(self.env, GOMSTAT_DEBUGFS=self.tmp + "/nodebug/gomalloc")
+        self.assertError(run("profile", "--svg", out, env=env),
+                         "is debugfs mounted?")
+        os.rename(os.path.join(self.dbg, "heap_folded"), self.tmp + "/moved")
+        self.assertError(self.live("profile", "--svg", out), "heap_folded",
+                         "a gomalloc module without heap profiling?")
+        os.rename(self.tmp + "/moved", os.path.join(self.dbg, "heap_folded"))
+        self.put_debug("heap_folded", "[kernel];a;b many\n")
+        self.assertError(self.live("profile", "--svg", "-"),
+                         "heap_folded:1: cannot parse")
+        self.assertFalse(os.path.exists(out))
+
+    def test_bad_usage(self):
+        for args in (("profile", "--svg"), ("clients", "--svg", "x"),
+                     ("--svg", "x"), ("ages", "--svg", "x"),
+                     ("profile", "--svg=")):
+            self.assertError(run(*args), "try --help")
+
+    def test_help(self):
+        out = run("--help")[1]
+        for s in ("gomstat profile [-m MODULE] [-n N] [-a] [--svg FILE]",
+                  "profile --svg FILE", "--svg FILE"):
+            self.assertIn(s, out)
+
+    def svg(self, *args):
+        path = os.path.join(self.tmp, "heap.svg")
+        rc, out, err = self.live("profile", "--svg", path, *args)
+        self.assertEqual((rc, err), (0, ""))
+        return path, out
+
+    def test_valid_and_proportional(self):
+        path, out = self.svg()
+        self.assertEqual(out, "gomstat: wrote a flame graph of 6 stacks, "
+                         f"150848 bytes live, to {path}\n")
+        with open(path) as f:
+            text = f.read()
+        self.assertTrue(text.startswith("<?xml"))
+        self.assertNotIn("<script", text)
+        frames = svg_frames(path)
+        by = {}
+        for fr in frames:
+            by.setdefault(fr[0], []).append(fr)
+        # One frame per distinct path: the two records_build stacks merge.
+        self.assertEqual(by["all"][0][1], 150848)
+        self.assertEqual(by["records_build [gomalloc_sample]"][0][1], 1792)
+        self.assertEqual(len(by["records_build [gomalloc_sample]"]), 1)
+        self.assertEqual([fr[1] for fr in by["[gomalloc_sample]"]], [19712])
+        self.assertEqual(len(by["do_init_module"]), 2)
+        # Widths: bytes times one scale, the whole width for all.
+        scale = 1180 / 150848
+        for name, n, x, y, w, label in frames:
+            self.assertAlmostEqual(w, n * scale, delta=0.01, msg=name)
+        all_ = by["all"][0]
+        self.assertEqual((all_[2], all_[4]), (10.0, 1180.0))
+
+    def test_layout(self):
+        frames = svg_frames(self.svg()[0])
+        # The root at the bottom; each frame one row above its caller and
+        # inside its span.
+        root = next(f for f in frames if f[0] == "all")
+        self.assertEqual(root[3], max(f[3] for f in frames))
+        rows = {}
+        for f in frames:
+            rows.setdefault(f[3], []).append(f)
+        ys = sorted(rows, reverse=True)
+        self.assertEqual([ys[i] - ys[i + 1] for i in range(len(ys) - 1)],
+                         [16] * (len(ys) - 1))
+        for i in range(1, len(ys)):
+            for f in rows[ys[i]]:
+                parents = [p for p in rows[ys[i - 1]]
+                           if p[2] - 0.01 <= f[2] and
+                           f[2] + f[4] <= p[2] + p[4] + 0.01]
+                self.assertEqual(len(parents), 1, f)
+            # Siblings do not overlap.
+            xs = sorted((f[2], f[2] + f[4]) for f in rows[ys[i]])
+            for a, b in zip(xs, xs[1:]):
+                self.assertLessEqual(a[1], b[0] + 0.01)
+        # The client modules form the first row above the root.
+        self.assertEqual(sorted(f[0] for f in rows[ys[1]]),
+                         ["[gomalloc_bench]", "[gomalloc_sample]",
+                          "[kernel]"])
+        # The leaf of the sample's bulk stack is on top of its caller.
+        bulk = next(f for f in frames if f[0] == "bulk_take [gomalloc_sample]")
+        caller = next(f for f in frames if f[0] == "0xffffffffc03bc051")
+        self.assertEqual(bulk[3], caller[3] - 16)
+
+    def test_labels(self):
+        frames = svg_frames(self.svg()[0])
+        char = 0.59 * 12
+        labelled = 0
+        for name, n, x, y, w, label in frames:
+            if label is None:
+                # No room for three characters.
+                self.assertLess(w - 6, 3 * char, name)
+                continue
+            labelled += 1
+            self.assertLessEqual(len(label) * char, w - 6 + 0.01, name)
+            if label != name:
+                self.assertTrue(label.endswith(".."), (name, label))
+                self.assertTrue(name.startswith(label[:-2]), (name, label))
+        self.assertGreater(labelled, 5)
+        names = {f[5] for f in frames}
+        self.assertIn("gom_bench_mem [gomalloc_bench]", names)
+        self.assertIn("all", names)
+        # 1792 bytes of 150848 is 14 pixels: truncated.
+        rec = next(f for f in frames
+                   if f[0] == "records_build [gomalloc_sample]")
+        self.assertTrue(rec[5] is None or rec[5].endswith(".."), rec)
+
+    def test_module(self):
+        path, out = self.svg("--module", "gomalloc_sample")
+        self.assertIn("of 4 stacks, 19712 bytes live", out)
+        frames = svg_frames(path)
+        names = {f[0] for f in frames}
+        self.assertNotIn("[gomalloc_bench]", names)
+        self.assertNotIn("[kernel]", names)
+        self.assertIn("records_build [gomalloc_sample]", names)
+        root = next(f for f in frames if f[0] == "all")
+        self.assertEqual((root[1], root[4]), (19712, 1180.0))
+        run_ = next(f for f in frames if f[0] == "0xffffffffc03bc024")
+        self.assertAlmostEqual(run_[4], 16384 * 1180 / 19712, delta=0.01)
+        with open(path) as f:
+            self.assertIn("live bytes of gomalloc_sample", f.read())
+
+    def test_top(self):
+        path, out = self.svg("--top", "2")
+        self.assertIn("of 2 stacks, 147456 bytes live", out)
+        names = {f[0] for f in svg_frames(path)}
+        self.assertNotIn("bulk_take [gomalloc_sample]", names)
+
+    def test_stdout(self):
+        rc, out, err = self.live("profile", "--svg", "-")
+        self.assertEqual((rc, err), (0, ""))
+        self.assertEqual(len(svg_frames(out)), len(svg_frames(self.svg()[0])))
+
+    def test_snapshot(self):
+        a = os.path.join(self.tmp, "a.svg")
+        self.assertEqual(run("profile", "--svg", a, self.root)[0], 0)
+        with open(a) as f, open(self.svg()[0]) as g:
+            self.assertEqual(f.read(), g.read())
+
+    def test_tiny_frames_left_out(self):
+        self.put_debug("heap_folded", "[big];a 1000000000\n[small];b 1\n")
+        frames = svg_frames(self.svg()[0])
+        self.assertEqual(sorted(f[0] for f in frames), ["[big]", "a", "all"])
+
+    def test_empty(self):
+        self.put_debug("heap_folded", "")
+        path, out = self.svg()
+        self.assertIn("of 0 stacks, 0 bytes live", out)
+        self.assertEqual(svg_frames(path), [])
+        with open(path) as f:
+            self.assertIn("no live bytes sampled", f.read())
+
+    def test_escaped(self):
+        g = load_gomstat()
+        text = g.flame_svg([("m&n", ['f<"x">', "a&b"], 10)], "t<&>", "s&")
+        frames = svg_frames(text)
+        self.assertEqual([f[0] for f in frames],
+                         ["all", "[m&n]", 'f<"x">', "a&b"])
+
+    def test_write_error(self):
+        self.assertError(self.live("profile", "--svg",
+                                   self.tmp + "/no/such/dir.svg"),
+                         "/no/such/dir.svg")
+
+
 class TestEnvironment(Base):
     def test_light_imports(self):
         # As in the initramfs: no site-packages, and nothing heavy loaded
@@ -1052,15 +1842,18 @@ class TestAbiDoc(unittest.TestCase):
                 rel = os.path.relpath(dirpath, d).split(os.sep)
                 if rel[:1] == ["classes"] and len(rel) > 1:
                     rel[1] = "<size>"
+                if rel[:1] == ["clients"] and len(rel) > 1:
+                    rel[1] = "<module>"
                 rel = "/".join(r for r in rel if r != ".")
                 files |= {f"{rel}/{n}" if rel else n for n in names}
-        dirs = {"", "classes/<size>"}      # documented directories
+        # documented directories
+        dirs = {"", "classes/<size>", "clients"}
         self.assertEqual(files, self.documented() - dirs)
 
     def test_file_kinds_documented(self):
         g = load_gomstat()
         names = {p.rpartition("/")[2] for p in self.documented() if p}
-        names -= {"<size>"} | g.WRITE_ONLY
+        names -= {"<size>", "clients"} | g.WRITE_ONLY
         self.assertEqual(set(g.FILE_KINDS), names)
 
 

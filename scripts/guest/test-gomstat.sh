@@ -47,12 +47,15 @@ fi
 run "gomstat -a: every class" sh -c \
 	"python3 $G -a > /out/gomstat-idle.txt && grep '^$nclasses of $nclasses classes shown' /out/gomstat-idle.txt"
 
-run "gomstat --json: valid, one entry per class, the new files" sh -c \
+run "gomstat --json: valid, one entry per class, the new files, profile_rate and clients" sh -c \
 	"python3 $G --json > /out/gomstat-idle.json && python3 -c '
 import json, sys
 d = json.load(open(\"/out/gomstat-idle.json\"))
 assert len(d[\"classes\"]) == $nclasses
 assert d[\"mem_limit\"] == 0 and isinstance(d[\"alloc_limited\"], int)
+assert d[\"profile_rate\"] == 524288
+for c in d[\"clients\"].values():
+    assert all(isinstance(c[k], int) for k in (\"bytes_inuse\", \"objects_inuse\", \"allocs\"))
 h = d[\"heap\"]
 assert len(h[\"arenas_by_order\"]) == len(h[\"free_blocks\"])
 assert isinstance(h[\"grow_fallbacks\"] + h[\"grow_failures\"], int)
@@ -77,12 +80,15 @@ l = m.SourceFileLoader("gomstat", "/usr/bin/gomstat")
 g = u.module_from_spec(u.spec_from_loader("gomstat", l))
 l.exec_module(g)
 root = "/sys/kernel/gomalloc"
-groups = {"": set(), "heap": set(), "stack": set(), "classes/*": set()}
+groups = {"": set(), "heap": set(), "stack": set(), "classes/*": set(),
+          "clients/*": set()}
 for dirpath, dirs, files in os.walk(root):
     rel = os.path.relpath(dirpath, root)
     rel = "" if rel == "." else rel
     if rel.startswith("classes/"):
         rel = "classes/*"
+    if rel.startswith("clients/"):
+        rel = "clients/*"
     if rel in groups:
         groups[rel] |= set(files)
     elif files:
@@ -92,7 +98,8 @@ kinds = set(g.FILE_KINDS) | g.WRITE_ONLY
 want = {
     "": {"bytes_inuse", "bytes_cached", "bytes_heap", "metadata_bytes",
          "invalid_frees", "double_frees", "alloc_failures", "alloc_limited",
-         "debug_reports", "faults_injected", "mem_limit", "shrink"},
+         "debug_reports", "faults_injected", "mem_limit", "profile_rate",
+         "shrink"},
     "heap": {"arenas", "arenas_by_order", "arena_bytes", "pages_total",
              "pages_inuse", "pages_free", "pages_released", "free_blocks",
              "large_spans", "large_bytes", "grow_fallbacks",
@@ -104,7 +111,13 @@ want = {
                   "objects_total", "objects_inuse", "objects_free",
                   "objects_cached", "allocs", "frees", "refills", "flushes",
                   "occupancy"},
+    "clients/*": {"bytes_inuse", "objects_inuse", "allocs"},
 }
+kinds |= set(g.CLIENT_KINDS)
+# A client directory appears with its first sample: maybe none yet.
+if not os.listdir(root + "/clients"):
+    del groups["clients/*"], want["clients/*"]
+    print("no client sampled yet")
 bad = 0
 for k, files in groups.items():
     for f in sorted(files - want[k]):

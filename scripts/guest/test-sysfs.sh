@@ -29,11 +29,12 @@ if [ ! -d $G ]; then
 	exit 0
 fi
 
-TOP="bytes_inuse bytes_cached bytes_heap metadata_bytes invalid_frees double_frees alloc_failures alloc_limited debug_reports faults_injected mem_limit"
+TOP="bytes_inuse bytes_cached bytes_heap metadata_bytes invalid_frees double_frees alloc_failures alloc_limited debug_reports faults_injected mem_limit profile_rate"
 HEAP="arenas arenas_by_order arena_bytes pages_total pages_inuse pages_free pages_released free_blocks large_spans large_bytes grow_fallbacks grow_failures"
 STACK="stacks segments bytes_reserved bytes_inuse high_water"
 CLASS="object_size span_pages objects_per_span spans spans_partial spans_full spans_owned spans_min objects_total objects_inuse objects_free objects_cached allocs frees refills flushes occupancy"
 PERCPU="objects_cached allocs frees refills flushes"
+CLIENT="bytes_inuse objects_inuse allocs"	# clients/<module>/, once sampled
 
 # Every readable file (not shrink), one per line.
 stat_files() {
@@ -43,6 +44,10 @@ stat_files() {
 	for c in $G/classes/*; do
 		for f in $CLASS; do echo "$c/$f"; done
 	done
+	for c in $G/clients/*; do
+		[ -d "$c" ] || continue
+		for f in $CLIENT; do echo "$c/$f"; done
+	done
 }
 
 # --- layout and modes ------------------------------------------------------
@@ -51,13 +56,15 @@ layout_ok() {
 	# shellcheck disable=SC2046
 	stat -c '%a %n' $(stat_files) $G/shrink > /tmp/sysfs-modes 2>&1
 	n=$(grep -c . /tmp/sysfs-modes)
-	bad=$(grep -v -e '^444 ' -e "^200 $G/shrink\$" -e "^644 $G/mem_limit\$" /tmp/sysfs-modes)
-	echo "  $n files"
+	bad=$(grep -v -e '^444 ' -e "^200 $G/shrink\$" -e "^644 $G/mem_limit\$" \
+		-e "^644 $G/profile_rate\$" /tmp/sysfs-modes)
+	echo "  $n files, $(ls $G/clients | wc -l) client directories"
 	[ -z "$bad" ] || { echo "$bad" | head -5; return 1; }
 	grep -q "^200 $G/shrink\$" /tmp/sysfs-modes &&
-		grep -q "^644 $G/mem_limit\$" /tmp/sysfs-modes
+		grep -q "^644 $G/mem_limit\$" /tmp/sysfs-modes &&
+		grep -q "^644 $G/profile_rate\$" /tmp/sysfs-modes && [ -d $G/clients ]
 }
-check "every statistics file exists, counters 0444, mem_limit 0644, shrink 0200" layout_ok
+check "every statistics file exists, counters 0444, mem_limit and profile_rate 0644, shrink 0200, clients/" layout_ok
 
 classes_ok() {
 	n=0 bad=0
