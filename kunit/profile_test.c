@@ -101,6 +101,50 @@ static void prof_sum(const char *fn, long *live_objs, long *live_bytes,
 	kvfree(r);
 }
 
+static noinline void prof_alloc_c(void **p)
+{
+	unsigned int i;
+
+	for (i = 0; i < PROF_A_OBJS; i++)
+		p[i] = gom_alloc(PROF_A_SIZE, GFP_KERNEL);
+	p[i] = gom_alloc(GOM_MAX_SMALL_SIZE + 1000, GFP_KERNEL);
+}
+
+/*
+ * Rate 0 takes no new sample but forgets none: the samples taken before
+ * leave the live figures when their objects are freed, small or large.
+ */
+static void prof_rate_off(struct kunit *test)
+{
+	void *a[PROF_A_OBJS + 1], *b[PROF_A_OBJS + 1];
+	unsigned long allocs, live0 = READ_ONCE(gom_profile_live);
+	long objs, bytes;
+	unsigned int i;
+
+	gom_set_profile_rate(1);
+	prof_alloc_c(a);
+	gom_set_profile_rate(0);
+	prof_alloc_c(b);
+	for (i = 0; i <= PROF_A_OBJS; i++) {
+		KUNIT_ASSERT_NOT_NULL(test, a[i]);
+		KUNIT_ASSERT_NOT_NULL(test, b[i]);
+	}
+	prof_sum("prof_alloc_c", &objs, &bytes, &allocs, NULL);
+	KUNIT_EXPECT_EQ(test, allocs, PROF_A_OBJS + 1);
+	KUNIT_EXPECT_EQ(test, objs, PROF_A_OBJS + 1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(gom_profile_live),
+			live0 + PROF_A_OBJS + 1);
+
+	for (i = 0; i <= PROF_A_OBJS; i++) {
+		gom_free(a[i]);
+		gom_free(b[i]);
+	}
+	prof_sum("prof_alloc_c", &objs, &bytes, &allocs, NULL);
+	KUNIT_EXPECT_EQ(test, objs, 0);
+	KUNIT_EXPECT_EQ(test, bytes, 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(gom_profile_live), live0);
+}
+
 /* Rate 1: the profile is exact, live and cumulative, per stack. */
 static void prof_exact(struct kunit *test)
 {
@@ -195,6 +239,7 @@ static void prof_estimate(struct kunit *test)
 
 static struct kunit_case prof_cases[] = {
 	KUNIT_CASE(prof_exact),
+	KUNIT_CASE(prof_rate_off),
 	KUNIT_CASE(prof_estimate),
 	{}
 };

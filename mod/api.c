@@ -329,7 +329,7 @@ static void free_run(void *base, unsigned int npages, int node)
 	int order = rc_order(npages);
 	int err;
 
-	if (static_branch_unlikely(&gom_profile_key))
+	if (READ_ONCE(gom_profile_live))
 		gom_profile_free(base);
 	if (want_init_on_free())
 		gom_clear_on_free(base, bytes);

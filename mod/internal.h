@@ -548,6 +548,8 @@ size_t gom_mcache_free_bulk(size_t nr, void **ptrs);
 /* profile.c */
 DECLARE_STATIC_KEY_FALSE(gom_profile_key);
 extern unsigned long gom_profile_rate;
+extern unsigned long gom_profile_live;
+struct gom_prof_frames;
 
 /**
  * struct gom_prof_record - one stack's estimates, copied for a reader
@@ -557,9 +559,11 @@ extern unsigned long gom_profile_rate;
  * @live_bytes: estimated live bytes
  * @alloc_objs: estimated allocations since load
  * @alloc_bytes: estimated bytes allocated since load
+ * @frames: the frames named when a module in the stack went away, or NULL
  */
 struct gom_prof_record {
 	u32 stack;			/* depot_stack_handle_t */
+	const struct gom_prof_frames *frames;
 	char module[MODULE_NAME_LEN];
 	long live_objs;
 	long live_bytes;

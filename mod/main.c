@@ -220,7 +220,9 @@ static int __init gom_init(void)
 	ret = gom_mcache_init();
 	if (ret)
 		goto free_nodes;
-	gom_profile_init();
+	ret = gom_profile_init();
+	if (ret)
+		goto free_mcaches;
 	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "mm/gomalloc:dead",
 					NULL, cpu_dead);
 	if (ret < 0)

@@ -212,7 +212,7 @@ bool gom_mcache_free_slow(const void *ptr)
 		gom_refuse_free(ptr, "object already free", true);
 		return true;
 	}
-	if (static_branch_unlikely(&gom_profile_key) && READ_ONCE(s->nsampled))
+	if (READ_ONCE(s->nsampled))
 		gom_profile_free(obj);
 	if (want_init_on_free())
 		gom_clear_on_free(obj, s->size);

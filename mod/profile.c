@@ -26,10 +26,19 @@
  * sampled objects per class, and names the clients and stacks still
  * holding memory when gomalloc is unloaded.
  *
+ * gom_profile_key turns the countdown on; the frees look for a sample
+ * whatever the key says (a span's nsampled, gom_profile_live for page
+ * runs), so turning profiling off forgets no live sample.
+ *
+ * A stack's frames are named when a file is read, so the frames of a
+ * module that goes away are named before it does (MODULE_STATE_GOING,
+ * and MODULE_STATE_LIVE for its init text) and kept as text.
+ *
  * Locking: gom_prof_lock (irq-safe, a leaf) protects the tables; records
  * and stacks are allocated before it is taken. gom_prof_mutex serialises
- * the creation of client directories. Called from mcache.c and api.c
- * outside the CPU's section; it calls no other level.
+ * the rate, the creation of client directories and the naming of a
+ * module's frames. Called from mcache.c and api.c outside the CPU's
+ * section; it calls no other level.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -59,6 +68,8 @@ EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_key);
 
 unsigned long gom_profile_rate = 524288;
 EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_rate);
+unsigned long gom_profile_live;		/* live samples */
+EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_live);
 
 /**
  * struct gom_prof_client - the estimates of one client module
@@ -78,10 +89,18 @@ struct gom_prof_client {
 	struct kobject *kobj;
 };
 
+/* struct gom_prof_frames - a stack's frames named while they could be */
+struct gom_prof_frames {
+	unsigned int nr;
+	char *full[GOM_PROF_DEPTH];	/* "%pS" */
+	char *name[GOM_PROF_DEPTH];	/* "%ps" */
+};
+
 /* struct gom_prof_bucket - the estimates of one allocation stack */
 struct gom_prof_bucket {
 	struct hlist_node node;		/* by stack */
 	depot_stack_handle_t stack;
+	struct gom_prof_frames *frames;	/* once a module in it went away */
 	struct gom_prof_client *client;
 	s64 live_objs;			/* in 1/65536 */
 	s64 live_bytes;
@@ -171,7 +190,7 @@ static u64 exp2_neg_q32(u64 z)
  * -ln(q) * rate for q uniform in (0, 1], from 26 random bits.
  *
  * Context: any.
- * Return: the distance in bytes; 0 with profile_rate 1.
+ * Return: the distance in bytes; 0 with profile_rate 1, LONG_MAX with 0.
  */
 long gom_profile_next(void)
 {
@@ -179,7 +198,9 @@ long gom_profile_next(void)
 	u32 q = (get_random_u32() >> 6) + 1;
 	u64 minus_log2 = (26ULL << 16) - log2_q16(q);
 
-	if (rate <= 1)
+	if (!rate)
+		return LONG_MAX;
+	if (rate == 1)
 		return 0;
 	/* ln 2 = 45426 / 65536 */
 	return mul_u64_u64_shr(minus_log2 * 45426, rate, 32);
@@ -349,7 +370,8 @@ void gom_profile_alloc(void *obj, size_t size, unsigned int cls,
 	 */
 	WRITE_ONCE(raw_cpu_read(gom_mcache_pcpu)->sample_left,
 		   gom_profile_next());
-	if (IS_ENABLED(CONFIG_PREEMPT_RT) && !preemptible())
+	if (!READ_ONCE(gom_profile_rate) ||
+	    (IS_ENABLED(CONFIG_PREEMPT_RT) && !preemptible()))
 		return;
 	stack = save_stack(gfp, &caller);
 	s = kmalloc(sizeof(*s), gfp);
@@ -370,6 +392,7 @@ void gom_profile_alloc(void *obj, size_t size, unsigned int cls,
 	spin_lock_irqsave(&gom_prof_lock, flags);
 	s->b = bucket_of(stack, module, &nb, &nc);
 	hash_add(gom_prof_samples, &s->node, (unsigned long)obj);
+	WRITE_ONCE(gom_profile_live, gom_profile_live + 1);
 	account(s, 1);
 	span_sampled(s->span, 1);
 	spin_unlock_irqrestore(&gom_prof_lock, flags);
@@ -396,6 +419,7 @@ void gom_profile_free(const void *obj)
 	s = find_sample(obj);
 	if (s) {
 		hash_del(&s->node);
+		WRITE_ONCE(gom_profile_live, gom_profile_live - 1);
 		account(s, -1);
 		span_sampled(s->span, -1);
 		gom_lifetime_sum[s->cls] += jiffies_to_msecs(jiffies - s->born);
@@ -440,6 +464,8 @@ EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_tick);
 /**
  * gom_set_profile_rate() - set the mean bytes between samples
  * @rate: bytes; 0 turns sampling off, 1 samples every allocation
+ *
+ * Samples still live are kept and forgotten as their objects are freed.
  *
  * Context: process context.
  * Return: 0.
@@ -544,6 +570,7 @@ struct gom_prof_record *gom_profile_snapshot(unsigned int *nr)
 				break;
 			r = &out[n++];
 			r->stack = b->stack;
+			r->frames = b->frames;
 			strscpy(r->module, b->client->name, sizeof(r->module));
 			r->live_objs = q16(b->live_objs);
 			r->live_bytes = b->live_bytes > 0 ? b->live_bytes : 0;
@@ -562,12 +589,43 @@ struct gom_prof_record *gom_profile_snapshot(unsigned int *nr)
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_snapshot);
 
+/* Print @r's frames innermost first, one per line, as "\t%pS". */
+static void show_frames(struct seq_file *m, const struct gom_prof_record *r)
+{
+	unsigned long *entries;
+	unsigned int n, i;
+
+	if (r->frames) {
+		for (i = 0; i < r->frames->nr; i++)
+			seq_printf(m, "\t%s\n", r->frames->full[i]);
+		return;
+	}
+	n = stack_depot_fetch(r->stack, &entries);
+	for (i = 0; i < n; i++)
+		seq_printf(m, "\t%pS\n", (void *)entries[i]);
+}
+
+/* Print @r's frames outermost first, as ";%ps" each. */
+static void fold_frames(struct seq_file *m, const struct gom_prof_record *r)
+{
+	unsigned long *entries;
+	unsigned int n;
+
+	if (r->frames) {
+		for (n = r->frames->nr; n--; )
+			seq_printf(m, ";%s", r->frames->name[n]);
+		return;
+	}
+	n = stack_depot_fetch(r->stack, &entries);
+	while (n--)
+		seq_printf(m, ";%ps", (void *)entries[n]);
+}
+
 /* heap_profile: a header, then per stack its estimates and its frames. */
 static int heap_profile_show(struct seq_file *m, void *unused)
 {
 	struct gom_prof_record *r;
-	unsigned long *entries;
-	unsigned int n, i, j, nent;
+	unsigned int n, i;
 	long objs = 0, bytes = 0;
 
 	r = gom_profile_snapshot(&n);
@@ -584,9 +642,7 @@ static int heap_profile_show(struct seq_file *m, void *unused)
 		seq_printf(m, "%ld %ld %lu %lu %s\n", r[i].live_objs,
 			   r[i].live_bytes, r[i].alloc_objs, r[i].alloc_bytes,
 			   r[i].module);
-		nent = stack_depot_fetch(r[i].stack, &entries);
-		for (j = 0; j < nent; j++)
-			seq_printf(m, "\t%pS\n", (void *)entries[j]);
+		show_frames(m, &r[i]);
 	}
 	kvfree(r);
 	return 0;
@@ -597,8 +653,7 @@ DEFINE_SHOW_ATTRIBUTE(heap_profile);
 static int heap_folded_show(struct seq_file *m, void *unused)
 {
 	struct gom_prof_record *r;
-	unsigned long *entries;
-	unsigned int n, i, nent;
+	unsigned int n, i;
 
 	r = gom_profile_snapshot(&n);
 	if (!r)
@@ -606,10 +661,8 @@ static int heap_folded_show(struct seq_file *m, void *unused)
 	for (i = 0; i < n; i++) {
 		if (r[i].live_bytes <= 0)
 			continue;
-		nent = stack_depot_fetch(r[i].stack, &entries);
 		seq_printf(m, "[%s]", r[i].module);
-		while (nent--)
-			seq_printf(m, ";%ps", (void *)entries[nent]);
+		fold_frames(m, &r[i]);
 		seq_printf(m, " %ld\n", r[i].live_bytes);
 	}
 	kvfree(r);
@@ -768,6 +821,19 @@ void gom_profile_sysfs_exit(void)
 	flush_work(&gom_clients_work);
 }
 
+/* The leak report's frames: the stack depot's, or those kept as text. */
+static void print_frames(const struct gom_prof_record *r)
+{
+	unsigned int i;
+
+	if (!r->frames) {
+		stack_depot_print(r->stack);
+		return;
+	}
+	for (i = 0; i < r->frames->nr; i++)
+		pr_err(" %s\n", r->frames->full[i]);
+}
+
 /**
  * gom_profile_report_leaks() - name the clients and stacks still holding
  *				memory
@@ -796,12 +862,116 @@ void gom_profile_report_leaks(void)
 				continue;
 			pr_err(" about %ld bytes in %ld objects allocated at:\n",
 			       r[i].live_bytes, r[i].live_objs);
-			stack_depot_print(r[i].stack);
+			print_frames(&r[i]);
 			shown++;
 		}
 	}
 	kvfree(r);
 }
+
+static bool in_module(depot_stack_handle_t stack, struct module *mod,
+		      bool init_only)
+{
+	unsigned long *entries;
+	unsigned int n = stack_depot_fetch(stack, &entries);
+
+	while (n--)
+		if (init_only ? within_module_init(entries[n], mod) :
+		    within_module(entries[n], mod))
+			return true;
+	return false;
+}
+
+static void free_frames(struct gom_prof_frames *f)
+{
+	unsigned int i;
+
+	if (!f)
+		return;
+	for (i = 0; i < f->nr; i++) {
+		kfree(f->full[i]);
+		kfree(f->name[i]);
+	}
+	kfree(f);
+}
+
+/* Name @stack's frames while every module in it is still there. */
+static struct gom_prof_frames *name_frames(depot_stack_handle_t stack)
+{
+	struct gom_prof_frames *f = kzalloc(sizeof(*f), GFP_KERNEL);
+	unsigned long *entries;
+	unsigned int n = stack_depot_fetch(stack, &entries), i;
+
+	if (!f)
+		return NULL;
+	for (i = 0; i < min_t(unsigned int, n, GOM_PROF_DEPTH); i++) {
+		f->full[i] = kasprintf(GFP_KERNEL, "%pS", (void *)entries[i]);
+		f->name[i] = kasprintf(GFP_KERNEL, "%ps", (void *)entries[i]);
+		f->nr = i + 1;
+		if (!f->full[i] || !f->name[i]) {
+			free_frames(f);
+			return NULL;
+		}
+	}
+	return f;
+}
+
+/*
+ * The buckets whose stacks run through @mod (its init text only if
+ * @init_only) and have no names yet, at most @max into @out.
+ */
+static unsigned int buckets_in(struct module *mod, bool init_only,
+			       struct gom_prof_bucket **out, unsigned int max)
+{
+	struct gom_prof_bucket *b;
+	unsigned int n = 0, bkt;
+	unsigned long flags;
+
+	spin_lock_irqsave(&gom_prof_lock, flags);
+	hash_for_each(gom_prof_buckets, bkt, b, node)
+		if (n < max && !b->frames && in_module(b->stack, mod, init_only))
+			out[n++] = b;
+	spin_unlock_irqrestore(&gom_prof_lock, flags);
+	return n;
+}
+
+/*
+ * Name the frames of every stack that runs through @mod before its text
+ * goes. Buckets live until gomalloc is unloaded, so the pointers hold.
+ */
+static void name_module_frames(struct module *mod, bool init_only)
+{
+	struct gom_prof_bucket **b;
+	struct gom_prof_frames *f;
+	unsigned int n, i, max = 1024;
+	unsigned long flags;
+
+	b = kvmalloc_array(max, sizeof(*b), GFP_KERNEL);
+	if (!b)
+		return;
+	mutex_lock(&gom_prof_mutex);
+	n = buckets_in(mod, init_only, b, max);
+	for (i = 0; i < n; i++) {
+		f = name_frames(b[i]->stack);
+		spin_lock_irqsave(&gom_prof_lock, flags);
+		b[i]->frames = f;
+		spin_unlock_irqrestore(&gom_prof_lock, flags);
+	}
+	mutex_unlock(&gom_prof_mutex);
+	kvfree(b);
+}
+
+static int module_event(struct notifier_block *nb, unsigned long state,
+			void *data)
+{
+	if (state == MODULE_STATE_LIVE || state == MODULE_STATE_GOING)
+		name_module_frames(data, state == MODULE_STATE_LIVE);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block gom_prof_module_nb = {
+	.notifier_call = module_event,
+};
 
 /**
  * gom_profile_init() - start sampling at profile_rate
@@ -811,7 +981,12 @@ void gom_profile_report_leaks(void)
  */
 int gom_profile_init(void)
 {
+	int ret;
+
 	stack_depot_init();
+	ret = register_module_notifier(&gom_prof_module_nb);
+	if (ret)
+		return ret;
 	return gom_set_profile_rate(gom_profile_rate);
 }
 
@@ -830,12 +1005,15 @@ void gom_profile_exit(void)
 
 	if (static_key_enabled(&gom_profile_key))
 		static_branch_disable(&gom_profile_key);
+	unregister_module_notifier(&gom_prof_module_nb);
+	cancel_work_sync(&gom_clients_work);
 	hash_for_each_safe(gom_prof_samples, bkt, t, s, node) {
 		hash_del(&s->node);
 		kfree(s);
 	}
 	hash_for_each_safe(gom_prof_buckets, bkt, t, b, node) {
 		hash_del(&b->node);
+		free_frames(b->frames);
 		kfree(b);
 	}
 	list_for_each_entry_safe(c, tmp, &gom_prof_clients, list) {

@@ -669,6 +669,17 @@ static void ages_row(struct seq_file *m, unsigned int cls, u32 *ages,
 		   frees);
 }
 
+/* The row of page runs: class 0, no spans, the lifetime of their samples. */
+static void large_row(struct seq_file *m)
+{
+	unsigned long frees;
+	u64 life = gom_profile_lifetime(0, &frees);
+
+	if (frees)
+		seq_printf(m, "%6u %6u %7u %12s %12s %12s %12lu %10lu\n", 0, 0,
+			   0, "-", "-", "-", (unsigned long)life, frees);
+}
+
 /*
  * span_ages: per class, how old its live spans are and how long its
  * sampled objects lived (what golang/go#11890 asks for).
@@ -692,6 +703,7 @@ static int span_ages_show(struct seq_file *m, void *unused)
 		   "life_avg_ms", "sampled");
 	for (cls = 1; cls < GOM_NR_CLASSES; cls++)
 		ages_row(m, cls, ages, max);
+	large_row(m);
 	kvfree(ages);
 	return 0;
 }

@@ -1100,6 +1100,7 @@ SPAN_AGES = """\
      6     64       1         1428         1428         1428            0          0
     14    192       3          688        61308      4000000          856          8
     42   2048       0            -            -            -           12          1
+     0      0       0            -            -            -         2500          2
 """
 
 DEBUG_FILES = {"heap_profile": HEAP_PROFILE, "heap_folded": HEAP_FOLDED,
@@ -1199,7 +1200,7 @@ class TestProfileParse(unittest.TestCase):
 
     def test_span_ages(self):
         rows = self.g.parse_span_ages(SPAN_AGES)
-        self.assertEqual([r["class"] for r in rows], [6, 14, 42])
+        self.assertEqual([r["class"] for r in rows], [6, 14, 42, 0])
         self.assertEqual(rows[1], {"class": 14, "size": 192, "spans": 3,
                                    "age_min_ms": 688, "age_med_ms": 61308,
                                    "age_max_ms": 4000000, "life_avg_ms": 856,
@@ -1504,13 +1505,14 @@ class TestAges(ProfileBase):
         lines = out.splitlines()
         self.assertEqual(lines[0], "span ages and object lifetimes from " +
                          os.path.join(self.dbg, "span_ages"))
-        rows = [ln.split() for ln in lines[2:6]]
+        rows = [ln.split() for ln in lines[2:7]]
         self.assertEqual(rows, [
             ["CLASS", "SIZE", "SPANS", "AGE_MIN", "AGE_MED", "AGE_MAX",
              "LIFE_AVG", "SAMPLED"],
             ["6", "64", "1", "1.43s", "1.43s", "1.43s", "-", "0"],
             ["14", "192", "3", "688ms", "1m01s", "1h06m", "856ms", "8"],
-            ["42", "2048", "0", "-", "-", "-", "12ms", "1"]])
+            ["42", "2048", "0", "-", "-", "-", "12ms", "1"],
+            ["large", "-", "0", "-", "-", "-", "2.50s", "2"]])
         self.assertIn("\nTOTAL 4 spans in 3 classes\n", out)
         self.assertEqual(run("ages", self.root)[1].splitlines()[1:],
                          lines[1:])

@@ -272,6 +272,8 @@ assert "records_build" in text and "<script" not in text
 	check "span_ages: the $NBULK bulk objects freed at load are sampled frees of class $BULK_SIZE" \
 		[ $(($(sampled $BULK_SIZE) - bulk0)) -ge "$NBULK" ]
 
+	# at rate 0 the frees of samples taken before are still followed
+	check "profile_rate: 0 while $S holds sampled memory" rate_is '0\n' 0
 	check "unload $S" rmmod $S
 	S_LOADED=
 	check "clients/$S/bytes_inuse falls to 0 after unload" client_is $S bytes_inuse 0
@@ -282,11 +284,18 @@ assert "records_build" in text and "<script" not in text
 		live_is $S "$(cat $D/heap_profile > /tmp/prof-after; sum_live /tmp/prof-after $S)" 0 0
 	check "span_ages: the $NREC records freed at unload are sampled frees of class $RCLASS" \
 		[ $(($(sampled "$RCLASS") - rec0)) -ge "$NREC" ]
+	# frames are named before the module's text goes: at unload, and
+	# once it is live for its __init text
+	named_ok() {
+		grep -q "^	records_build+0x[0-9a-f]*/0x[0-9a-f]* \[$S\]\$" /tmp/prof-after &&
+			grep -q "^	${S}_init+0x[0-9a-f]*/0x[0-9a-f]* \[$S\]\$" /tmp/prof-after
+	}
+	check "heap_profile: $S's frames keep their names after unload, __init ones too" named_ok
+	check "profile_rate: back to $RATE" rate_is "$RATE\n" $RATE
 	if [ -n "$GOMSTAT" ]; then
 		check "gomstat profile --module $S: no stack holds live bytes" sh -c \
 			"gomstat profile --module $S | grep -q '^showing 0 of 0 stacks with live bytes'"
 	fi
-	check "profile_rate: back to $RATE" rate_is "$RATE\n" $RATE
 fi
 
 # --- a known amount at the default rate --------------------------------------
