@@ -26,10 +26,11 @@
  * records what every page of every arena is.
  *
  * A memory limit (mem_limit, Go's GOMEMLIMIT) bounds the bytes of all
- * arenas together. Growth that would cross it first gives back the free
- * arenas of every node, then asks for a smaller block that fits, and
- * otherwise fails with -EDQUOT, so that the caller can return its cached
- * memory (gom_reclaim()) and try once more.
+ * arenas together. Growth skips the orders that would cross it; when even
+ * the smallest block that serves the caller would, it first gives back
+ * the free arenas of every node, and otherwise fails with -EDQUOT, so that
+ * the caller can return its cached memory (gom_reclaim()) and try once
+ * more. __GFP_NOFAIL passes the limit with that smallest block only.
  *
  * Locking: gom_mheap.lock (irq-safe) protects a heap's free lists, its
  * counters and the page map entries of its arenas. It nests inside
