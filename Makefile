@@ -30,7 +30,7 @@ export GOM_CACHE
 
 .PHONY: all modules kdir-check clean install check kunit kunit-selftest \
 	demo bench lint setup compile-6.12 compile-6.12-rt integration \
-	integration-6.12 integration-6.12-rt
+	integration-6.12 integration-6.12-rt integration-debug
 
 all: modules
 
@@ -83,6 +83,9 @@ integration-6.12:
 
 integration-6.12-rt:
 	scripts/integration.sh 6.12-rt
+
+integration-debug:
+	scripts/integration.sh debug
 
 demo:
 	scripts/demo.sh

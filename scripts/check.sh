@@ -13,9 +13,11 @@
 #                      and 6.12-rt headers from bookworm-backports (any
 #                      warning fails)
 #     dkms kunit-selftest kunit
-#     integration integration-6.12 integration-6.12-rt
+#     integration integration-6.12 integration-6.12-rt integration-debug
 #                      scripts/integration.sh on Debian's stock 6.1, 6.12
-#                      and 6.12-rt (PREEMPT_RT) kernels
+#                      and 6.12-rt (PREEMPT_RT) kernels, and the guest
+#                      tests that need kmemleak, KASAN and lockdep on the
+#                      debug kernel
 #   A step counts as one test, except setup-paths, splat-patterns, gomstat,
 #   kunit and the integration steps, whose own test cases are counted. Step
 #   logs: build/check/<step>.log; a step that runs for long prints its
@@ -26,7 +28,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 ALL_STEPS=(setup setup-paths splat-patterns lint sizeclasses gomstat
 	   build-6.1 build-6.12 build-6.12-rt dkms kunit-selftest kunit
-	   integration integration-6.12 integration-6.12-rt)
+	   integration integration-6.12 integration-6.12-rt integration-debug)
 if (( $# )); then
 	for s in "$@"; do
 		[[ " ${ALL_STEPS[*]} " == *" $s "* ]] ||
@@ -96,6 +98,7 @@ step_kunit() { "$GOM_ROOT/scripts/kunit.sh"; }
 step_integration() { "$GOM_ROOT/scripts/integration.sh" 6.1; }
 step_integration-6.12() { "$GOM_ROOT/scripts/integration.sh" 6.12; }
 step_integration-6.12-rt() { "$GOM_ROOT/scripts/integration.sh" 6.12-rt; }
+step_integration-debug() { "$GOM_ROOT/scripts/integration.sh" debug; }
 
 # run_step NAME COUNTS_CASES
 run_step() {
