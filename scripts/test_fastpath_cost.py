@@ -18,6 +18,8 @@ import struct
 import sys
 import unittest
 
+import unittest_tally
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -365,16 +367,7 @@ def main(argv):
     if argv not in ([], ["-v"]):
         sys.stderr.write(__doc__)
         return 2
-    suite = unittest.defaultTestLoader.loadTestsFromModule(
-        sys.modules[__name__])
-    result = unittest.TextTestRunner(
-        verbosity=2 if argv else 1, stream=sys.stderr).run(suite)
-    failed = (len(result.failures) + len(result.errors) +
-              len(result.unexpectedSuccesses))
-    passed = result.testsRun - failed - len(result.skipped)
-    sys.stderr.flush()
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    return unittest_tally.run(__name__, verbose=bool(argv))
 
 
 if __name__ == "__main__":
