@@ -170,13 +170,25 @@ static void report(const char *what, const void *obj, size_t slot,
 		pr_err(" the object is kept out of use\n");
 }
 
+/*
+ * The current stack, without dump_stack()'s "Call Trace:" banner: a
+ * report is gomalloc's finding, not a kernel splat.
+ */
+static void print_here(void)
+{
+	unsigned long entries[GOM_STACK_DEPTH];
+	unsigned int n = stack_trace_save(entries, ARRAY_SIZE(entries), 1);
+
+	stack_trace_print(entries, n, 1);
+}
+
 /* A free that is dropped: also name the free that came again. */
 static void report_free(const char *what, const void *obj, size_t slot,
 			unsigned long caller)
 {
 	report(what, obj, slot, false);
 	pr_err(" freed again by %pS\n", (void *)caller);
-	dump_stack();
+	print_here();
 }
 
 static bool all_bytes(const u8 *p, size_t n, u8 value)
@@ -478,7 +490,7 @@ bool gom_should_fail(size_t size, gfp_t gfp, unsigned long caller)
 		pr_notice("fault injected: %zu bytes for %pS\n", size,
 			  (void *)caller);
 	if (READ_ONCE(gom_fail.verbose) > 1)
-		dump_stack();
+		print_here();
 	return true;
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_should_fail);
