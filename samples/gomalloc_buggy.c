@@ -14,14 +14,28 @@
  *   uaf-read	reads an object after freeing it (KASAN reports it)
  *   double	frees an object twice
  *   leak	allocates 100 bytes and forgets the pointer (kmemleak); the
- *		module keeps it hidden, and frees it at unload
+ *		module keeps it hidden, and frees it at unload (up to
+ *		LEAK_MAX leaks; more are refused)
  *   pop	writes into stack memory after its frame was popped
+ *   none	no bug: allocates 60 bytes, uses them and frees them
+ *		(test-trace.sh, on kernels where a bug would be reported)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 #include <linux/string.h>
 #include <gomalloc.h>
+
+static noinline void buggy_none(void)
+{
+	char *p = gom_alloc(60, GFP_KERNEL);
+
+	if (!p)
+		return;
+	memset(p, 'a', 60);
+	OPTIMIZER_HIDE_VAR(p);
+	gom_free(p);
+}
 
 static noinline void buggy_overflow(void)
 {
@@ -72,25 +86,36 @@ static noinline void buggy_double_free(void)
 }
 
 /*
- * The leak's pointer, hidden from kmemleak (which scans this module's
- * data) so that the test can still free it at unload.
+ * The leaks' pointers, hidden from kmemleak (which scans this module's
+ * data) so that the test can still free them at unload. A test leaks
+ * more than once because kmemleak may miss one whose pointer a stack
+ * still holds.
  */
-static unsigned long leak_hidden;
+#define LEAK_MAX	8
 #define LEAK_KEY	0x5a5a5a5a5a5a5a5aUL
+static unsigned long leak_hidden[LEAK_MAX];
+static unsigned int leak_nr;
 
 static noinline void buggy_leak(void)
 {
-	void *p = gom_alloc(100, GFP_KERNEL);
+	void *p;
 
+	if (leak_nr == LEAK_MAX) {
+		pr_info("not leaking: %u leaks already\n", leak_nr);
+		return;
+	}
+	p = gom_alloc(100, GFP_KERNEL);
+	if (!p)
+		return;
 	/* the bug: the only pointer kmemleak can see dies here */
-	leak_hidden = (unsigned long)p ^ LEAK_KEY;
+	leak_hidden[leak_nr++] = (unsigned long)p ^ LEAK_KEY;
 	pr_info("leaking %zu bytes\n", gom_usable_size(p));
 }
 
 static void __exit buggy_exit(void)
 {
-	if (leak_hidden)
-		gom_free((void *)(leak_hidden ^ LEAK_KEY));
+	while (leak_nr)
+		gom_free((void *)(leak_hidden[--leak_nr] ^ LEAK_KEY));
 }
 module_exit(buggy_exit);
 
@@ -121,6 +146,7 @@ static const struct {
 	{ "double", buggy_double_free },
 	{ "leak", buggy_leak },
 	{ "pop", buggy_frame_pop },
+	{ "none", buggy_none },
 };
 
 static int bug_set(const char *val, const struct kernel_param *kp)

@@ -17,7 +17,10 @@ fi
 echo scan > $K
 echo clear > $K
 insmod /modules/gomalloc_buggy.ko
-echo leak > /sys/module/gomalloc_buggy/parameters/bug
+# four leaks: kmemleak misses one whose pointer a stack still holds
+for i in 1 2 3 4; do
+	echo leak > /sys/module/gomalloc_buggy/parameters/bug
+done
 # an object is reported once it is older than 5 s and stayed unreferenced
 # over two scans
 sleep 6
@@ -27,11 +30,12 @@ cat $K > /tmp/kmemleak.txt
 cp /tmp/kmemleak.txt /out/kmemleak.txt
 # the reports, one paragraph each; keep those of 100-byte objects
 awk 'BEGIN { RS = "unreferenced object" } /\(size 100\)/' /tmp/kmemleak.txt > /tmp/leak100.txt
-if grep -q 'buggy_leak' /tmp/leak100.txt; then
-	ok "kmemleak reports the client's 100-byte leak with its stack ($(grep -m1 'buggy_leak' /tmp/leak100.txt | tr -s ' '))"
+n=$(grep -c 'buggy_leak' /tmp/leak100.txt)
+if [ "$n" -ge 1 ]; then
+	ok "kmemleak reports the client's 100-byte leaks with their stack ($n of 4: $(grep -m1 'buggy_leak' /tmp/leak100.txt | tr -s ' '))"
 else
 	head -40 /tmp/kmemleak.txt
-	nok "kmemleak reports the client's 100-byte leak with its stack"
+	nok "kmemleak reports the client's 100-byte leaks with their stack (0 of 4)"
 fi
 others=$(awk 'BEGIN { RS = "unreferenced object" } /gom_/ && !/buggy_leak/' /tmp/kmemleak.txt | grep -c 'backtrace')
 if [ "$others" -eq 0 ]; then

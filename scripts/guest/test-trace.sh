@@ -43,31 +43,30 @@ else
 	nok "gom_free has kmem:kfree's fields ($f)"
 fi
 
-# A client's allocation and free: gomalloc_buggy's "overflow" takes 60
-# bytes and frees them (its one-byte overflow stays inside the 64-byte
-# slot, harmless without debug checks). call_site is symbolised when the
-# trace is read, so it is read while the client is loaded.
+# A client's allocation and free: gomalloc_buggy's "none" takes 60 bytes
+# and frees them, without a bug. call_site is symbolised when the trace
+# is read, so it is read while the client is loaded.
 insmod /modules/gomalloc_buggy.ko
 echo 0 > $T/tracing_on
 echo > $T/trace
 echo 1 > $E/enable
 echo 1 > $T/tracing_on
-echo overflow > /sys/module/gomalloc_buggy/parameters/bug
+echo none > /sys/module/gomalloc_buggy/parameters/bug
 echo 0 > $T/tracing_on
 echo 0 > $E/enable
 cat $T/trace > /tmp/trace.txt
 cp /tmp/trace.txt /out/trace.txt
 rmmod gomalloc_buggy
 
-line=$(grep ' gom_alloc: call_site=buggy_overflow+0x[0-9a-f]*/0x[0-9a-f]* \[gomalloc_buggy\] ptr=[0-9a-f]* bytes_req=60 bytes_alloc=64 gfp_flags=GFP_KERNEL node=-1$' /tmp/trace.txt)
+line=$(grep ' gom_alloc: call_site=buggy_none+0x[0-9a-f]*/0x[0-9a-f]* \[gomalloc_buggy\] ptr=[0-9a-f]* bytes_req=60 bytes_alloc=64 gfp_flags=GFP_KERNEL node=-1$' /tmp/trace.txt)
 if [ -n "$line" ]; then
 	ok "gom_alloc traced as kmem:kmalloc prints: ${line#*gom_alloc: }"
 else
 	grep gom_ /tmp/trace.txt | head -3
-	nok "gom_alloc traced as kmem:kmalloc prints: call_site=buggy_overflow+... [gomalloc_buggy] bytes_req=60 bytes_alloc=64 gfp_flags=GFP_KERNEL node=-1"
+	nok "gom_alloc traced as kmem:kmalloc prints: call_site=buggy_none+... [gomalloc_buggy] bytes_req=60 bytes_alloc=64 gfp_flags=GFP_KERNEL node=-1"
 fi
 p=$(echo "$line" | sed -n 's/.* ptr=\([0-9a-f]*\) .*/\1/p')
-# (the free may be a tail call: call_site is then buggy_overflow's caller)
+# (the free may be a tail call: call_site is then buggy_none's caller)
 line=$(grep " gom_free: call_site=[a-z_.]*+0x[0-9a-f]*/0x[0-9a-f]* \[gomalloc_buggy\] ptr=$p\$" /tmp/trace.txt)
 if [ -n "$p" ] && [ -n "$line" ]; then
 	ok "gom_free of the same object traced as kmem:kfree prints: ${line#*gom_free: }"
