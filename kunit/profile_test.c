@@ -23,6 +23,7 @@
 #define PROF_BIG		(64UL << 20)
 #define PROF_BIG_SIZE		1024
 #define PROF_TRIALS		8
+#define PROF_BULK		40
 
 static unsigned long prof_saved_rate;
 
@@ -145,6 +146,33 @@ static void prof_rate_off(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, READ_ONCE(gom_profile_live), live0);
 }
 
+/* Not a tail call: the function's frame must be in the samples' stacks. */
+static noinline void prof_alloc_bulk(void **p, int *n)
+{
+	*n = gom_alloc_bulk(PROF_A_SIZE, GFP_KERNEL, PROF_BULK, p);
+}
+
+/* Rate 1: a bulk allocation is as many samples as objects. */
+static void prof_bulk(struct kunit *test)
+{
+	void *p[PROF_BULK];
+	unsigned long allocs;
+	long objs, bytes;
+	int n;
+
+	gom_set_profile_rate(1);
+	prof_alloc_bulk(p, &n);
+	KUNIT_ASSERT_EQ(test, n, PROF_BULK);
+	prof_sum("prof_alloc_bulk", &objs, &bytes, &allocs, NULL);
+	KUNIT_EXPECT_EQ(test, objs, PROF_BULK);
+	KUNIT_EXPECT_EQ(test, bytes, PROF_BULK * PROF_A_SIZE);
+	KUNIT_EXPECT_EQ(test, allocs, PROF_BULK);
+	gom_free_bulk(PROF_BULK, p);
+	prof_sum("prof_alloc_bulk", &objs, &bytes, &allocs, NULL);
+	KUNIT_EXPECT_EQ(test, objs, 0);
+	KUNIT_EXPECT_EQ(test, bytes, 0);
+}
+
 /* Rate 1: the profile is exact, live and cumulative, per stack. */
 static void prof_exact(struct kunit *test)
 {
@@ -240,6 +268,7 @@ static void prof_estimate(struct kunit *test)
 static struct kunit_case prof_cases[] = {
 	KUNIT_CASE(prof_exact),
 	KUNIT_CASE(prof_rate_off),
+	KUNIT_CASE(prof_bulk),
 	KUNIT_CASE(prof_estimate),
 	{}
 };

@@ -75,8 +75,10 @@ static noinline void *finish_slow(void *obj, unsigned int cls, size_t size,
 	if (how & GOM_INIT)
 		trace_gom_alloc(caller, obj, size, slot, flags,
 				(int)(how >> GOM_NODE_SHIFT) - 1);
-	if (how & GOM_SAMPLE)
+	if (how & GOM_SAMPLE) {
+		gom_profile_rearm();
 		gom_profile_alloc(obj, size, cls, caller);
+	}
 	return obj;
 }
 
@@ -555,8 +557,9 @@ int gom_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 		gom_hook_alloc(ptrs[i], size, gom_classes[cls].size, flags);
 		trace_gom_alloc(_RET_IP_, ptrs[i], size, gom_classes[cls].size,
 				flags, NUMA_NO_NODE);
-		profile(ptrs[i], size, cls, _RET_IP_);
 	}
+	if (static_branch_unlikely(&gom_profile_key))
+		gom_profile_tick_bulk(ptrs, nr, size, cls, _RET_IP_);
 	return nr;
 }
 EXPORT_SYMBOL_GPL(gom_alloc_bulk);

@@ -48,6 +48,7 @@
 #include <linux/module.h>
 #include <linux/numa.h>
 #include <linux/percpu.h>
+#include <linux/prandom.h>
 #include <linux/spinlock.h>
 #include <gomalloc.h>
 
@@ -497,6 +498,7 @@ struct gom_mcache {
 	u8 busy;			/* the section is held */
 	int node;			/* the CPU's memory node */
 	long sample_left;		/* bytes to the next profile sample */
+	struct rnd_state sample_rnd;	/* draws the distance after that */
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
 	struct lockdep_map dep_map;
 #endif
@@ -572,11 +574,14 @@ struct gom_prof_record {
 };
 
 long gom_profile_next(void);
+void gom_profile_rearm(void);
 void gom_profile_alloc(void *obj, size_t size, unsigned int cls,
 		       unsigned long caller);
 void gom_profile_free(const void *obj);
 void gom_profile_tick(void *obj, size_t size, unsigned int cls,
 		      unsigned long caller);
+void gom_profile_tick_bulk(void **ptrs, size_t nr, size_t size,
+			   unsigned int cls, unsigned long caller);
 int gom_set_profile_rate(unsigned long rate);
 u64 gom_profile_lifetime(unsigned int cls, unsigned long *n);
 struct gom_prof_record *gom_profile_snapshot(unsigned int *nr);

@@ -95,7 +95,7 @@ static __always_inline bool gom_mc_pop(struct gom_mcache *mc, unsigned int cls,
  * Count @size bytes down to the next heap profile sample; true when this
  * allocation is one. Inside the section: one subtraction when profiling
  * is on, a static branch when it is off. The next distance is drawn out
- * of the section (gom_profile_alloc()); until then nothing is sampled.
+ * of the section, by gom_profile_rearm(); until then nothing is sampled.
  */
 static __always_inline bool gom_mc_sample(struct gom_mcache *mc, size_t size)
 {

@@ -50,6 +50,7 @@
 #include <linux/log2.h>
 #include <linux/math64.h>
 #include <linux/module.h>
+#include <linux/prandom.h>
 #include <linux/random.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -183,19 +184,14 @@ static u64 exp2_neg_q32(u64 z)
 	return v >> (z >> 16);
 }
 
-/**
- * gom_profile_next() - bytes to the next sample
- *
+/*
  * An exponential distribution of mean profile_rate, as Go's fastexprand:
- * -ln(q) * rate for q uniform in (0, 1], from 26 random bits.
- *
- * Context: any.
- * Return: the distance in bytes; 0 with profile_rate 1, LONG_MAX with 0.
+ * -ln(q) * rate for q uniform in (0, 1], from 26 bits of @random.
  */
-long gom_profile_next(void)
+static long distance(u32 random)
 {
 	unsigned long rate = READ_ONCE(gom_profile_rate);
-	u32 q = (get_random_u32() >> 6) + 1;
+	u32 q = (random >> 6) + 1;
 	u64 minus_log2 = (26ULL << 16) - log2_q16(q);
 
 	if (!rate)
@@ -205,7 +201,54 @@ long gom_profile_next(void)
 	/* ln 2 = 45426 / 65536 */
 	return mul_u64_u64_shr(minus_log2 * 45426, rate, 32);
 }
+
+/**
+ * gom_profile_next() - bytes to the next sample
+ *
+ * Context: any.
+ * Return: the distance in bytes, drawn from an exponential distribution
+ * of mean profile_rate; 0 with profile_rate 1, LONG_MAX with 0.
+ */
+long gom_profile_next(void)
+{
+	return distance(get_random_u32());
+}
 EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_next);
+
+/* The next distance of @mc's CPU, from its own pseudo-random state. */
+static long draw(struct gom_mcache *mc)
+{
+	return distance(prandom_u32_state(&mc->sample_rnd));
+}
+
+/*
+ * The fast path leaves a CPU that took a sample at LONG_MAX, waiting for
+ * its next distance (drawing it in the section would cost every
+ * allocation registers): draw it if it still waits. Preemption disabled.
+ */
+static void rearm(struct gom_mcache *mc)
+{
+	if (mc->sample_left > LONG_MAX / 2)
+		mc->sample_left = draw(mc);
+}
+
+/**
+ * gom_profile_rearm() - give this CPU its next distance, if it waits
+ *
+ * Called when a sample the fast path took is recorded, on the CPU the
+ * recording runs on. A migration in between leaves the sampling CPU
+ * waiting; its next slow-path allocation (gom_profile_tick()) rearms it,
+ * so that no CPU stops sampling and the estimates do not fall short.
+ *
+ * Context: any; not inside the CPU's section.
+ */
+void gom_profile_rearm(void)
+{
+	preempt_disable();
+	rearm(this_cpu_read(gom_mcache_pcpu));
+	preempt_enable();
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_rearm);
 
 /* Objects a sample of @size stands for, in 1/65536 (scaleHeapSample). */
 static u64 sample_weight(size_t size)
@@ -364,12 +407,6 @@ void gom_profile_alloc(void *obj, size_t size, unsigned int cls,
 	char module[MODULE_NAME_LEN];
 	unsigned long flags;
 
-	/*
-	 * The countdown that chose this sample waits for its next distance.
-	 * After a migration this sets another CPU's: a distance all the same.
-	 */
-	WRITE_ONCE(raw_cpu_read(gom_mcache_pcpu)->sample_left,
-		   gom_profile_next());
 	if (!READ_ONCE(gom_profile_rate) ||
 	    (IS_ENABLED(CONFIG_PREEMPT_RT) && !preemptible()))
 		return;
@@ -451,15 +488,56 @@ void gom_profile_tick(void *obj, size_t size, unsigned int cls,
 
 	preempt_disable();
 	mc = this_cpu_read(gom_mcache_pcpu);
+	rearm(mc);
 	mc->sample_left -= size;
 	sample = mc->sample_left < 0;
 	if (sample)
-		mc->sample_left = LONG_MAX;
+		mc->sample_left = draw(mc);
 	preempt_enable();
 	if (sample)
 		gom_profile_alloc(obj, size, cls, caller);
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_tick);
+
+/**
+ * gom_profile_tick_bulk() - count a bulk allocation in one subtraction
+ * @ptrs: the objects
+ * @nr: how many
+ * @size: bytes asked for each
+ * @cls: their class
+ * @caller: the client's return address
+ *
+ * What gom_profile_tick() does for each object, with the countdown read
+ * and written once per sample rather than once per object: the object
+ * at which it goes below zero is the sample.
+ *
+ * Context: as gom_profile_alloc().
+ */
+void gom_profile_tick_bulk(void **ptrs, size_t nr, size_t size,
+			   unsigned int cls, unsigned long caller)
+{
+	struct gom_mcache *mc;
+	size_t i = 0, k;
+	long left;
+
+	while (i < nr) {
+		preempt_disable();
+		mc = this_cpu_read(gom_mcache_pcpu);
+		rearm(mc);
+		left = mc->sample_left;
+		k = left > 0 ? left / size : 0;	/* objects before the sample */
+		if (k >= nr - i) {
+			mc->sample_left = left - (long)((nr - i) * size);
+			preempt_enable();
+			return;
+		}
+		mc->sample_left = draw(mc);
+		preempt_enable();
+		i += k;
+		gom_profile_alloc(ptrs[i++], size, cls, caller);
+	}
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_tick_bulk);
 
 /**
  * gom_set_profile_rate() - set the mean bytes between samples
@@ -981,8 +1059,12 @@ static struct notifier_block gom_prof_module_nb = {
  */
 int gom_profile_init(void)
 {
+	unsigned int cpu;
 	int ret;
 
+	for_each_possible_cpu(cpu)
+		prandom_seed_state(&gom_mcache_of(cpu)->sample_rnd,
+				   get_random_u64());
 	stack_depot_init();
 	ret = register_module_notifier(&gom_prof_module_nb);
 	if (ret)
