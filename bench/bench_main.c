@@ -6,9 +6,13 @@
  * kernel peer back to back, prints a table on the console and keeps the
  * figures as JSON lines in debugfs gomalloc_bench/results. The module
  * stays loaded so the results can be read; rmmod frees everything.
+ * Writing case names to debugfs gomalloc_bench/run runs them later, as
+ * cases= does at load (cases=none runs nothing at load).
  *
  *   insmod gomalloc_bench.ko cases=hot,burst iters=20000 mode=icount-ioa0
  *   insmod gomalloc_bench.ko cases=mem mem_alloc=slub
+ *   insmod gomalloc_bench.ko cases=none
+ *   echo hot > /sys/kernel/debug/gomalloc_bench/run
  *
  * Timings are taken with ktime_get_ns() around loops; under QEMU's
  * -icount shift=0 one virtual ns is one guest instruction. Cases marked
@@ -22,6 +26,7 @@
 #include <linux/fs.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -31,7 +36,7 @@
 
 static char *cases = "all";
 module_param(cases, charp, 0444);
-MODULE_PARM_DESC(cases, "comma-separated cases to run, or all (default)");
+MODULE_PARM_DESC(cases, "comma-separated cases to run, all (default), or none");
 
 static unsigned int iters = 20000;
 module_param(iters, uint, 0444);
@@ -70,6 +75,8 @@ static const struct gom_bench_case gom_bench_cases[] = {
 };
 
 static struct dentry *bench_dir;
+/* Serializes the runs of cases: at load, and through debugfs "run". */
+static DEFINE_MUTEX(run_lock);
 
 /**
  * struct case_runner - a case run in a bound kthread
@@ -145,25 +152,68 @@ static bool case_selected(const struct gom_bench_case *c, const char *sel)
 	return false;
 }
 
-static int run_selected(struct gom_bench_ctx *ctx)
+/*
+ * Run the cases @sel names. Returns the error of a failed case that holds
+ * memory (with @all_errors, of any failed case), or -EINVAL if no case
+ * matches.
+ */
+static int run_selected(struct gom_bench_ctx *ctx, const char *sel,
+			bool all_errors)
 {
+	const struct gom_bench_case *c;
 	unsigned int i, ran = 0;
 	int ret, err = 0;
 
+	mutex_lock(&run_lock);
 	for (i = 0; i < ARRAY_SIZE(gom_bench_cases); i++) {
-		if (!case_selected(&gom_bench_cases[i], cases))
+		c = &gom_bench_cases[i];
+		if (!case_selected(c, sel))
 			continue;
-		ret = run_case(&gom_bench_cases[i], ctx);
-		if (ret && (gom_bench_cases[i].flags & GOM_BENCH_HOLD))
+		ret = run_case(c, ctx);
+		if (ret && (all_errors || (c->flags & GOM_BENCH_HOLD)))
 			err = ret;
 		ran++;
 	}
+	mutex_unlock(&run_lock);
 	if (!ran) {
-		pr_err("no case matches cases=%s\n", cases);
+		pr_err("no case matches %s\n", sel);
 		return -EINVAL;
 	}
 	return err;
 }
+
+static bool no_cases(const char *sel)
+{
+	return !*sel || sysfs_streq(sel, "none");
+}
+
+static ssize_t run_write(struct file *file, const char __user *buf,
+			 size_t len, loff_t *ppos)
+{
+	struct gom_bench_ctx ctx = {
+		.iters = max(iters, 1U), .reps = max(reps, 1U),
+	};
+	char *text, *sel;
+	int ret;
+
+	if (len > PAGE_SIZE)
+		return -EINVAL;
+	text = memdup_user_nul(buf, len);
+	if (IS_ERR(text))
+		return PTR_ERR(text);
+	sel = strim(text);
+	ret = run_selected(&ctx, sel, true);
+	if (ctx.failures)
+		pr_info("run %s: %lu allocation failures\n", sel, ctx.failures);
+	kfree(text);
+	return ret ?: len;
+}
+
+static const struct file_operations run_fops = {
+	.owner = THIS_MODULE,
+	.write = run_write,
+	.llseek = noop_llseek,
+};
 
 static ssize_t mem_free_write(struct file *file, const char __user *buf,
 			      size_t len, loff_t *ppos)
@@ -201,6 +251,7 @@ static void bench_debugfs_init(void)
 	gom_bench_report_debugfs(bench_dir);
 	debugfs_create_file("mem_free", 0200, bench_dir, NULL, &mem_free_fops);
 	debugfs_create_file("mem_info", 0444, bench_dir, NULL, &mem_info_fops);
+	debugfs_create_file("run", 0200, bench_dir, NULL, &run_fops);
 }
 
 static int __init gom_bench_init(void)
@@ -218,7 +269,8 @@ static int __init gom_bench_init(void)
 	bench_debugfs_init();
 	pr_info("start: cases=%s iters=%u reps=%u mode=%s cpus=%u\n", cases,
 		ctx.iters, ctx.reps, mode, num_online_cpus());
-	ret = run_selected(&ctx);
+	if (!no_cases(cases))
+		ret = run_selected(&ctx, cases, false);
 	pr_info("done: %lu allocation failures\n", ctx.failures);
 	if (ret) {
 		debugfs_remove_recursive(bench_dir);
