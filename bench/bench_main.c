@@ -7,12 +7,14 @@
  * figures as JSON lines in debugfs gomalloc_bench/results. The module
  * stays loaded so the results can be read; rmmod frees everything.
  * Writing case names to debugfs gomalloc_bench/run runs them later, as
- * cases= does at load (cases=none runs nothing at load).
+ * cases= does at load (cases=none runs nothing at load): the replay case
+ * needs a replay written to gomalloc_bench/replay first (replay.c).
  *
  *   insmod gomalloc_bench.ko cases=hot,burst iters=20000 mode=icount-ioa0
  *   insmod gomalloc_bench.ko cases=mem mem_alloc=slub
  *   insmod gomalloc_bench.ko cases=none
- *   echo hot > /sys/kernel/debug/gomalloc_bench/run
+ *   cat bench/replay.txt > /sys/kernel/debug/gomalloc_bench/replay
+ *   echo replay > /sys/kernel/debug/gomalloc_bench/run
  *
  * Timings are taken with ktime_get_ns() around loops; under QEMU's
  * -icount shift=0 one virtual ns is one guest instruction. Cases marked
@@ -72,6 +74,7 @@ static const struct gom_bench_case gom_bench_cases[] = {
 	{ "xcpu", gom_bench_xcpu, GOM_BENCH_SMP | GOM_BENCH_DEFAULT },
 	{ "stack", gom_bench_stack, GOM_BENCH_PINNED | GOM_BENCH_DEFAULT },
 	{ "mem", gom_bench_mem, GOM_BENCH_HOLD },
+	{ "replay", gom_bench_replay, GOM_BENCH_PINNED },
 };
 
 static struct dentry *bench_dir;
@@ -252,6 +255,7 @@ static void bench_debugfs_init(void)
 	debugfs_create_file("mem_free", 0200, bench_dir, NULL, &mem_free_fops);
 	debugfs_create_file("mem_info", 0444, bench_dir, NULL, &mem_info_fops);
 	debugfs_create_file("run", 0200, bench_dir, NULL, &run_fops);
+	gom_bench_replay_debugfs(bench_dir);
 }
 
 static int __init gom_bench_init(void)
@@ -274,6 +278,7 @@ static int __init gom_bench_init(void)
 	pr_info("done: %lu allocation failures\n", ctx.failures);
 	if (ret) {
 		debugfs_remove_recursive(bench_dir);
+		gom_bench_replay_exit();
 		gom_bench_report_exit();
 	}
 	return ret;
@@ -283,6 +288,7 @@ static void __exit gom_bench_exit(void)
 {
 	gom_bench_mem_release();
 	debugfs_remove_recursive(bench_dir);
+	gom_bench_replay_exit();
 	gom_bench_report_exit();
 }
 
