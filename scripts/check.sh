@@ -7,7 +7,7 @@
 #     setup-paths      setup's records and lib.sh's lookups, on an empty cache
 #     splat-patterns   scripts/splat-patterns reads the same in vm-run's
 #                      Python, GNU grep -E and busybox grep -E
-#     lint sizeclasses gomstat fastpath-cost
+#     lint sizeclasses gomstat fastpath-cost mkreplay
 #     build-6.1 build-6.12 build-6.12-rt
 #                      W=1 builds against Debian's 6.1 headers and the 6.12
 #                      and 6.12-rt headers from bookworm-backports (any
@@ -19,15 +19,15 @@
 #                      tests that need kmemleak, KASAN and lockdep on the
 #                      debug kernel
 #   A step counts as one test, except setup-paths, splat-patterns, gomstat,
-#   fastpath-cost, kunit and the integration steps, whose own test cases
-#   are counted. Step logs: build/check/<step>.log; a step that runs for
-#   long prints its log's last line every minute.
+#   fastpath-cost, mkreplay, kunit and the integration steps, whose own
+#   test cases are counted. Step logs: build/check/<step>.log; a step that
+#   runs for long prints its log's last line every minute.
 #   Last line: "N passed, N failed, N skipped"; exit 1 if anything failed.
 set -euo pipefail
 
 source "$(dirname "$0")/lib.sh"
 ALL_STEPS=(setup setup-paths splat-patterns lint sizeclasses gomstat
-	   fastpath-cost build-6.1 build-6.12 build-6.12-rt dkms
+	   fastpath-cost mkreplay build-6.1 build-6.12 build-6.12-rt dkms
 	   kunit-selftest kunit integration integration-6.12 integration-6.12-rt
 	   integration-debug)
 if (( $# )); then
@@ -56,6 +56,9 @@ step_sizeclasses() {
 }
 step_gomstat() { python3 "$GOM_ROOT/scripts/test_gomstat.py"; }
 step_fastpath-cost() { "$GOM_PY" "$GOM_ROOT/scripts/test_fastpath_cost.py"; }
+# The replay converter, and the committed bench/replay.txt read as the
+# bench module reads it.
+step_mkreplay() { "$GOM_PY" "$GOM_ROOT/scripts/test_mkreplay.py"; }
 build() {	# build FLAVOUR
 	local h
 	h=$(gom_headers "$1") || return 1
@@ -149,7 +152,8 @@ run_step() {
 T0=$(date +%s)
 for s in "${STEPS[@]}"; do
 	case $s in
-	setup-paths|splat-patterns|gomstat|fastpath-cost|kunit|integration*)
+	setup-paths|splat-patterns|gomstat|fastpath-cost|mkreplay|kunit|\
+	integration*)
 		run_step "$s" 1 ;;
 	*) run_step "$s" 0 ;;
 	esac
