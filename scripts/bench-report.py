@@ -30,9 +30,14 @@ MODE_DESC = {
     "wall-default": "QEMU TCG (multi-threaded), 2 vCPUs, wall clock, Debian default "
                  "init_on_alloc=1",
 }
-CASE_ORDER = ["hot", "hot-node", "usable", "burst-seq", "burst-rnd", "bulk-16",
-              "bulk-128", "pages", "large", "xcpu", "stack", "frame-8", "mem",
-              "mem-inuse", "mem-half", "mem-half-inuse", "mem-meta"]
+DEBUG_OPTS = "FZPUQ"
+CASE_ORDER = (["hot", "hot-node", "usable", "burst-seq", "burst-rnd",
+               "bulk-16", "bulk-128", "pages", "large", "xcpu", "stack",
+               "frame-8", "replay", "profile", "profile-pages",
+               "profile-large", "profile-replay"] +
+              [f"debug-{x}" for x in DEBUG_OPTS] +
+              ["mem", "mem-inuse", "mem-half", "mem-half-inuse", "mem-meta",
+               "replay-mem", "replay-mem-inuse"])
 
 # (case, peer_name or None, mode prefix, op, limit, text)
 TARGETS = [
@@ -44,8 +49,19 @@ TARGETS = [
     ("pages", None, "icount", "le", 0.5, "pages 1..64 <= 0.5 x alloc_pages (icount)"),
     ("large", "kmalloc", "icount", "le", 0.5, "large <= 0.5 x kmalloc_large (icount)"),
     ("xcpu", None, "wall", "ge", 1.5, "cross-CPU >= 1.5 x SLUB throughput (wall clock)"),
+    ("replay", None, "icount", "le", 0.5, "replay <= 0.5 x SLUB per operation (icount)"),
+    ("profile", None, "icount", "le", 1.05,
+     "profiling at the default rate <= 1.05 x off (icount)"),
+    ("profile-pages", None, "icount", "le", 1.05,
+     "profiling at the default rate <= 1.05 x off (icount)"),
+    ("profile-large", None, "icount", "le", 1.05,
+     "profiling at the default rate <= 1.05 x off (icount)"),
+    ("profile-replay", None, "icount", "le", 1.05,
+     "profiling at the default rate <= 1.05 x off (icount)"),
     ("mem", None, "", "le", 1.05, "memory <= 1.05 x SLUB bytes"),
     ("mem-meta", None, "", "lt", 0.01, "metadata < 1% of heap bytes"),
+    ("replay-mem", None, "", "le", 1.05,
+     "replay memory at its peak <= 1.05 x SLUB bytes"),
 ]
 
 
@@ -67,7 +83,11 @@ def load(paths):
 def size_str(case, size):
     if case.startswith("mem"):
         return "mix"
-    if case == "pages":
+    if case in ("replay", "profile-replay"):
+        return "trace"
+    if case.startswith("replay-mem"):
+        return "peak"
+    if case in ("pages", "profile-pages"):
         return f"{size // 4096} p"
     if size >= 1024 and size % 1024 == 0:
         return f"{size // 1024} KiB"

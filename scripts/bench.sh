@@ -13,6 +13,7 @@
 #   the kernel command line: gombench.mode=MODE, plus GOM_BENCH_ARGS (e.g.
 #   "gombench.cases=hot gombench.iters=5000"). The kernel is Debian's
 #   current 6.1 kernel (scripts/setup.sh fetches it if it is not set up).
+#   The replay case replays bench/replay.txt (scripts/replay-record.sh).
 set -euo pipefail
 
 ALL_MODES=(icount-ioa0 icount-default wall-ioa0 wall-default)
@@ -25,6 +26,7 @@ done
 
 source "$(dirname "$0")/lib.sh"
 GUEST=$GOM_ROOT/scripts/guest/bench.sh
+REPLAY=$GOM_ROOT/bench/replay.txt
 gom_ready 6.1 || "$GOM_ROOT/scripts/setup.sh" --no-kernel 6.1
 KDIR=$(gom_headers 6.1)
 KERNEL=$(gom_kernel 6.1)
@@ -43,6 +45,7 @@ for m in "${MODES[@]}"; do
 	      --timeout "${GOM_BENCH_TIMEOUT:-3600}"
 	      --ko "$BUILD/mod/gomalloc.ko" --ko "$BUILD/bench/gomalloc_bench.ko"
 	      --script "$GUEST" --log "$OUT/$m.console.log" --out "$OUT/$m")
+	[[ -f $REPLAY ]] && args+=(--file "$REPLAY:/guest/replay.txt")
 	append="gombench.mode=$m ${GOM_BENCH_ARGS:-}"
 	case $m in
 	icount-*) args+=(--icount --cpus 1) ;;
@@ -50,7 +53,7 @@ for m in "${MODES[@]}"; do
 	esac
 	[[ $m == *-ioa0 ]] && append="init_on_alloc=0 $append"
 	echo "bench: $m (kernel cmdline: $append)"
-	rm -rf "${OUT:?}/$m"
+	rm -rf "${OUT:?}/$m" "$OUT/bench-$m.json" "$OUT/bench-$m.txt"
 	if "$GOM_ROOT/scripts/vm-run" "${args[@]}" --append "$append"; then
 		cp "$OUT/$m"/* "$OUT"/ 2>/dev/null || true
 	else
