@@ -14,6 +14,12 @@
 #   "gombench.cases=hot gombench.iters=5000"). The kernel is Debian's
 #   current 6.1 kernel (scripts/setup.sh fetches it if it is not set up).
 #   The replay case replays bench/replay.txt (scripts/replay-record.sh).
+#
+#   At the end, scripts/bench-report.py merges the modes into
+#   build/bench/performance-results.rst, headed with the tree's commit, the
+#   kernel, QEMU and the date. When all four modes ran with the default
+#   settings (no GOM_BENCH_ARGS) and none failed, it also replaces
+#   Documentation/performance-results.rst, to be committed.
 set -euo pipefail
 
 ALL_MODES=(icount-ioa0 icount-default wall-ioa0 wall-default)
@@ -25,6 +31,7 @@ for m in "${MODES[@]}"; do
 done
 
 source "$(dirname "$0")/lib.sh"
+T0=$(date +%s)
 GUEST=$GOM_ROOT/scripts/guest/bench.sh
 REPLAY=$GOM_ROOT/bench/replay.txt
 gom_ready 6.1 || "$GOM_ROOT/scripts/setup.sh" --no-kernel 6.1
@@ -85,5 +92,41 @@ for m in modes:
               f"{r.get('peer', 0):>12} {r.get('ratio', 0):>7.3f}  "
               f"{r.get('unit', '')} ({r.get('peer_name', '')})")
 PY
-echo "bench: results in $OUT"
+# The static cost of the fast paths (irq toggles, locked instructions,
+# from the disassembly): scripts/fastpath-cost.py is run here.
+
+# The results document: every mode that has results, with where they
+# come from. The tree is named by its commit; "-dirty" if anything but
+# the results document differs from it.
+commit=$(git -C "$GOM_ROOT" describe --always --abbrev=12 2>/dev/null || echo unknown)
+if [[ -n $(git -C "$GOM_ROOT" status --porcelain --untracked-files=no -- . \
+	   ':!Documentation/performance-results.rst' 2>/dev/null) ]]; then
+	commit+=-dirty
+fi
+subject=$(git -C "$GOM_ROOT" log -1 --format=%s 2>/dev/null || true)
+jsons=()
+for m in "${MODES[@]}"; do
+	[[ -f $OUT/bench-$m.json ]] && jsons+=("$OUT/bench-$m.json")
+done
+all_modes=1
+for m in "${ALL_MODES[@]}"; do
+	[[ " ${MODES[*]} " == *" $m "* ]] || all_modes=0
+done
+version=$(sed -n "s/^# version: //p" "$OUT"/bench-*.txt 2>/dev/null | head -1 || true)
+secs=$(( $(date +%s) - T0 ))
+if (( ${#jsons[@]} )); then
+	"$GOM_PY" "$GOM_ROOT/scripts/bench-report.py" --format rst --document \
+		--commit "$commit${subject:+ (\"$subject\")}" --date "$(date -u +%Y-%m-%d)" \
+		--kernel "Debian's stock 6.1 kernel${version:+, $version}" \
+		--qemu "$(qemu-system-x86_64 --version | head -1)" \
+		--run "scripts/bench.sh ${MODES[*]} ${GOM_BENCH_ARGS:-(default settings)}, $(gom_dur "$secs") on $(nproc) host CPUs" \
+		-o "$OUT/performance-results.rst" "${jsons[@]}" >/dev/null
+	if (( rc == 0 && all_modes )) && [[ -z ${GOM_BENCH_ARGS:-} ]]; then
+		cp "$OUT/performance-results.rst" "$GOM_ROOT/Documentation/performance-results.rst"
+		echo "bench: wrote Documentation/performance-results.rst ($commit)"
+	else
+		echo "bench: not all modes, or not the default settings: Documentation/performance-results.rst left as it is"
+	fi
+fi
+echo "bench: results in $OUT (total time $(gom_dur "$secs"))"
 exit $rc
