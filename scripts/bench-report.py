@@ -5,6 +5,7 @@
 usage: scripts/bench-report.py [--format md|rst] [--document] [-o FILE]
                                [--kernel TEXT] [--qemu TEXT] [--commit TEXT]
                                [--date TEXT] [--run TEXT] [--misses]
+                               [--static FILE]
                                RESULTS.json...
 
 Each input holds JSON records, one per line, as written by
@@ -19,7 +20,8 @@ input.
 --document (with --format rst) makes a whole document, as
 Documentation/performance-results.rst: title, a note that it is
 generated, and where the figures come from (--commit, --kernel, --qemu,
---date, --run).
+--date, --run). --static adds scripts/fastpath-cost.py's text (what
+the instruction counts hide) as its last section.
 """
 
 import argparse
@@ -269,7 +271,20 @@ def render(args, recs):
                          f"{margin(t, ratio)} (target: {t[5]})")
     if rst:
         lines = [wrap_rst(x) for x in lines]
+    if args.static and rst:
+        lines += static_section(args.static)
     return "\n".join(lines) + "\n"
+
+
+def static_section(path):
+    """scripts/fastpath-cost.py's table as a literal block."""
+    with open(path) as f:
+        text = f.read().rstrip("\n").split("\n")
+    title = "What icount hides: the fast paths' machine code"
+    return ["", title, "-" * len(title), "",
+            "``scripts/fastpath-cost.py`` on the same build (method in "
+            ":doc:`performance`)::", ""] + \
+        [("    " + x).rstrip() for x in text]
 
 
 def wrap_rst(line):
@@ -293,18 +308,21 @@ def main():
     ap.add_argument("--commit", default="", help="the tree measured")
     ap.add_argument("--date", default="")
     ap.add_argument("--run", default="", help="how the run was made")
+    ap.add_argument("--static", metavar="FILE",
+                    help="scripts/fastpath-cost.py's text, added as a "
+                         "section (rst)")
     ap.add_argument("--misses", action="store_true",
                     help="also list every missed figure")
     args = ap.parse_args()
     try:
         recs = load(args.results)
+        text = render(args, recs) if recs else ""
     except OSError as e:
         print(f"bench-report: {e}", file=sys.stderr)
         return 1
     if not recs:
         print("bench-report: no records", file=sys.stderr)
         return 1
-    text = render(args, recs)
     if args.output:
         with open(args.output, "w") as f:
             f.write(text)

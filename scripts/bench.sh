@@ -93,7 +93,15 @@ for m in modes:
               f"{r.get('unit', '')} ({r.get('peer_name', '')})")
 PY
 # The static cost of the fast paths (irq toggles, locked instructions,
-# from the disassembly): scripts/fastpath-cost.py is run here.
+# from the machine code of this build and of the guest's kernel).
+static=()
+if "$GOM_PY" "$GOM_ROOT/scripts/fastpath-cost.py" --out "$OUT" >/dev/null; then
+	static=(--static "$OUT/fastpath-cost.txt")
+	echo "bench: wrote $OUT/fastpath-cost.txt"
+else
+	echo "bench: scripts/fastpath-cost.py failed: no machine-code section" >&2
+	rc=1
+fi
 
 # The results document: every mode that has results, with where they
 # come from. The tree is named by its commit; "-dirty" if anything but
@@ -120,7 +128,7 @@ if (( ${#jsons[@]} )); then
 		--kernel "Debian's stock 6.1 kernel${version:+, $version}" \
 		--qemu "$(qemu-system-x86_64 --version | head -1)" \
 		--run "scripts/bench.sh ${MODES[*]} ${GOM_BENCH_ARGS:-(default settings)}, $(gom_dur "$secs") on $(nproc) host CPUs" \
-		-o "$OUT/performance-results.rst" "${jsons[@]}" >/dev/null
+		"${static[@]}" -o "$OUT/performance-results.rst" "${jsons[@]}" >/dev/null
 	if (( rc == 0 && all_modes )) && [[ -z ${GOM_BENCH_ARGS:-} ]]; then
 		cp "$OUT/performance-results.rst" "$GOM_ROOT/Documentation/performance-results.rst"
 		echo "bench: wrote Documentation/performance-results.rst ($commit)"

@@ -43,12 +43,14 @@ import bisect
 import collections
 import glob
 import json
+import lzma
 import os
 import re
 import struct
 import subprocess
 import sys
 
+XZ_MAGIC = b"\xfd7zXZ\x00"
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
@@ -1030,21 +1032,46 @@ def cache_dir(kver):
     return d
 
 
+def unxz_vmlinux(vmlinuz):
+    """The ELF image inside an xz-compressed bzImage (Debian's 6.1), as
+    scripts/extract-vmlinux finds it: try each xz stream in the file."""
+    with open(vmlinuz, "rb") as f:
+        data = f.read()
+    at = data.find(XZ_MAGIC)
+    while at >= 0:
+        try:
+            elf = lzma.LZMADecompressor().decompress(data[at:])
+        except lzma.LZMAError:
+            elf = b""
+        if elf[:4] == b"\x7fELF":
+            return elf
+        at = data.find(XZ_MAGIC, at + 1)
+    return None
+
+
 def extract_vmlinux(vmlinuz, dest):
     if os.path.exists(dest):
         return dest
     cache = os.path.dirname(os.path.dirname(os.path.dirname(dest)))
     tools = sorted(glob.glob(os.path.join(cache, "linux-*-src", "scripts",
                                           "extract-vmlinux")))
-    if not tools:
-        raise Error(f"no linux-*-src/scripts/extract-vmlinux in {cache}: "
-                    "run scripts/setup.sh")
     log(f"extracting vmlinux from {vmlinuz}")
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
     with open(dest + ".tmp", "wb") as f:
-        r = subprocess.run(["sh", tools[-1], vmlinuz], stdout=f)
-    if r.returncode or os.path.getsize(dest + ".tmp") == 0:
+        if tools:
+            r = subprocess.run(["sh", tools[-1], vmlinuz], stdout=f)
+            ok = r.returncode == 0
+        else:
+            elf = unxz_vmlinux(vmlinuz)
+            ok = elf is not None
+            if ok:
+                f.write(elf)
+    if not ok or os.path.getsize(dest + ".tmp") == 0:
         os.unlink(dest + ".tmp")
-        raise Error(f"extract-vmlinux failed on {vmlinuz}")
+        raise Error(f"cannot extract vmlinux from {vmlinuz}"
+                    + ("" if tools else
+                       " (not xz; scripts/setup.sh extracts the source "
+                       "tree, whose scripts/extract-vmlinux knows more)"))
     os.rename(dest + ".tmp", dest)
     return dest
 
