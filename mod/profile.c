@@ -311,18 +311,19 @@ static struct gom_prof_sample *find_sample(const void *obj)
 }
 
 /*
- * Make the bucket and client a sample needs, from memory taken before
- * the lock; what is not used is freed by the caller. Lock held.
+ * A new stack's bucket, and its client if the module is new, from
+ * memory taken before the lock; what is not used is freed by the
+ * caller. Lock held.
  */
-static struct gom_prof_bucket *bucket_of(depot_stack_handle_t stack,
-					 const char *module,
-					 struct gom_prof_bucket **nb,
-					 struct gom_prof_client **nc)
+static struct gom_prof_bucket *new_bucket(depot_stack_handle_t stack,
+					  const char *module,
+					  struct gom_prof_bucket **nb,
+					  struct gom_prof_client **nc)
 {
 	struct gom_prof_bucket *b = find_bucket(stack);
 	struct gom_prof_client *c;
 
-	if (b)
+	if (b)		/* made by another CPU while the lock was dropped */
 		return b;
 	c = find_client(module);
 	if (!c) {
@@ -386,6 +387,41 @@ static depot_stack_handle_t save_stack(gfp_t gfp, unsigned long *caller)
 				gfp);
 }
 
+/*
+ * File @s under its stack's bucket. Only the first sample of a stack
+ * pays for the symbol lookup that names its module and for the bucket.
+ */
+static bool add_sample(struct gom_prof_sample *s, depot_stack_handle_t stack,
+		       unsigned long caller, gfp_t gfp)
+{
+	struct gom_prof_bucket *nb = NULL;
+	struct gom_prof_client *nc = NULL;
+	char module[MODULE_NAME_LEN];
+	unsigned long flags;
+
+	spin_lock_irqsave(&gom_prof_lock, flags);
+	s->b = find_bucket(stack);
+	if (!s->b) {
+		spin_unlock_irqrestore(&gom_prof_lock, flags);
+		nb = kzalloc(sizeof(*nb), gfp);
+		nc = kzalloc(sizeof(*nc), gfp);
+		if (!nb || !nc)
+			goto free;
+		caller_module(caller, module);
+		spin_lock_irqsave(&gom_prof_lock, flags);
+		s->b = new_bucket(stack, module, &nb, &nc);
+	}
+	hash_add(gom_prof_samples, &s->node, (unsigned long)s->obj);
+	WRITE_ONCE(gom_profile_live, gom_profile_live + 1);
+	account(s, 1);
+	span_sampled(s->span, 1);
+	spin_unlock_irqrestore(&gom_prof_lock, flags);
+free:
+	kfree(nb);
+	kfree(nc);
+	return s->b;
+}
+
 /**
  * gom_profile_alloc() - record a sampled allocation
  * @obj: the object or large run handed out
@@ -400,23 +436,16 @@ void gom_profile_alloc(void *obj, size_t size, unsigned int cls,
 		       unsigned long caller)
 {
 	const gfp_t gfp = GFP_NOWAIT | __GFP_NOWARN;
-	struct gom_prof_bucket *nb;
-	struct gom_prof_client *nc;
 	struct gom_prof_sample *s;
 	depot_stack_handle_t stack;
-	char module[MODULE_NAME_LEN];
-	unsigned long flags;
 
 	if (!READ_ONCE(gom_profile_rate) ||
 	    (IS_ENABLED(CONFIG_PREEMPT_RT) && !preemptible()))
 		return;
 	stack = save_stack(gfp, &caller);
-	s = kmalloc(sizeof(*s), gfp);
-	nb = kzalloc(sizeof(*nb), gfp);
-	nc = kzalloc(sizeof(*nc), gfp);
-	if (!stack || !s || !nb || !nc)
-		goto free;
-	caller_module(caller, module);
+	s = stack ? kmalloc(sizeof(*s), gfp) : NULL;
+	if (!s)
+		return;
 	s->obj = obj;
 	s->cls = cls;
 	s->weight = sample_weight(size);
@@ -426,18 +455,8 @@ void gom_profile_alloc(void *obj, size_t size, unsigned int cls,
 	s->span = cls ? (struct gom_span *)gom_pm_get((unsigned long)obj) :
 		  NULL;
 	rcu_read_unlock();
-	spin_lock_irqsave(&gom_prof_lock, flags);
-	s->b = bucket_of(stack, module, &nb, &nc);
-	hash_add(gom_prof_samples, &s->node, (unsigned long)obj);
-	WRITE_ONCE(gom_profile_live, gom_profile_live + 1);
-	account(s, 1);
-	span_sampled(s->span, 1);
-	spin_unlock_irqrestore(&gom_prof_lock, flags);
-	s = NULL;
-free:
-	kfree(s);
-	kfree(nb);
-	kfree(nc);
+	if (!add_sample(s, stack, caller, gfp))
+		kfree(s);
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_alloc);
 
