@@ -147,7 +147,11 @@ static unsigned int replay_ops_gom(struct gom_replay *rp, unsigned int from,
 	return id;
 }
 
-/* The same with SLUB. */
+/*
+ * The same with SLUB. Two loops rather than one with a function pointer:
+ * an indirect call (a retpoline on Debian's kernels) per operation would
+ * add the same cost to both sides and shrink every ratio towards 1.
+ */
 static unsigned int replay_ops_slub(struct gom_replay *rp, unsigned int from,
 				    unsigned int to, unsigned int id)
 {

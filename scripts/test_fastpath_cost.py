@@ -11,8 +11,6 @@ usage: python3 scripts/test_fastpath_cost.py [-v]
   The last line is "N passed, N failed"; exit 0 iff none failed.
 """
 
-import importlib.machinery
-import importlib.util
 import os
 import struct
 import sys
@@ -23,17 +21,8 @@ import unittest_tally
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def load():
-    sys.dont_write_bytecode = True     # no __pycache__ in scripts/
-    path = os.path.join(HERE, "fastpath-cost.py")
-    loader = importlib.machinery.SourceFileLoader("fastpath_cost", path)
-    spec = importlib.util.spec_from_loader("fastpath_cost", loader)
-    mod = importlib.util.module_from_spec(spec)
-    loader.exec_module(mod)
-    return mod
-
-
-fc = load()
+fc = unittest_tally.load_script(os.path.join(HERE, "fastpath-cost.py"),
+                               "fastpath_cost")
 
 
 def objdump(*funcs):
@@ -363,12 +352,5 @@ def kallsyms_blob(syms):
     return bytes(ro), rb, len(syms)
 
 
-def main(argv):
-    if argv not in ([], ["-v"]):
-        sys.stderr.write(__doc__)
-        return 2
-    return unittest_tally.run(__name__, verbose=bool(argv))
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(unittest_tally.main(__name__, sys.argv[1:], __doc__))

@@ -16,8 +16,6 @@ Usage:
                                             trying gomstat --root DIR)
 """
 
-import importlib.machinery
-import importlib.util
 import json
 import os
 import signal
@@ -163,12 +161,7 @@ def write_tree(root, tree, shrink=True):
 
 
 def load_gomstat():
-    sys.dont_write_bytecode = True     # no __pycache__ in scripts/
-    loader = importlib.machinery.SourceFileLoader("gomstat", GOMSTAT)
-    spec = importlib.util.spec_from_loader("gomstat", loader)
-    mod = importlib.util.module_from_spec(spec)
-    loader.exec_module(mod)
-    return mod
+    return unittest_tally.load_script(GOMSTAT, "gomstat")
 
 
 def run(*args, env=None):
@@ -1867,10 +1860,7 @@ def main(argv):
         print(f"sample tree written to {argv[1]}; try: "
               f"scripts/gomstat --root {argv[1]}")
         return 0
-    if argv not in ([], ["-v"]):
-        sys.stderr.write(__doc__)
-        return 2
-    return unittest_tally.run(__name__, verbose=bool(argv))
+    return unittest_tally.main(__name__, argv, __doc__)
 
 
 if __name__ == "__main__":

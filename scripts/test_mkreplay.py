@@ -14,8 +14,6 @@ Usage:
 
 import contextlib
 import gzip
-import importlib.machinery
-import importlib.util
 import io
 import os
 import sys
@@ -28,16 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
-def load_mkreplay():
-    path = os.path.join(HERE, "mkreplay.py")
-    loader = importlib.machinery.SourceFileLoader("mkreplay", path)
-    spec = importlib.util.spec_from_loader("mkreplay", loader)
-    mod = importlib.util.module_from_spec(spec)
-    loader.exec_module(mod)
-    return mod
-
-
-mk = load_mkreplay()
+mk = unittest_tally.load_script(os.path.join(HERE, "mkreplay.py"), "mkreplay")
 
 HEAD = """# tracer: nop
 #
@@ -268,12 +257,5 @@ class Committed(unittest.TestCase):
         self.assertLessEqual(max(sizes), 4 << 20)
 
 
-def main(argv):
-    if argv not in ([], ["-v"]):
-        sys.stderr.write(__doc__)
-        return 2
-    return unittest_tally.run(__name__, verbose=bool(argv))
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(unittest_tally.main(__name__, sys.argv[1:], __doc__))
