@@ -1468,8 +1468,9 @@ class TestClients(ProfileBase):
     def test_rate_off(self):
         self.put("profile_rate", "0\n")
         out = self.table()[0]
-        self.assertIn("profile_rate 0 (off)\nprofiling is off: the figures "
-                      "are those of when it was turned off\n", out)
+        self.assertIn("profile_rate 0 (off)\nprofiling is off: objects "
+                      "allocated since are not counted, frees still are\n",
+                      out)
 
     def test_none_yet(self):
         for c in list(self.tree["clients"]):
