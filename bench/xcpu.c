@@ -19,6 +19,7 @@
 #include <linux/math64.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <gomalloc.h>
 
 #include "bench.h"
@@ -194,34 +195,64 @@ static u64 xcpu_once(struct xworker *w, unsigned int nr, struct xcpu_run *run)
 	return run->abort ? 0 : end - t0;
 }
 
+/* Record one figure: objects per second of @count over @gom_ns, @peer_ns. */
+static void xcpu_record(const char *name, size_t size, unsigned long count,
+			u64 gom_ns, u64 peer_ns)
+{
+	struct gom_bench_rec rec = {
+		.name = name, .peer = "kmalloc", .unit = "obj/s",
+		.size = size, .count = count,
+		.gom = div64_u64((u64)count * NSEC_PER_SEC * 100, gom_ns),
+		.peer_val = div64_u64((u64)count * NSEC_PER_SEC * 100, peer_ns),
+	};
+
+	gom_bench_record(&rec);
+}
+
+/*
+ * The fastest run of each allocator makes the "xcpu" figure. Each timed
+ * repetition runs gomalloc and SLUB back to back, so its ratio is a
+ * figure too: "xcpu-low" and "xcpu-high" are the repetitions with the
+ * lowest and highest ratio, the spread between runs.
+ */
 static int xcpu_size(struct gom_bench_ctx *ctx, struct xworker *w,
 		     unsigned int nr, size_t size)
 {
 	struct xcpu_run run = {
 		.size = size, .count = (unsigned long)ctx->iters * XCPU_OBJS_MULT,
 	};
-	struct gom_bench_rec rec = {
-		.name = "xcpu", .peer = "kmalloc", .unit = "obj/s",
-		.size = size, .count = run.count * nr,
-	};
-	u64 best[2] = { U64_MAX, U64_MAX }, ns;
+	u64 best[2] = { U64_MAX, U64_MAX }, lo[2] = {}, hi[2] = {};
+	u64 ns[2], q, q_lo = U64_MAX, q_hi = 0;
 	unsigned int r, g;
 
 	for (r = 0; r <= ctx->reps; r++) {	/* the first is the warm-up */
 		for (g = 0; g < 2; g++) {
 			run.use_gom = !g;
-			ns = xcpu_once(w, nr, &run);
-			if (!ns) {
+			ns[g] = xcpu_once(w, nr, &run);
+			if (!ns[g]) {
 				ctx->failures++;
 				return -ENOMEM;
 			}
 			if (r)
-				best[g] = min(best[g], ns);
+				best[g] = min(best[g], ns[g]);
+		}
+		if (!r)
+			continue;
+		q = div64_u64(ns[1] << 16, ns[0]);	/* throughput ratio */
+		if (q < q_lo) {
+			q_lo = q;
+			memcpy(lo, ns, sizeof(ns));
+		}
+		if (q > q_hi) {
+			q_hi = q;
+			memcpy(hi, ns, sizeof(ns));
 		}
 	}
-	rec.gom = div64_u64((u64)rec.count * NSEC_PER_SEC * 100, best[0]);
-	rec.peer_val = div64_u64((u64)rec.count * NSEC_PER_SEC * 100, best[1]);
-	gom_bench_record(&rec);
+	xcpu_record("xcpu", size, run.count * nr, best[0], best[1]);
+	if (q_hi) {
+		xcpu_record("xcpu-low", size, run.count * nr, lo[0], lo[1]);
+		xcpu_record("xcpu-high", size, run.count * nr, hi[0], hi[1]);
+	}
 	return 0;
 }
 

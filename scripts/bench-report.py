@@ -41,7 +41,7 @@ MODE_DESC = {
 }
 DEBUG_OPTS = "FZPUQ"
 CASE_ORDER = (["hot", "hot-node", "usable", "burst-seq", "burst-rnd",
-               "bulk-16", "bulk-128", "pages", "large", "xcpu", "stack",
+               "bulk-16", "bulk-128", "pages", "large", "xcpu", "xcpu-low", "xcpu-high", "stack",
                "frame-8", "replay", "profile", "profile-pages",
                "profile-large", "profile-replay"] +
               [f"debug-{x}" for x in DEBUG_OPTS] +
