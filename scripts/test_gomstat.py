@@ -942,10 +942,18 @@ class TestCheckLegacy(Base):
             self.put(rel, old)
 
 
+def sigint_default():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class TestWatch(Base):
     def watch(self, *args, until):
+        # Ctrl-C as a terminal sends it: a shell without job control
+        # starts background commands with SIGINT ignored, and Python
+        # then raises no KeyboardInterrupt.
         p = subprocess.Popen([sys.executable, GOMSTAT, *args, self.root],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             preexec_fn=sigint_default)
         buf = b""
         deadline = time.monotonic() + 20
         try:
