@@ -9,13 +9,18 @@
  *
  * A report is caught as mm/kasan/kasan_test.c does: KASAN marks the
  * "kasan_status" resource of the running KUnit test, and multi-shot mode
- * lets it report every bug, not only the first.
+ * lets it report every bug, not only the first. Reports are also counted
+ * as mm/kfence/kfence_test.c counts its own, through the console
+ * tracepoint (which printk calls as it stores a message), so that a case
+ * knows a bug was reported exactly once.
  */
 #include <kunit/resource.h>
 #include <kunit/test.h>
 #include <linux/kasan.h>
 #include <linux/module.h>
 #include <linux/numa.h>
+#include <linux/string.h>
+#include <linux/tracepoint.h>
 #include "debug.h"
 
 #define DEBUG_KASAN	(IS_ENABLED(CONFIG_KASAN_GENERIC) && \
@@ -30,6 +35,38 @@ struct debug_kasan_status {
 static struct kunit_resource debug_resource;
 static struct debug_kasan_status debug_status;
 static bool debug_multishot;
+static atomic_t debug_reports;		/* "BUG: KASAN:" lines printed */
+static struct tracepoint *debug_console;
+
+static void probe_console(void *ignore, const char *buf, size_t len)
+{
+	if (strnstr(buf, "BUG: KASAN: ", len))
+		atomic_inc(&debug_reports);
+}
+
+static void find_console(struct tracepoint *tp, void *ignore)
+{
+	if (!strcmp(tp->name, "console"))
+		debug_console = tp;
+}
+
+static int debug_suite_init(struct kunit_suite *suite)
+{
+	if (!DEBUG_KASAN)
+		return 0;
+	for_each_kernel_tracepoint(find_console, NULL);
+	if (!debug_console)
+		return -ENOENT;
+	return tracepoint_probe_register(debug_console, probe_console, NULL);
+}
+
+static void debug_suite_exit(struct kunit_suite *suite)
+{
+	if (!debug_console)
+		return;
+	tracepoint_probe_unregister(debug_console, probe_console, NULL);
+	tracepoint_synchronize_unregister();
+}
 
 /* Reads @p where the compiler cannot drop it: KASAN must see it. */
 static noinline u8 debug_read(const u8 *p)
@@ -63,15 +100,28 @@ static void skip_without_kasan(struct kunit *test)
 		kunit_skip(test, "needs generic KASAN with CONFIG_KASAN_KUNIT_TEST");
 }
 
+static void reset_reports(void)
+{
+	WRITE_ONCE(debug_status.report_found, false);
+	atomic_set(&debug_reports, 0);
+}
+
+static void expect_one_report(struct kunit *test, const char *what)
+{
+	KUNIT_EXPECT_TRUE_MSG(test, READ_ONCE(debug_status.report_found),
+			      "no KASAN report for %s", what);
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&debug_reports), 1,
+			    "KASAN reports printed for %s", what);
+	WRITE_ONCE(debug_status.report_found, false);
+}
+
 /* Run @expr; it must make exactly one KASAN report. */
 #define EXPECT_KASAN_REPORT(test, expr) do {				\
-	WRITE_ONCE(debug_status.report_found, false);			\
+	reset_reports();						\
 	barrier();							\
 	expr;								\
 	barrier();							\
-	KUNIT_EXPECT_TRUE_MSG(test, READ_ONCE(debug_status.report_found), \
-			      "no KASAN report for " #expr);		\
-	WRITE_ONCE(debug_status.report_found, false);			\
+	expect_one_report(test, #expr);					\
 } while (0)
 
 /* A read after gom_free(): the object is poisoned, in its magazine. */
@@ -147,6 +197,7 @@ static void debug_correct_use(struct kunit *test)
 	size_t size;
 
 	skip_without_kasan(test);
+	reset_reports();
 	for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
 		size = gom_classes[cls].size - 3;
 		p = gom_alloc(size, GFP_KERNEL);
@@ -180,6 +231,7 @@ static void debug_correct_use(struct kunit *test)
 	gom_frame_pop(stack, mark);
 	gom_stack_destroy(stack);
 	KUNIT_EXPECT_FALSE(test, READ_ONCE(debug_status.report_found));
+	KUNIT_EXPECT_EQ(test, atomic_read(&debug_reports), 0);
 }
 
 static struct kunit_case debug_cases[] = {
@@ -193,6 +245,8 @@ static struct kunit_case debug_cases[] = {
 
 static struct kunit_suite debug_suite = {
 	.name = "gomalloc_debug",
+	.suite_init = debug_suite_init,
+	.suite_exit = debug_suite_exit,
 	.init = debug_init,
 	.exit = debug_exit,
 	.test_cases = debug_cases,
