@@ -379,6 +379,7 @@ bool gom_page_is_free(unsigned long addr);
 void gom_mheap_read(struct gom_heap_stats *st);
 long gom_heap_bytes(void);
 int gom_set_mem_limit(unsigned long bytes);
+int gom_store_mem_limit(const char *buf);
 void gom_scavenge_kick(bool now);
 void gom_scavenger_stop(void);
 

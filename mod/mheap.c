@@ -655,16 +655,29 @@ int gom_set_mem_limit(unsigned long bytes)
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_set_mem_limit);
 
-/* Bytes, with an optional K, M or G suffix, as the sysfs file takes. */
-static int mem_limit_set(const char *val, const struct kernel_param *kp)
+/**
+ * gom_store_mem_limit() - set the memory limit from text
+ * @buf: bytes, with an optional K, M or G suffix and a trailing newline,
+ *	 as the module parameter and /sys/kernel/gomalloc/mem_limit take it
+ *
+ * Context: any.
+ * Return: 0, or -EINVAL for anything else.
+ */
+int gom_store_mem_limit(const char *buf)
 {
 	unsigned long long bytes;
 	char *end;
 
-	bytes = memparse(val, &end);
-	if (end == val || (*end && *end != '\n') || bytes > ULONG_MAX)
+	bytes = memparse(buf, &end);
+	if (end == buf || (*end && *end != '\n') || bytes > ULONG_MAX)
 		return -EINVAL;
 	return gom_set_mem_limit(bytes);
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_store_mem_limit);
+
+static int mem_limit_set(const char *val, const struct kernel_param *kp)
+{
+	return gom_store_mem_limit(val);
 }
 
 static const struct kernel_param_ops mem_limit_ops = {

@@ -43,7 +43,7 @@
  * reader never stalls an allocator. A file is a lockless snapshot: it may
  * be off by what changed while it was read, and a difference that would
  * go negative is clamped at 0. Only shrink and mem_limit act, through
- * gom_shrink_all() and gom_set_mem_limit().
+ * gom_shrink_all() and gom_store_mem_limit().
  */
 #include <linux/debugfs.h>
 #include <linux/kobject.h>
@@ -218,14 +218,9 @@ static ssize_t top_mem_limit_show(unsigned int cls, char *buf)
 static ssize_t top_mem_limit_store(unsigned int cls, const char *buf,
 				   size_t count)
 {
-	unsigned long long bytes;
-	char *end;
+	int ret = gom_store_mem_limit(buf);
 
-	bytes = memparse(buf, &end);
-	if (end == buf || (*end && *end != '\n') || bytes > ULONG_MAX)
-		return -EINVAL;
-	gom_set_mem_limit(bytes);
-	return count;
+	return ret ? ret : count;
 }
 GOM_ATTR_RW(top, mem_limit);
 
