@@ -443,6 +443,12 @@ void gom_mcentral_read(unsigned int cls, struct gom_class_stats *st);
 bool gom_span_claim(struct gom_span *s);
 unsigned long gom_span_free_objects(const struct gom_span *s);
 bool gom_object_is_free(unsigned long addr);
+/* How long ago @s was carved, in milliseconds, at jiffies @now. */
+static inline u32 gom_span_age(const struct gom_span *s, unsigned long now)
+{
+	return jiffies_to_msecs(now - READ_ONCE(s->born));
+}
+
 unsigned int gom_mcentral_span_ages(unsigned int cls, u32 *ages,
 				    unsigned int max);
 void gom_span_desc_free(struct gom_span *span);

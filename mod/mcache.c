@@ -588,7 +588,7 @@ unsigned int gom_mcache_span_ages(unsigned int cls, u32 *ages,
 	for_each_possible_cpu(cpu) {
 		s = READ_ONCE(gom_mcache_of(cpu)->mag[cls].span);
 		if (s && n < max)
-			ages[n++] = jiffies_to_msecs(now - READ_ONCE(s->born));
+			ages[n++] = gom_span_age(s, now);
 	}
 	rcu_read_unlock();
 	return n;

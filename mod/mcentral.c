@@ -731,12 +731,6 @@ void gom_mcentral_read(unsigned int cls, struct gom_class_stats *st)
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_read);
 
-/* Age of @s in milliseconds at @now. */
-static u32 span_age(const struct gom_span *s, unsigned long now)
-{
-	return jiffies_to_msecs(now - READ_ONCE(s->born));
-}
-
 /**
  * gom_mcentral_span_ages() - ages of a class's spans that no CPU owns
  * @cls: size class
@@ -762,10 +756,10 @@ unsigned int gom_mcentral_span_ages(unsigned int cls, u32 *ages,
 		spin_lock_irqsave(&c->lock, flags);
 		list_for_each_entry(s, &c->partial, list)
 			if (n < max)
-				ages[n++] = span_age(s, now);
+				ages[n++] = gom_span_age(s, now);
 		list_for_each_entry(s, &c->full, list)
 			if (n < max)
-				ages[n++] = span_age(s, now);
+				ages[n++] = gom_span_age(s, now);
 		spin_unlock_irqrestore(&c->lock, flags);
 	}
 	return n;

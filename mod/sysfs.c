@@ -641,17 +641,17 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* One row of span_ages: the ages of a class's spans and its lifetimes. */
+/*
+ * One row of span_ages: the sorted ages of @n spans of class @cls and
+ * the lifetime of its sampled objects. Class 0 is the page runs, which
+ * have no spans. No row for a class with neither.
+ */
 static void ages_row(struct seq_file *m, unsigned int cls, u32 *ages,
-		     unsigned int max)
+		     unsigned int n)
 {
-	unsigned int n = gom_mcentral_span_ages(cls, ages, max);
 	unsigned long frees;
-	u64 life;
+	u64 life = gom_profile_lifetime(cls, &frees);
 
-	n += gom_mcache_span_ages(cls, ages + n, max - n);
-	life = gom_profile_lifetime(cls, &frees);
-	sort(ages, n, sizeof(*ages), cmp_u32, NULL);
 	if (!n && !frees)
 		return;
 	seq_printf(m, "%6u %6u %7u", cls, gom_classes[cls].size, n);
@@ -660,19 +660,17 @@ static void ages_row(struct seq_file *m, unsigned int cls, u32 *ages,
 			   ages[n - 1]);
 	else
 		seq_printf(m, " %12s %12s %12s", "-", "-", "-");
-	seq_printf(m, " %12lu %10lu\n", frees ? (unsigned long)life : 0,
-		   frees);
+	seq_printf(m, " %12lu %10lu\n", (unsigned long)life, frees);
 }
 
-/* The row of page runs: class 0, no spans, the lifetime of their samples. */
-static void large_row(struct seq_file *m)
+/* The ages of class @cls's spans, owned by a CPU or not, sorted. */
+static unsigned int class_ages(unsigned int cls, u32 *ages, unsigned int max)
 {
-	unsigned long frees;
-	u64 life = gom_profile_lifetime(0, &frees);
+	unsigned int n = gom_mcentral_span_ages(cls, ages, max);
 
-	if (frees)
-		seq_printf(m, "%6u %6u %7u %12s %12s %12s %12lu %10lu\n", 0, 0,
-			   0, "-", "-", "-", (unsigned long)life, frees);
+	n += gom_mcache_span_ages(cls, ages + n, max - n);
+	sort(ages, n, sizeof(*ages), cmp_u32, NULL);
+	return n;
 }
 
 /*
@@ -697,8 +695,8 @@ static int span_ages_show(struct seq_file *m, void *unused)
 		   "size", "spans", "age_min_ms", "age_med_ms", "age_max_ms",
 		   "life_avg_ms", "sampled");
 	for (cls = 1; cls < GOM_NR_CLASSES; cls++)
-		ages_row(m, cls, ages, max);
-	large_row(m);
+		ages_row(m, cls, ages, class_ages(cls, ages, max));
+	ages_row(m, 0, ages, 0);
 	kvfree(ages);
 	return 0;
 }
