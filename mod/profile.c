@@ -264,7 +264,11 @@ static u64 sample_weight(size_t size)
 	return p ? div64_u64(1ULL << 48, p) : U64_MAX >> 20;
 }
 
-/* The module of @caller, from the symbol's "[module]" suffix. */
+/*
+ * The module of @caller, from the symbol's "[module]" suffix: Debian's
+ * 6.1 does not export __module_address(). Only a stack's first sample
+ * pays for it.
+ */
 static void caller_module(unsigned long caller, char *name)
 {
 	char buf[KSYM_SYMBOL_LEN], *mod, *end;
