@@ -669,6 +669,21 @@ static void api_double_free_small_cached(struct kunit *test)
 }
 
 /*
+ * After p and q were freed and p once more, the magazine gives back what
+ * it took, newest first: q, then p, each once. Only the one double free.
+ */
+static void expect_handed_out_once(struct kunit *test, void *a, void *b,
+				   void *p, void *q, long dbl)
+{
+	KUNIT_EXPECT_PTR_EQ(test, a, q);
+	KUNIT_EXPECT_PTR_EQ(test, b, p);
+	gom_free(a);
+	if (b != a)
+		gom_free(b);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.double_frees), dbl + 1);
+}
+
+/*
  * free(p); free(q); free(p) with both still in this CPU's magazine: p is
  * not on top, yet its mark gives the third free away, and neither object
  * is handed out twice.
@@ -690,13 +705,7 @@ static void api_double_free_small_interleaved(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	KUNIT_ASSERT_NOT_NULL(test, q);
 	KUNIT_EXPECT_EQ(test, errs(&gom_counters.double_frees), dbl + 1);
-	/* the magazine gives back what it took, newest first */
-	KUNIT_EXPECT_PTR_EQ(test, a, q);
-	KUNIT_EXPECT_PTR_EQ(test, b, p);
-	gom_free(a);
-	if (b != a)
-		gom_free(b);
-	KUNIT_EXPECT_EQ(test, errs(&gom_counters.double_frees), dbl + 1);
+	expect_handed_out_once(test, a, b, p, q, dbl);
 }
 
 static void free_fn(void *p)
@@ -742,12 +751,7 @@ static void api_double_free_small_other_cpu(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, errs(&gom_counters.invalid_frees), inv);
 	KUNIT_EXPECT_EQ(test, gom_mcache_of(other)->mag[gom_size_class(96)].count,
 			count);
-	KUNIT_EXPECT_PTR_EQ(test, a, q);
-	KUNIT_EXPECT_PTR_EQ(test, b, p);
-	gom_free(a);
-	if (b != a)
-		gom_free(b);
-	KUNIT_EXPECT_EQ(test, errs(&gom_counters.double_frees), dbl + 1);
+	expect_handed_out_once(test, a, b, p, q, dbl);
 }
 
 /* Concurrent alloc/free on every CPU, objects freed on other CPUs. */
