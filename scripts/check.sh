@@ -7,6 +7,7 @@
 #     setup-paths      setup's records and lib.sh's lookups, on an empty cache
 #     splat-patterns   scripts/splat-patterns reads the same in vm-run's
 #                      Python, GNU grep -E and busybox grep -E
+#     vm-run           scripts/vm-run's verdicts, against a stand-in QEMU
 #     lint sizeclasses gomstat fastpath-cost mkreplay
 #     build-6.1 build-6.12 build-6.12-rt
 #                      W=1 builds against Debian's 6.1 headers and the 6.12
@@ -18,15 +19,15 @@
 #                      and 6.12-rt (PREEMPT_RT) kernels, and the guest
 #                      tests that need kmemleak, KASAN and lockdep on the
 #                      debug kernel
-#   A step counts as one test, except setup-paths, splat-patterns, gomstat,
-#   fastpath-cost, mkreplay, kunit and the integration steps, whose own
-#   test cases are counted. Step logs: build/check/<step>.log; a step that
-#   runs for long prints its log's last line every minute.
+#   A step counts as one test, except setup-paths, splat-patterns, vm-run,
+#   gomstat, fastpath-cost, mkreplay, kunit and the integration steps,
+#   whose own test cases are counted. Step logs: build/check/<step>.log;
+#   a step that runs for long prints its log's last line every minute.
 #   Last line: "N passed, N failed, N skipped"; exit 1 if anything failed.
 set -euo pipefail
 
 source "$(dirname "$0")/lib.sh"
-ALL_STEPS=(setup setup-paths splat-patterns lint sizeclasses gomstat
+ALL_STEPS=(setup setup-paths splat-patterns vm-run lint sizeclasses gomstat
 	   fastpath-cost mkreplay build-6.1 build-6.12 build-6.12-rt dkms
 	   kunit-selftest kunit integration integration-6.12 integration-6.12-rt
 	   integration-debug)
@@ -48,6 +49,7 @@ FAILED_STEPS=()
 step_setup() { "$GOM_ROOT/scripts/setup.sh"; }
 step_setup-paths() { "$GOM_ROOT/scripts/test-setup-paths.sh"; }
 step_splat-patterns() { "$GOM_PY" "$GOM_ROOT/scripts/test_splat_patterns.py"; }
+step_vm-run() { "$GOM_PY" "$GOM_ROOT/scripts/test_vm_run.py"; }
 step_lint() { "$GOM_ROOT/scripts/lint.sh"; }
 # The committed class table is what scripts/mksizeclasses.py generates.
 step_sizeclasses() {
@@ -152,7 +154,7 @@ run_step() {
 T0=$(date +%s)
 for s in "${STEPS[@]}"; do
 	case $s in
-	setup-paths|splat-patterns|gomstat|fastpath-cost|mkreplay|kunit|\
+	setup-paths|splat-patterns|vm-run|gomstat|fastpath-cost|mkreplay|kunit|\
 	integration*)
 		run_step "$s" 1 ;;
 	*) run_step "$s" 0 ;;

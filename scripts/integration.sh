@@ -103,6 +103,8 @@ done < <(grep -a 'GOM-T: ' "$OUT/console.log" || true)
 
 if (( vmrc == 0 )); then
 	pass=$((pass + 1))
+	# a second boot after a kernel that died before the tests started
+	grep 'WARN' "$OUT/vm-run.err" | sed 's/^/integration: /' || true
 	echo "integration: ok - VM run clean on $KVER (no kernel splat, guest exit 0)"
 else
 	fail=$((fail + 1))

@@ -1,0 +1,136 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""scripts/vm-run judges a run the way the tests rely on.
+
+vm-run is run against a stand-in for qemu-system-x86_64 (first on PATH)
+that prints a scripted console: a clean run, a splat after the guest
+script started, and kernels that die before it starts. Checked:
+
+  - a clean console passes, after one boot;
+  - a splat after the guest script started fails at once, with no second
+    boot (gomalloc may have caused it);
+  - a kernel that dies before the guest script starts (no module loaded
+    yet) is booted once more: the run passes if the second boot is clean,
+    warns, and keeps the first console log; it fails if both die;
+  - --boot-retries 0 turns the second boot off.
+
+usage: scripts/test_vm_run.py
+Prints "ok - ..." / "not ok - ..." lines and "N passed, N failed, N skipped".
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+VM_RUN = os.path.join(HERE, "vm-run")
+
+# What the stand-in prints: each boot takes the next console from the list
+# in $FAKE_QEMU_PLAN (files separated by ":"), counting boots in a file.
+FAKE_QEMU = r"""#!/bin/sh
+n=$(cat "$FAKE_QEMU_COUNT" 2>/dev/null || echo 0)
+n=$((n + 1))
+echo $n > "$FAKE_QEMU_COUNT"
+plan=$(echo "$FAKE_QEMU_PLAN" | cut -d: -f$n)
+[ -n "$plan" ] || { echo "fake qemu: no console for boot $n" >&2; exit 3; }
+cat "$plan"
+"""
+
+BOOT = "[    0.100000] Linux version 6.12.95+deb12-rt-amd64\n"
+CLEAN = BOOT + "GOM-VM-START\n[    2.000000] gomalloc: loaded\nGOM-VM-EXIT rc=0\n"
+EARLY_OOPS = (BOOT +
+              "[    1.500000] Oops: int3: 0000 [#1] PREEMPT_RT SMP NOPTI\n"
+              "[    1.500100] Kernel panic - not syncing: Fatal exception in interrupt\n")
+LATE_OOPS = (BOOT + "GOM-VM-START\n"
+             "[    2.000000] Oops: 0000 [#1] PREEMPT SMP NOPTI\n"
+             "GOM-VM-EXIT rc=0\n")
+
+
+class Tally:
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def check(self, ok, what):
+        print(f"{'ok' if ok else 'not ok'} - {what}")
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+
+
+def run(tmp, consoles, extra=()):
+    """Run vm-run against the stand-in; return (rc, stderr, boots, log)."""
+    plan = []
+    for i, text in enumerate(consoles):
+        p = os.path.join(tmp, f"console{i}")
+        with open(p, "w") as f:
+            f.write(text)
+        plan.append(p)
+    count = os.path.join(tmp, "count")
+    if os.path.exists(count):
+        os.remove(count)
+    log = os.path.join(tmp, "console.log")
+    for f in (log, log + ".boot1"):
+        if os.path.exists(f):
+            os.remove(f)
+    env = dict(os.environ, PATH=os.path.join(tmp, "bin") + ":" + os.environ["PATH"],
+               FAKE_QEMU_PLAN=":".join(plan), FAKE_QEMU_COUNT=count,
+               GOM_CACHE=os.path.join(tmp, "cache"))
+    script = os.path.join(tmp, "t.sh")
+    p = subprocess.run([VM_RUN, "--kernel", script, "--script", script, "--quiet",
+                        "--no-python", "--timeout", "60", "--log", log, *extra],
+                       env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       text=True)
+    boots = 0
+    if os.path.exists(count):
+        with open(count) as f:
+            boots = int(f.read())
+    return p.returncode, p.stderr, boots, log
+
+
+def main():
+    t = Tally()
+    with tempfile.TemporaryDirectory(prefix="gom-vmrun-test-") as tmp:
+        os.makedirs(os.path.join(tmp, "bin"))
+        fake = os.path.join(tmp, "bin", "qemu-system-x86_64")
+        with open(fake, "w") as f:
+            f.write(FAKE_QEMU)
+        os.chmod(fake, 0o755)
+        with open(os.path.join(tmp, "t.sh"), "w") as f:
+            f.write("exit 0\n")
+
+        rc, err, boots, _ = run(tmp, [CLEAN])
+        t.check(rc == 0 and boots == 1 and "WARN" not in err,
+                f"clean console: passes after one boot (rc {rc}, {boots} boot(s))")
+
+        rc, err, boots, _ = run(tmp, [LATE_OOPS, CLEAN])
+        t.check(rc == 1 and boots == 1 and "FAIL: kernel oops" in err,
+                f"oops after the script started: fails, no second boot "
+                f"(rc {rc}, {boots} boot(s))")
+
+        rc, err, boots, log = run(tmp, [EARLY_OOPS, CLEAN])
+        t.check(rc == 0 and boots == 2,
+                f"death before the script started, then a clean boot: passes "
+                f"(rc {rc}, {boots} boot(s))")
+        t.check("WARN: the kernel died before the guest script started" in err
+                and "WARN: first boot: kernel oops: Oops: int3" in err,
+                "the second boot is announced with the first boot's oops")
+        kept = os.path.exists(log + ".boot1") and "Oops: int3" in open(log + ".boot1").read()
+        t.check(kept and "Oops" not in open(log).read(),
+                "the first console log is kept beside the second")
+
+        rc, err, boots, _ = run(tmp, [EARLY_OOPS, EARLY_OOPS, CLEAN])
+        t.check(rc == 1 and boots == 2 and "never started the script" in err,
+                f"death before the script on both boots: fails after two "
+                f"(rc {rc}, {boots} boot(s))")
+
+        rc, err, boots, _ = run(tmp, [EARLY_OOPS, CLEAN], ["--boot-retries", "0"])
+        t.check(rc == 1 and boots == 1,
+                f"--boot-retries 0: no second boot (rc {rc}, {boots} boot(s))")
+    print(f"{t.passed} passed, {t.failed} failed")
+    return 1 if t.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
