@@ -3,13 +3,14 @@
  * gomalloc_frag - fragment the page allocator, then compare gomalloc with
  * kmalloc() in that state. Loaded only by scripts/guest/test-frag.sh.
  *
- * At load it takes every free block of order 3 and above that the page
- * allocator has, splits each into single pages, keeps one page of every
- * naturally aligned group of @group pages and frees the rest. The pages
- * it keeps are unmovable kernel pages, so compaction cannot undo the
- * holes: afterwards no free block spans more than @group - 1 pages, while
- * most memory is still free. That is a machine that has been up for a
- * while, made deterministic.
+ * At load it takes every free block of @group pages and more that the
+ * page allocator has, splits each into single pages, keeps one page of
+ * every naturally aligned group of @group pages and frees the rest. The
+ * pages it keeps are unmovable kernel pages, so compaction cannot undo
+ * the holes: afterwards no free block spans more than @group - 1 pages
+ * (but for 4 MiB of two-page blocks left for the guest's own use when
+ * @group is below 8), while most memory is still free. That is a machine
+ * that has been up for a while, made deterministic.
  *
  * Then, for each command written to the run parameter,
  *
@@ -27,6 +28,7 @@
 #include <linux/gfp.h>
 #include <linux/irqflags.h>
 #include <linux/list.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -150,13 +152,47 @@ static const struct kernel_param_ops run_ops = {
 module_param_cb(run, &run_ops, NULL, 0200);
 MODULE_PARM_DESC(run, "\"<gom|kmalloc> <object bytes> <total bytes> <kernel|atomic>\"");
 
-/* Take every free block of 8 pages and more. */
-static void take_all(void)
+/* Take every free block of 2^@min_order pages and more. */
+static void take_all(int min_order)
 {
 	int order;
 
-	for (order = FRAG_MAX_ORDER; order >= 3; order--)
+	for (order = FRAG_MAX_ORDER; order >= min_order; order--)
 		take_order(order);
+}
+
+/* The smallest blocks that hold a whole group, and larger ones re-formed. */
+static int regrab_order(void)
+{
+	return max(3, ilog2(group));
+}
+
+/*
+ * Pages of two-page blocks left free when @group is 2 or 4: without
+ * them, forking a shell (an order-1 page table with PTI) runs the guest
+ * out of memory.
+ */
+#define FRAG_SPARE_PAGES	1024
+
+/* Fragment everything: blocks of @group pages and more, then a spare. */
+static void fragment(void)
+{
+	unsigned int n = 0;
+	LIST_HEAD(spare);
+	struct page *page, *tmp;
+
+	while (ilog2(group) < 3 && n < FRAG_SPARE_PAGES / 2) {
+		page = alloc_pages(__GFP_NOWARN | __GFP_NORETRY, 1);
+		if (!page)
+			break;
+		list_add(&page->lru, &spare);
+		n++;
+	}
+	take_all(ilog2(group));
+	list_for_each_entry_safe(page, tmp, &spare, lru) {
+		list_del(&page->lru);
+		__free_pages(page, 1);
+	}
 }
 
 /*
@@ -165,7 +201,7 @@ static void take_all(void)
  */
 static int regrab_set(const char *val, const struct kernel_param *kp)
 {
-	take_all();
+	take_all(regrab_order());
 	return 0;
 }
 
@@ -179,7 +215,7 @@ static int __init frag_init(void)
 {
 	if (group < 2 || group > 512 || !is_power_of_2(group))
 		return -EINVAL;
-	take_all();
+	fragment();
 	pr_info("holding %lu pages, one of every %u\n", kept_pages, group);
 	return 0;
 }
