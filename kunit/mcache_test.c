@@ -363,6 +363,45 @@ static void mcache_double_free_in_claimed_word(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gom_t_dbl(), dbl + 1);
 }
 
+/*
+ * A run freed on this CPU waits in its run cache, marked cached, and is
+ * the next run of its order handed out, marked live again. A free that
+ * read the live entry but lost the race to another free (its entry is
+ * stale when it tries to claim the run) is refused and caches nothing.
+ */
+static void mcache_runcache_reuse_and_racing_free(struct kunit *test)
+{
+	unsigned long e = 0, cached = 0, again = 0;
+	unsigned int count = 0, lost_count = 0;
+	void *run, *next = NULL;
+	int lost = 0;
+
+	migrate_disable();
+	run = gom_alloc_pages(2, GFP_KERNEL);
+	if (run) {
+		e = gom_pm_lookup(run);
+		gom_free_pages(run);
+		cached = gom_pm_lookup(run);
+		count = gom_mcache_of(smp_processor_id())->rc[1].count;
+		/* the loser of two frees that both read the live entry */
+		lost = gom_runcache_free(run, 1, e);
+		lost_count = gom_mcache_of(smp_processor_id())->rc[1].count;
+		next = gom_alloc_pages(2, GFP_KERNEL);
+		again = gom_pm_lookup(next);
+	}
+	migrate_enable();
+	KUNIT_ASSERT_NOT_NULL(test, run);
+	KUNIT_EXPECT_EQ(test, gom_pm_tag(e), GOM_PM_LARGE);
+	KUNIT_EXPECT_EQ(test, gom_pm_val(e), 2UL);
+	KUNIT_EXPECT_EQ(test, cached, (e & ~GOM_PM_TAG_MASK) | GOM_PM_CACHED);
+	KUNIT_EXPECT_GE(test, count, 1U);
+	KUNIT_EXPECT_EQ(test, lost, -EINVAL);
+	KUNIT_EXPECT_EQ(test, lost_count, count);
+	KUNIT_EXPECT_PTR_EQ(test, next, run);
+	KUNIT_EXPECT_EQ(test, again, e);
+	gom_free_pages(next);
+}
+
 struct mk_fill {
 	unsigned int cls;
 	int nr;
@@ -567,6 +606,7 @@ static struct kunit_case gomalloc_mcache_cases[] = {
 	KUNIT_CASE(mcache_flush_on_overflow),
 	KUNIT_CASE(mcache_busy_section_slow_path),
 	KUNIT_CASE(mcache_double_free_in_claimed_word),
+	KUNIT_CASE(mcache_runcache_reuse_and_racing_free),
 	KUNIT_CASE(mcache_drain_all_empties),
 	KUNIT_CASE(mcache_counters),
 	KUNIT_CASE(mcache_remote_alloc_bypasses_magazine),

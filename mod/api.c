@@ -167,15 +167,17 @@ static int rc_order(unsigned int npages)
 
 static void *alloc_run(unsigned int npages, gfp_t flags, int node)
 {
-	int order = rc_order(npages), nid = gom_heap_node(node), err;
-	struct gom_mheap *heap = gom_heaps[nid];
+	int order = rc_order(npages), err;
+	struct gom_mheap *heap;
 	void *p;
 
-	if (order >= 0 && nid == numa_mem_id()) {
+	if (order >= 0 && (node == NUMA_NO_NODE ||
+			   gom_heap_node(node) == numa_mem_id())) {
 		p = gom_runcache_alloc(order);
 		if (p)
 			return p;
 	}
+	heap = gom_heaps[gom_heap_node(node)];
 	while (!(p = gom_mheap_alloc_run(heap, npages, NULL))) {
 		err = gom_mheap_grow(heap, order_base_2(npages), flags);
 		if (err)
@@ -327,8 +329,10 @@ void *gom_alloc_node(size_t size, gfp_t flags, int node)
 }
 EXPORT_SYMBOL_GPL(gom_alloc_node);
 
-static void free_run(void *base, unsigned int npages, int node)
+/* Free the live large run at @base, whose page map entry is @e. */
+static void free_run(void *base, unsigned long e)
 {
+	unsigned int npages = gom_pm_val(e);
 	size_t bytes = (size_t)npages << PAGE_SHIFT;
 	int order = rc_order(npages);
 	int err;
@@ -338,8 +342,8 @@ static void free_run(void *base, unsigned int npages, int node)
 	if (want_init_on_free())
 		gom_clear_on_free(base, bytes);
 	gom_hook_free(base, bytes);
-	if (order >= 0 && node == numa_mem_id())
-		err = gom_runcache_free(base, order);
+	if (order >= 0 && gom_pm_node(e) == numa_mem_id())
+		err = gom_runcache_free(base, order, e);
 	else
 		err = gom_mheap_free_run(base, npages, NULL);
 	if (err)
@@ -365,16 +369,21 @@ static void refuse_other(const void *ptr, unsigned long e)
 		gom_refuse_free(ptr, "not the start of a page run", false);
 }
 
-/* Everything but a small object: a large run, or a refusal. */
-static void free_other(const void *ptr)
+/*
+ * Everything but a small object: a large run, or a refusal. @run_only
+ * refuses a small object too (gom_free_pages()).
+ */
+static void free_other(const void *ptr, bool run_only)
 {
 	unsigned long e;
 
 	if (ZERO_OR_NULL_PTR(ptr))
 		return;
-	e = gom_pm_lookup(ptr);
+	e = gom_pm_get((unsigned long)ptr);
 	if (gom_pm_tag(e) == GOM_PM_LARGE && !offset_in_page(ptr))
-		free_run((void *)ptr, gom_pm_val(e), gom_pm_node(e));
+		free_run((void *)ptr, e);
+	else if (run_only && gom_pm_is_span(e))
+		gom_refuse_free(ptr, "not a page run", false);
 	else
 		refuse_other(ptr, e);
 }
@@ -382,7 +391,7 @@ static void free_other(const void *ptr)
 static noinline void free_slow(const void *ptr)
 {
 	if (!gom_mcache_free_slow(ptr))
-		free_other(ptr);
+		free_other(ptr, false);
 }
 
 /* Any free, without the debug options. */
@@ -630,9 +639,6 @@ EXPORT_SYMBOL_GPL(gom_alloc_pages);
 void gom_free_pages(void *addr)
 {
 	trace_gom_free(_RET_IP_, addr);
-	if (gom_pm_is_span(gom_pm_lookup(addr)))
-		gom_refuse_free(addr, "not a page run", false);
-	else
-		free_other(addr);
+	free_other(addr, true);
 }
 EXPORT_SYMBOL_GPL(gom_free_pages);

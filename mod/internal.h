@@ -187,6 +187,18 @@ static __always_inline unsigned long gom_pm_get(unsigned long addr)
 	return READ_ONCE(leaf[pfn & (GOM_PM_LEAF_ENTRIES - 1)]);
 }
 
+/*
+ * The entry word of the page holding @addr, which gom_pm_get() found in
+ * the heap: what a caller that changes the entry needs.
+ */
+static __always_inline unsigned long *gom_pm_word(unsigned long addr)
+{
+	unsigned long pfn = gom_addr_pfn(addr);
+
+	return &READ_ONCE(gom_pm)->leaf[pfn >> GOM_PM_LEAF_SHIFT]
+				       [pfn & (GOM_PM_LEAF_ENTRIES - 1)];
+}
+
 int gom_pm_init(void);
 void gom_pm_exit(void);
 int gom_pm_prepare(unsigned long pfn, unsigned long n, gfp_t gfp);
@@ -601,7 +613,7 @@ void gom_profile_exit(void);
 
 /* runcache.c: runs of 2^order pages, order below GOM_RC_ORDERS */
 void *gom_runcache_alloc(unsigned int order);
-int gom_runcache_free(void *run, unsigned int order);
+int gom_runcache_free(void *run, unsigned int order, unsigned long e);
 void gom_runcache_drain(struct gom_mcache *mc, bool local);
 void gom_runcache_init(struct gom_runcache *rc);
 void gom_runcache_read(struct gom_heap_stats *st);

@@ -9,10 +9,13 @@
  * each CPU keeps a few runs of each such order, refilled from and flushed
  * to its node's heap in batches.
  *
- * A cached run stays allocated in the heap's view; its page map head
- * changes from GOM_PM_LARGE to GOM_PM_CACHED with a compare-and-swap
- * (gom_mheap_recache_run()), so of two racing frees of one run exactly
- * one succeeds.
+ * A cached run stays allocated in the heap's view; only its page map
+ * head changes. A free moves it from GOM_PM_LARGE to GOM_PM_CACHED with
+ * a compare-and-swap from the entry the caller read, so of two racing
+ * frees of one run exactly one succeeds; handing it out again is a plain
+ * store, as only the CPU that took it out of its cache writes the entry
+ * then. The hit paths touch the page map once and keep the batch arrays
+ * of refills and flushes out of their frames.
  *
  * Locking: the caches are part of the CPU's struct gom_mcache and are
  * used inside its section (mcache.h); refills and flushes reach the heap
@@ -56,6 +59,45 @@ static unsigned int take_runs(int node, unsigned int order, void **runs,
 	return n;
 }
 
+/*
+ * Refill this CPU's empty cache of @order with a batch from the local
+ * heap of @node; return one run of the batch, still marked cached, or
+ * NULL if the heap had none.
+ */
+static noinline void *refill(int node, unsigned int order)
+{
+	void *runs[GOM_RC_BATCH];
+	struct gom_runcache *rc;
+	struct gom_mcache *mc;
+	unsigned int n, i = 0;
+
+	n = take_runs(node, order, runs, GOM_RC_BATCH);
+	if (!n)
+		return NULL;
+	if (gom_mc_trylock(&mc)) {
+		rc = &mc->rc[order];
+		while (i < n - 1 && rc->count < rc->cap)
+			rc->runs[rc->count++] = runs[i++];
+		gom_mc_unlock(mc);
+	}
+	flush_runs(runs + i, n - 1 - i, order);
+	return runs[n - 1];
+}
+
+/*
+ * Hand out a cached run: its head entry goes back from GOM_PM_CACHED to
+ * GOM_PM_LARGE. A plain store is enough: the run came out of this CPU's
+ * cache, so nobody else changes the entry (a free of a cached run is
+ * refused without writing it).
+ */
+static void *own(void *run)
+{
+	unsigned long *w = gom_pm_word((unsigned long)run);
+
+	WRITE_ONCE(*w, (READ_ONCE(*w) & ~GOM_PM_TAG_MASK) | GOM_PM_LARGE);
+	return run;
+}
+
 /**
  * gom_runcache_alloc() - take a run of 2^@order pages from this CPU
  * @order: order of the run, below GOM_RC_ORDERS
@@ -68,71 +110,77 @@ static unsigned int take_runs(int node, unsigned int order, void **runs,
  */
 void *gom_runcache_alloc(unsigned int order)
 {
-	void *runs[GOM_RC_BATCH], *run = NULL;
 	struct gom_runcache *rc;
 	struct gom_mcache *mc;
-	unsigned int n, i = 0;
+	void *run = NULL;
 	int node;
 
 	if (!gom_mc_trylock(&mc))
 		return NULL;
 	rc = &mc->rc[order];
-	if (rc->count)
+	if (likely(rc->count))
 		run = rc->runs[--rc->count];
 	node = mc->node;
 	gom_mc_unlock(mc);
-	if (!run) {
-		n = take_runs(node, order, runs, GOM_RC_BATCH);
-		if (!n)
-			return NULL;
-		run = runs[--n];
-		if (gom_mc_trylock(&mc)) {
-			rc = &mc->rc[order];
-			while (i < n && rc->count < rc->cap)
-				rc->runs[rc->count++] = runs[i++];
-			gom_mc_unlock(mc);
-		}
-		flush_runs(runs + i, n - i, order);
-	}
-	gom_mheap_recache_run(run, run_pages(order), false);
-	return run;
+	if (unlikely(!run))
+		run = refill(node, order);
+	return run ? own(run) : NULL;
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_runcache_alloc);
+
+/*
+ * Put @run in a full cache: its oldest half goes back to the heap. Called
+ * inside the section of @mc, which it leaves before reaching the heap.
+ */
+static noinline void spill(struct gom_mcache *mc, unsigned int order,
+			   void *run)
+{
+	struct gom_runcache *rc = &mc->rc[order];
+	void *out[GOM_RC_BATCH];
+	unsigned int n = rc->cap / 2;
+
+	memcpy(out, rc->runs, n * sizeof(void *));
+	rc->count -= n;
+	memmove(rc->runs, rc->runs + n, rc->count * sizeof(void *));
+	rc->runs[rc->count++] = run;
+	gom_mc_unlock(mc);
+	flush_runs(out, n, order);
+}
 
 /**
  * gom_runcache_free() - put a freed run of 2^@order pages in this CPU's
  *			 cache
  * @run: first page of the run, of this CPU's node
  * @order: order of the run, below GOM_RC_ORDERS
+ * @e: the run's page map entry as the caller read it: a live run
+ *     (GOM_PM_LARGE) of 2^@order pages
  *
- * A full cache sends its oldest half back to the heap first.
+ * The entry moves to GOM_PM_CACHED with a compare-and-swap from @e, so
+ * that of two racing frees of the run exactly one succeeds. A full cache
+ * sends its oldest half back to the heap first.
  *
  * Context: any.
- * Return: 0, or -EINVAL if @run is not a live run of that size.
+ * Return: 0, or -EINVAL if the entry is no longer @e (a racing free).
  */
-int gom_runcache_free(void *run, unsigned int order)
+int gom_runcache_free(void *run, unsigned int order, unsigned long e)
 {
-	void *out[GOM_RC_BATCH];
+	unsigned long *w = gom_pm_word((unsigned long)run);
 	struct gom_runcache *rc;
 	struct gom_mcache *mc;
-	unsigned int n = 0;
 
-	if (gom_mheap_recache_run(run, run_pages(order), true))
+	if (!try_cmpxchg(w, &e, (e & ~GOM_PM_TAG_MASK) | GOM_PM_CACHED))
 		return -EINVAL;
 	if (!gom_mc_trylock(&mc)) {
 		flush_runs(&run, 1, order);
 		return 0;
 	}
 	rc = &mc->rc[order];
-	if (rc->count == rc->cap) {
-		n = rc->cap / 2;
-		memcpy(out, rc->runs, n * sizeof(void *));
-		rc->count -= n;
-		memmove(rc->runs, rc->runs + n, rc->count * sizeof(void *));
+	if (unlikely(rc->count == rc->cap)) {
+		spill(mc, order, run);
+		return 0;
 	}
 	rc->runs[rc->count++] = run;
 	gom_mc_unlock(mc);
-	flush_runs(out, n, order);
 	return 0;
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_runcache_free);
