@@ -188,21 +188,36 @@ static __always_inline unsigned long gom_pm_get(unsigned long addr)
 }
 
 /*
- * The entry word of the page holding @addr, which gom_pm_get() found in
- * the heap: what a caller that changes the entry needs.
+ * The entry word of page @pfn, which gom_pm_prepare() covered (a page of
+ * the heap): for a caller that reads or changes the entry of a page it
+ * knows is the heap's.
  */
-static __always_inline unsigned long *gom_pm_word(unsigned long addr)
+static __always_inline unsigned long *gom_pm_slot(unsigned long pfn)
 {
-	unsigned long pfn = gom_addr_pfn(addr);
-
 	return &READ_ONCE(gom_pm)->leaf[pfn >> GOM_PM_LEAF_SHIFT]
 				       [pfn & (GOM_PM_LEAF_ENTRIES - 1)];
+}
+
+/* Entry @e with its tag replaced by @tag. */
+static inline unsigned long gom_pm_with_tag(unsigned long e,
+					    unsigned long tag)
+{
+	return (e & ~GOM_PM_TAG_MASK) | tag;
+}
+
+/*
+ * Give the entry at @slot, read as @e, the tag @tag unless it changed
+ * since: of racing callers that read @e, exactly one succeeds.
+ */
+static inline bool gom_pm_retag(unsigned long *slot, unsigned long e,
+				unsigned long tag)
+{
+	return try_cmpxchg(slot, &e, gom_pm_with_tag(e, tag));
 }
 
 int gom_pm_init(void);
 void gom_pm_exit(void);
 int gom_pm_prepare(unsigned long pfn, unsigned long n, gfp_t gfp);
-unsigned long *gom_pm_slot(unsigned long pfn);
 void gom_pm_set(unsigned long pfn, unsigned long entry);
 void gom_pm_fill(unsigned long pfn, unsigned long n, unsigned long entry);
 unsigned long gom_pm_lookup(const void *addr);

@@ -333,16 +333,13 @@ int gom_mheap_recache_run(void *addr, unsigned int npages, bool cached)
 {
 	unsigned long from = cached ? GOM_PM_LARGE : GOM_PM_CACHED;
 	unsigned long to = cached ? GOM_PM_CACHED : GOM_PM_LARGE;
-	unsigned long *slot, e;
+	unsigned long e = gom_pm_lookup(addr);
 
-	e = gom_pm_lookup(addr);
 	if (gom_pm_tag(e) != from || gom_pm_val(e) != npages ||
 	    offset_in_page(addr))
 		return -EINVAL;
-	slot = gom_pm_slot(gom_addr_pfn((unsigned long)addr));
-	if (cmpxchg(slot, e, (e & ~GOM_PM_TAG_MASK) | to) != e)
-		return -EINVAL;
-	return 0;
+	return gom_pm_retag(gom_pm_slot(gom_addr_pfn((unsigned long)addr)), e,
+			    to) ? 0 : -EINVAL;
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mheap_recache_run);
 

@@ -172,20 +172,6 @@ int gom_pm_prepare(unsigned long pfn, unsigned long n, gfp_t gfp)
 EXPORT_SYMBOL_GOM_INTERNAL(gom_pm_prepare);
 
 /**
- * gom_pm_slot() - the entry word of a prepared page
- * @pfn: a page gom_pm_prepare() covered
- *
- * Context: any; the caller serialises writers (the heap lock).
- * Return: pointer to the page's entry.
- */
-unsigned long *gom_pm_slot(unsigned long pfn)
-{
-	return &gom_pm->leaf[pfn >> GOM_PM_LEAF_SHIFT]
-			    [pfn & (GOM_PM_LEAF_ENTRIES - 1)];
-}
-EXPORT_SYMBOL_GOM_INTERNAL(gom_pm_slot);
-
-/**
  * gom_pm_set() - set the entry of one prepared page
  * @pfn: the page
  * @entry: its new entry

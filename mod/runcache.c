@@ -92,9 +92,9 @@ static noinline void *refill(int node, unsigned int order)
  */
 static void *own(void *run)
 {
-	unsigned long *w = gom_pm_word((unsigned long)run);
+	unsigned long *slot = gom_pm_slot(gom_addr_pfn((unsigned long)run));
 
-	WRITE_ONCE(*w, (READ_ONCE(*w) & ~GOM_PM_TAG_MASK) | GOM_PM_LARGE);
+	WRITE_ONCE(*slot, gom_pm_with_tag(READ_ONCE(*slot), GOM_PM_LARGE));
 	return run;
 }
 
@@ -164,11 +164,11 @@ static noinline void spill(struct gom_mcache *mc, unsigned int order,
  */
 int gom_runcache_free(void *run, unsigned int order, unsigned long e)
 {
-	unsigned long *w = gom_pm_word((unsigned long)run);
+	unsigned long pfn = gom_addr_pfn((unsigned long)run);
 	struct gom_runcache *rc;
 	struct gom_mcache *mc;
 
-	if (!try_cmpxchg(w, &e, (e & ~GOM_PM_TAG_MASK) | GOM_PM_CACHED))
+	if (!gom_pm_retag(gom_pm_slot(pfn), e, GOM_PM_CACHED))
 		return -EINVAL;
 	if (!gom_mc_trylock(&mc)) {
 		flush_runs(&run, 1, order);
