@@ -12,7 +12,7 @@ script started, and kernels that die before it starts. Checked:
   - a kernel that dies before the guest script starts (no module loaded
     yet) is booted once more: the run passes if the second boot is clean,
     warns, and keeps the first console log; it fails if both die;
-  - --boot-retries 0 turns the second boot off.
+  - --boot-retries N boots up to N more times; 0 turns the second boot off.
 
 usage: scripts/test_vm_run.py
 Prints "ok - ..." / "not ok - ..." lines and "N passed, N failed, N skipped".
@@ -71,7 +71,7 @@ def run(tmp, consoles, extra=()):
     if os.path.exists(count):
         os.remove(count)
     log = os.path.join(tmp, "console.log")
-    for f in (log, log + ".boot1"):
+    for f in (log, log + ".boot1", log + ".boot2"):
         if os.path.exists(f):
             os.remove(f)
     env = dict(os.environ, PATH=os.path.join(tmp, "bin") + ":" + os.environ["PATH"],
@@ -114,7 +114,7 @@ def main():
                 f"death before the script started, then a clean boot: passes "
                 f"(rc {rc}, {boots} boot(s))")
         t.check("WARN: the kernel died before the guest script started" in err
-                and "WARN: first boot: kernel oops: Oops: int3" in err,
+                and "WARN: boot 1: kernel oops: Oops: int3" in err,
                 "the second boot is announced with the first boot's oops")
         kept = os.path.exists(log + ".boot1") and "Oops: int3" in open(log + ".boot1").read()
         t.check(kept and "Oops" not in open(log).read(),
@@ -123,6 +123,12 @@ def main():
         rc, err, boots, _ = run(tmp, [EARLY_OOPS, EARLY_OOPS, CLEAN])
         t.check(rc == 1 and boots == 2 and "never started the script" in err,
                 f"death before the script on both boots: fails after two "
+                f"(rc {rc}, {boots} boot(s))")
+
+        rc, err, boots, log = run(tmp, [EARLY_OOPS, EARLY_OOPS, CLEAN],
+                                  ["--boot-retries", "2"])
+        t.check(rc == 0 and boots == 3 and os.path.exists(log + ".boot2"),
+                f"--boot-retries 2: two deaths, then a clean third boot passes "
                 f"(rc {rc}, {boots} boot(s))")
 
         rc, err, boots, _ = run(tmp, [EARLY_OOPS, CLEAN], ["--boot-retries", "0"])
