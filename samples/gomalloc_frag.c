@@ -161,27 +161,31 @@ static void take_all(int min_order)
 		take_order(order);
 }
 
-/* The smallest blocks that hold a whole group, and larger ones re-formed. */
+/*
+ * What a regrab takes: blocks of 8 pages and more, or of @group pages if
+ * larger. Smaller blocks are left to the guest after the load.
+ */
 static int regrab_order(void)
 {
 	return max(3, ilog2(group));
 }
 
 /*
- * Pages of two-page blocks left free when @group is 2 or 4: without
- * them, forking a shell (an order-1 page table with PTI) runs the guest
- * out of memory.
+ * Pages of two-page blocks left free at load when @group is below 8:
+ * without them, forking a shell runs the guest out of memory (a kernel
+ * built with page table isolation allocates two-page page tables).
  */
 #define FRAG_SPARE_PAGES	1024
 
-/* Fragment everything: blocks of @group pages and more, then a spare. */
+/* Fragment everything: blocks of @group pages and more, but a spare. */
 static void fragment(void)
 {
+	bool want_spare = ilog2(group) < regrab_order();
 	unsigned int n = 0;
 	LIST_HEAD(spare);
 	struct page *page, *tmp;
 
-	while (ilog2(group) < 3 && n < FRAG_SPARE_PAGES / 2) {
+	while (want_spare && n < FRAG_SPARE_PAGES / 2) {
 		page = alloc_pages(__GFP_NOWARN | __GFP_NORETRY, 1);
 		if (!page)
 			break;
