@@ -124,7 +124,8 @@ static void mcache_alloc_in_address_order(struct kunit *test)
 	}
 	if (idle) {
 		/* word 1 is claimed, its first NR - 64 objects handed out */
-		KUNIT_EXPECT_EQ(test, s->cache_idx, (u32)BITS_PER_LONG);
+		KUNIT_EXPECT_EQ(test, s->cache_base,
+				s->base + BITS_PER_LONG * s->size);
 		KUNIT_EXPECT_EQ(test, hweight_long(s->cache),
 				(int)(s->nobjs - NR));
 	}

@@ -243,7 +243,9 @@ struct gom_span {
 	};
 	unsigned long base;		/* address of object 0 */
 	unsigned long cache;		/* owner's claimed, unallocated objects */
-	u32 cache_idx;			/* object index of bit 0 of @cache */
+	unsigned long cache_base;	/* address of the object of bit 0 of
+					 * @cache
+					 */
 	u32 size;			/* object size, from the class */
 	u32 inv;			/* see gom_obj_index() */
 	u8 shift;
@@ -261,7 +263,6 @@ struct gom_span {
 					 * always full class-0 one while it
 					 * holds a profiled object
 					 */
-	u32 bytes;			/* npages << PAGE_SHIFT */
 	u32 nsampled;			/* live profiled objects, see
 					 * profile.c
 					 */
@@ -487,10 +488,21 @@ void gom_span_desc_free(struct gom_span *span);
 static __always_inline void *gom_span_pop(struct gom_span *s,
 					  unsigned long c)
 {
-	unsigned long idx = s->cache_idx + __ffs(c);
-
 	WRITE_ONCE(s->cache, c & (c - 1));
-	return (void *)(s->base + idx * s->size);
+	return (void *)(s->cache_base + __ffs(c) * s->size);
+}
+
+/* Whether @addr lies in the pages of @s. */
+static inline bool gom_span_holds(const struct gom_span *s, unsigned long addr)
+{
+	return addr - s->base < (unsigned long)s->npages << PAGE_SHIFT;
+}
+
+/* Where word @w of @s->free_bits starts: what @s->cache_base is for it. */
+static inline unsigned long gom_span_word_base(const struct gom_span *s,
+					       unsigned int w)
+{
+	return s->base + (unsigned long)w * BITS_PER_LONG * s->size;
 }
 
 /* mcache.c: a CPU's caches; runcache.c keeps its page runs. */

@@ -259,8 +259,7 @@ static size_t take_bulk(struct gom_mcache *mc, unsigned int cls, void **ptrs,
 	}
 	while (s && i < nr && (s->cache || gom_span_claim(s))) {
 		for (c = s->cache; c && i < nr; c &= c - 1) {
-			ptrs[i] = (void *)(s->base +
-					   (s->cache_idx + __ffs(c)) * s->size);
+			ptrs[i] = (void *)(s->cache_base + __ffs(c) * s->size);
 			gom_obj_unmark(ptrs[i++]);
 		}
 		WRITE_ONCE(s->cache, c);
@@ -318,7 +317,7 @@ EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_alloc_bulk);
 /* Whether @p is the start of one of the objects of @s. */
 static bool in_span(const struct gom_span *s, const void *p)
 {
-	return (unsigned long)p - s->base < s->bytes &&
+	return gom_span_holds(s, (unsigned long)p) &&
 	       gom_obj_valid(s, gom_obj_index(s, (unsigned long)p));
 }
 

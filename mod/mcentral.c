@@ -122,13 +122,12 @@ static void span_init(struct gom_span *s, struct gom_mcentral *c,
 	s->inv = k->inv;
 	s->shift = k->shift;
 	s->npages = npages;
-	s->bytes = npages << PAGE_SHIFT;
 	s->nobjs = npages == k->npages ? k->nobjs : npages * PAGE_SIZE / k->size;
 	s->nfree = s->nobjs;
 	s->state = GOM_SPAN_OWNED;
 	s->occ = 0;
 	s->cache = 0;
-	s->cache_idx = 0;
+	s->cache_base = 0;		/* no word claimed */
 	s->next_word = 0;
 	/* no bit past the last object: words are claimed whole */
 	bitmap_zero(s->free_bits, k->nobjs);
@@ -152,7 +151,8 @@ static void mark_all(struct gom_span *s)
 
 	for (i = 0; i < s->nobjs; i++)
 		gom_obj_mark((void *)(s->base + i * s->size));
-	gom_kasan_poison((void *)s->base, 0, s->bytes, GOM_KASAN_FREE);
+	gom_kasan_poison((void *)s->base, 0, (size_t)s->npages << PAGE_SHIFT,
+			 GOM_KASAN_FREE);
 	gom_debug_carve(s->base, s->nobjs, s->size);
 }
 
@@ -281,7 +281,7 @@ static bool span_check_empty(struct gom_mcentral *c, struct gom_span *s)
 static void uncache_locked(struct gom_mcentral *c, struct gom_span *s)
 {
 	if (s->cache) {
-		s->free_bits[s->cache_idx / BITS_PER_LONG] |= s->cache;
+		s->free_bits[s->next_word - 1] |= s->cache;
 		WRITE_ONCE(s->cache, 0);
 	}
 	s->nfree = bitmap_weight(s->free_bits, s->nobjs);
@@ -301,7 +301,7 @@ static struct gom_span *take_partial(struct gom_mcentral *c)
 	span_unlist(c, s);
 	s->state = GOM_SPAN_OWNED;
 	s->next_word = 0;
-	s->cache_idx = 0;
+	s->cache_base = 0;		/* no word claimed */
 	WRITE_ONCE(s->cache, 0);
 	c->nr_owned++;
 	return s;
@@ -377,7 +377,7 @@ bool gom_span_claim(struct gom_span *s)
 
 	while (s->next_word < nwords) {
 		bits = xchg(&s->free_bits[s->next_word], 0);
-		s->cache_idx = s->next_word++ * BITS_PER_LONG;
+		WRITE_ONCE(s->cache_base, gom_span_word_base(s, s->next_word++));
 		if (bits) {
 			WRITE_ONCE(s->cache, bits);
 			return true;
@@ -444,7 +444,7 @@ static unsigned long owner_cached(struct gom_span *s, unsigned int w,
 				  unsigned long mask)
 {
 	if (s->state != GOM_SPAN_OWNED ||
-	    READ_ONCE(s->cache_idx) != w * BITS_PER_LONG)
+	    READ_ONCE(s->cache_base) != gom_span_word_base(s, w))
 		return 0;
 	return READ_ONCE(s->cache) & mask;
 }
@@ -519,7 +519,7 @@ static struct gom_span *obj_span(const void *obj, unsigned int *idxp)
 static struct gom_span *obj_span_near(struct gom_span *last, const void *obj,
 				      unsigned int *idxp)
 {
-	if (last && (unsigned long)obj - last->base < last->bytes) {
+	if (last && gom_span_holds(last, (unsigned long)obj)) {
 		*idxp = gom_obj_index(last, (unsigned long)obj);
 		return gom_obj_valid(last, *idxp) ? last : NULL;
 	}
