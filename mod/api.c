@@ -32,6 +32,38 @@
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
+DEFINE_STATIC_KEY_FALSE(gom_alloc_hook_key);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_alloc_hook_key);
+DEFINE_STATIC_KEY_FALSE(gom_free_hook_key);
+EXPORT_SYMBOL_GOM_INTERNAL(gom_free_hook_key);
+
+/*
+ * TRACE_EVENT_FN() callbacks, called when the first probe of gom_alloc or
+ * gom_free is attached and when the last goes: while the event is on, its
+ * calls take the out-of-line path that records it.
+ */
+int gom_trace_alloc_reg(void)
+{
+	static_branch_inc(&gom_alloc_hook_key);
+	return 0;
+}
+
+void gom_trace_alloc_unreg(void)
+{
+	static_branch_dec(&gom_alloc_hook_key);
+}
+
+int gom_trace_free_reg(void)
+{
+	static_branch_inc(&gom_free_hook_key);
+	return 0;
+}
+
+void gom_trace_free_unreg(void)
+{
+	static_branch_dec(&gom_free_hook_key);
+}
+
 static void *alloc_error(void *err, size_t size, gfp_t flags)
 {
 	if (err == ERR_PTR(-EDQUOT))
@@ -50,7 +82,8 @@ static noinline void *init_object(void *obj, size_t slot)
 /* How finish() hands an object out: clearing, sampling, the node. */
 #define GOM_INIT		1U	/* honour init_on_alloc and __GFP_ZERO */
 #define GOM_SAMPLE		2U	/* a heap profile sample */
-#define GOM_NODE_SHIFT		2	/* node + 1, for the tracepoint */
+#define GOM_FAST		4U	/* gom_alloc_hook_key was off */
+#define GOM_NODE_SHIFT		3	/* node + 1, for the tracepoint */
 
 /*
  * Everything finish() does not do inline: clear the object (or only its
@@ -94,7 +127,7 @@ static __always_inline void *finish(void *obj, unsigned int cls, size_t size,
 {
 	if (IS_ENABLED(CONFIG_KASAN_GENERIC) ||
 	    IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) || unlikely(how & GOM_SAMPLE) ||
-	    trace_gom_alloc_enabled())
+	    (!(how & GOM_FAST) && trace_gom_alloc_enabled()))
 		return finish_slow(obj, cls, size, flags, caller, how);
 	if ((how & GOM_INIT) && unlikely(want_init_on_alloc(flags)))
 		return memset(obj, 0, gom_classes[cls].size);
@@ -132,10 +165,14 @@ static noinline void *alloc_miss(unsigned int cls, size_t size, gfp_t flags,
 	return profile(obj, size, cls, caller);
 }
 
-/* An object of class @cls from this CPU's caches, else the slow path. */
+/*
+ * An object of class @cls from this CPU's caches, else the slow path.
+ * @fast: called by gom_alloc() with gom_alloc_hook_key off, so the
+ * tracepoint is off too.
+ */
 static __always_inline void *alloc_cached(unsigned int cls, size_t size,
 					  gfp_t flags, unsigned long caller,
-					  bool init)
+					  bool init, bool fast)
 {
 	struct gom_mcache *mc;
 	unsigned int how;
@@ -147,7 +184,7 @@ static __always_inline void *alloc_cached(unsigned int cls, size_t size,
 		gom_mc_unlock(mc);
 		return alloc_miss(cls, size, flags, caller, init);
 	}
-	how = how_init(init);
+	how = how_init(init) | (fast ? GOM_FAST : 0);
 	if (unlikely(gom_mc_sample(mc, size))) {
 		gom_mc_unlock(mc);
 		return finish_slow(obj, cls, size, flags, caller,
@@ -241,7 +278,7 @@ static void *alloc_plain(size_t size, gfp_t flags, int node,
 		return alloc_large(size, flags, node, caller);
 	if (node != NUMA_NO_NODE && gom_heap_node(node) != numa_mem_id())
 		return alloc_remote(cls, size, flags, node, caller, init);
-	return alloc_cached(cls, size, flags, caller, init);
+	return alloc_cached(cls, size, flags, caller, init, false);
 }
 
 /*
@@ -277,6 +314,15 @@ static noinline void *alloc_debug(size_t size, gfp_t flags, int node,
 	return obj;
 }
 
+/* gom_alloc() with the debug options or the tracepoint on; out of line. */
+static noinline void *alloc_hooked(size_t size, gfp_t flags,
+				   unsigned long caller)
+{
+	if (static_branch_unlikely(&gom_debug_key))
+		return alloc_debug(size, flags, NUMA_NO_NODE, caller);
+	return alloc_plain(size, flags, NUMA_NO_NODE, caller, true);
+}
+
 /**
  * gom_alloc() - allocate memory
  * @size: bytes wanted; up to GOM_MAX_SMALL_SIZE from a size class, above
@@ -298,15 +344,15 @@ void *gom_alloc(size_t size, gfp_t flags)
 {
 	unsigned int cls;
 
-	if (static_branch_unlikely(&gom_debug_key))
-		return alloc_debug(size, flags, NUMA_NO_NODE, _RET_IP_);
+	if (static_branch_unlikely(&gom_alloc_hook_key))
+		return alloc_hooked(size, flags, _RET_IP_);
 	if (likely(size - 1 < GOM_SMALL_MAX))
-		cls = gom_size_to_class8[(size + 7) >> GOM_SMALL_STEP_SHIFT];
+		cls = gom_size_class_small(size);
 	else if (size - 1 < GOM_MAX_SMALL_SIZE)
 		cls = gom_size_class(size);
 	else
 		return alloc_large(size, flags, NUMA_NO_NODE, _RET_IP_);
-	return alloc_cached(cls, size, flags, _RET_IP_, true);
+	return alloc_cached(cls, size, flags, _RET_IP_, true, true);
 }
 EXPORT_SYMBOL_GPL(gom_alloc);
 
@@ -394,15 +440,20 @@ static noinline void free_slow(const void *ptr)
 		free_other(ptr, false);
 }
 
-/* Any free, without the debug options. */
-static __always_inline void free_plain(const void *ptr)
+/*
+ * Any free, without the debug options. @fast: called by gom_free() with
+ * gom_free_hook_key off, so neither init_on_free nor a second node needs
+ * checking.
+ */
+static __always_inline void free_plain(const void *ptr, bool fast)
 {
 	struct gom_mcache *mc;
 	struct gom_span *s;
 
 	if (likely(gom_mc_trylock(&mc))) {
-		if (likely(gom_obj_span(ptr, &s)) && !want_init_on_free() &&
-		    likely(gom_mc_push(mc, s, (void *)ptr))) {
+		if (likely(gom_obj_span(ptr, &s)) &&
+		    (fast || !want_init_on_free()) &&
+		    likely(gom_mc_push(mc, s, (void *)ptr, !fast))) {
 			gom_mc_unlock(mc);
 			return;
 		}
@@ -443,17 +494,17 @@ static noinline void free_debug(const void *ptr, unsigned long caller)
 		if (!obj)
 			return;
 	}
-	free_plain(obj);
+	free_plain(obj, false);
 }
 
-/* gom_free() with tracing or the debug options on; out of line. */
+/* gom_free() with gom_free_hook_key on; out of line. */
 static noinline void free_one(const void *ptr, unsigned long caller)
 {
 	trace_gom_free(caller, ptr);
 	if (static_branch_unlikely(&gom_debug_key))
 		free_debug(ptr, caller);
 	else
-		free_plain(ptr);
+		free_plain(ptr, false);
 }
 
 /**
@@ -468,10 +519,10 @@ static noinline void free_one(const void *ptr, unsigned long caller)
  */
 void gom_free(const void *ptr)
 {
-	if (static_branch_unlikely(&gom_debug_key) || trace_gom_free_enabled())
+	if (static_branch_unlikely(&gom_free_hook_key))
 		free_one(ptr, _RET_IP_);
 	else
-		free_plain(ptr);
+		free_plain(ptr, true);
 }
 EXPORT_SYMBOL_GPL(gom_free);
 

@@ -495,15 +495,29 @@ bool gom_should_fail(size_t size, gfp_t gfp, unsigned long caller)
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_should_fail);
 
+/* Send every allocation and free through the debug paths, or stop. */
+static void debug_paths(bool on)
+{
+	if (on) {
+		static_branch_inc(&gom_alloc_hook_key);
+		static_branch_inc(&gom_free_hook_key);
+		static_branch_inc(&gom_debug_key);
+	} else {
+		static_branch_dec(&gom_debug_key);
+		static_branch_dec(&gom_free_hook_key);
+		static_branch_dec(&gom_alloc_hook_key);
+	}
+}
+
 static int probability_set(void *data, u64 val)
 {
 	if (val > 100)
 		return -EINVAL;
 	mutex_lock(&gom_fail_mutex);
 	if (!gom_fail.probability && val)
-		static_branch_inc(&gom_debug_key);
+		debug_paths(true);
 	else if (gom_fail.probability && !val)
-		static_branch_dec(&gom_debug_key);
+		debug_paths(false);
 	WRITE_ONCE(gom_fail.probability, val);
 	mutex_unlock(&gom_fail_mutex);
 	return 0;
@@ -621,7 +635,7 @@ int gom_debug_init(void)
 	if (has(GOM_DEBUG_U))
 		stack_depot_init();
 	if (gom_debug_flags) {
-		static_branch_inc(&gom_debug_key);
+		debug_paths(true);
 		pr_info("debug checks on: %s\n", gom_debug_opt);
 	}
 	return 0;
@@ -635,7 +649,7 @@ int gom_debug_init(void)
 void gom_debug_exit(void)
 {
 	if (gom_debug_flags)
-		static_branch_dec(&gom_debug_key);
+		debug_paths(false);
 	if (gom_fail.probability)
-		static_branch_dec(&gom_debug_key);
+		debug_paths(false);
 }

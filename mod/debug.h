@@ -11,8 +11,13 @@
  *
  * debug=, the quarantine and fault injection are gomalloc's own and work
  * on any kernel: while one of them is on, gom_debug_key sends every
- * allocation and free through api.c's debug paths; while all are off,
- * the key costs the fast paths one static branch.
+ * allocation and free through api.c's debug paths.
+ *
+ * gom_alloc() and gom_free() test one static key each before their fast
+ * paths, on while anything needs the out-of-line ones: gom_alloc_hook_key
+ * for the debug options and the gom_alloc tracepoint, gom_free_hook_key
+ * for the debug options, the gom_free tracepoint, init_on_free and more
+ * than one NUMA node. While all are off, that branch is all they cost.
  */
 #ifndef _GOM_DEBUG_H
 #define _GOM_DEBUG_H
@@ -23,6 +28,8 @@
 #include "internal.h"
 
 DECLARE_STATIC_KEY_FALSE(gom_debug_key);
+DECLARE_STATIC_KEY_FALSE(gom_alloc_hook_key);
+DECLARE_STATIC_KEY_FALSE(gom_free_hook_key);
 
 #ifdef CONFIG_KASAN_GENERIC
 /* mm/kasan/kasan.h declares them; they are exported for modules. */

@@ -667,13 +667,22 @@ void gom_shrink_all(void);
 unsigned long gom_reclaim(gfp_t gfp);
 
 /*
+ * The class of 1 to GOM_SMALL_MAX bytes: (size + 7) >> 3 as an index,
+ * written from the size - 1 that the caller's range test computed.
+ */
+static __always_inline unsigned int gom_size_class_small(size_t size)
+{
+	return gom_size_to_class8[((size - 1) >> GOM_SMALL_STEP_SHIFT) + 1];
+}
+
+/*
  * Size to class: a table index, no search. 0 for 0 and for sizes above
  * the classes (0 wraps to the largest size_t in the first test).
  */
 static __always_inline unsigned int gom_size_class(size_t size)
 {
 	if (likely(size - 1 < GOM_SMALL_MAX))
-		return gom_size_to_class8[(size + 7) >> GOM_SMALL_STEP_SHIFT];
+		return gom_size_class_small(size);
 	if (size - 1 < GOM_MAX_SMALL_SIZE)
 		return gom_size_to_class128[(size - GOM_SMALL_MAX + 127) >>
 					    GOM_LARGE_STEP_SHIFT];

@@ -626,6 +626,9 @@ int gom_mcache_init(void)
 
 	if (num_possible_nodes() > 1)
 		static_branch_enable(&gom_numa_key);
+	/* both are set at boot; gom_free() checks them out of line */
+	if (num_possible_nodes() > 1 || want_init_on_free())
+		static_branch_inc(&gom_free_hook_key);
 	gom_drain_wq = alloc_workqueue("gomalloc_drain", WQ_MEM_RECLAIM, 0);
 	if (!gom_drain_wq)
 		return -ENOMEM;
@@ -657,4 +660,6 @@ void gom_mcache_exit(void)
 		*per_cpu_ptr(&gom_mcache_pcpu, cpu) = NULL;
 	}
 	destroy_workqueue(gom_drain_wq);
+	if (num_possible_nodes() > 1 || want_init_on_free())
+		static_branch_dec(&gom_free_hook_key);
 }

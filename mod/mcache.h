@@ -138,15 +138,17 @@ static __always_inline bool gom_numa_remote(struct gom_mcache *mc,
 /*
  * Mark a validated object of @s free and push it to this CPU's magazine.
  * False when that needs a slow path: a full magazine, another node's
- * memory, or an object already free.
+ * memory (checked if @numa, else known not to be), or an object already
+ * free.
  */
 static __always_inline bool gom_mc_push(struct gom_mcache *mc,
-					struct gom_span *s, void *obj)
+					struct gom_span *s, void *obj,
+					bool numa)
 {
 	struct gom_mag *m = (void *)mc + READ_ONCE(s->mag_off);
 	unsigned int n = m->count;
 
-	if (unlikely(n == m->cap || gom_numa_remote(mc, s) ||
+	if (unlikely(n == m->cap || (numa && gom_numa_remote(mc, s)) ||
 		     gom_obj_marked(obj)))
 		return false;
 	gom_hook_free(obj, s->size);

@@ -17,37 +17,45 @@
 #include <linux/tracepoint.h>
 #include <trace/events/mmflags.h>
 
-TRACE_EVENT(gom_alloc,
-	    TP_PROTO(unsigned long call_site, const void *ptr,
-		     size_t bytes_req, size_t bytes_alloc, gfp_t gfp_flags,
-		     int node),
-	    TP_ARGS(call_site, ptr, bytes_req, bytes_alloc, gfp_flags, node),
-	    TP_STRUCT__entry(__field(unsigned long, call_site)
-			     __field(const void *, ptr)
-			     __field(size_t, bytes_req)
-			     __field(size_t, bytes_alloc)
-			     __field(unsigned long, gfp_flags)
-			     __field(int, node)),
-	    TP_fast_assign(__entry->call_site = call_site;
-			   __entry->ptr = ptr;
-			   __entry->bytes_req = bytes_req;
-			   __entry->bytes_alloc = bytes_alloc;
-			   __entry->gfp_flags = (__force unsigned long)gfp_flags;
-			   __entry->node = node;),
-	    TP_printk("call_site=%pS ptr=%p bytes_req=%zu bytes_alloc=%zu gfp_flags=%s node=%d",
-		      (void *)__entry->call_site, __entry->ptr,
-		      __entry->bytes_req, __entry->bytes_alloc,
-		      show_gfp_flags(__entry->gfp_flags), __entry->node));
+/* Enabling gom_alloc or gom_free turns their hook key on (api.c). */
+int gom_trace_alloc_reg(void);
+void gom_trace_alloc_unreg(void);
+int gom_trace_free_reg(void);
+void gom_trace_free_unreg(void);
 
-TRACE_EVENT(gom_free,
-	    TP_PROTO(unsigned long call_site, const void *ptr),
-	    TP_ARGS(call_site, ptr),
-	    TP_STRUCT__entry(__field(unsigned long, call_site)
-			     __field(const void *, ptr)),
-	    TP_fast_assign(__entry->call_site = call_site;
-			   __entry->ptr = ptr;),
-	    TP_printk("call_site=%pS ptr=%p",
-		      (void *)__entry->call_site, __entry->ptr));
+TRACE_EVENT_FN(gom_alloc,
+	       TP_PROTO(unsigned long call_site, const void *ptr,
+			size_t bytes_req, size_t bytes_alloc, gfp_t gfp_flags,
+			int node),
+	       TP_ARGS(call_site, ptr, bytes_req, bytes_alloc, gfp_flags, node),
+	       TP_STRUCT__entry(__field(unsigned long, call_site)
+				__field(const void *, ptr)
+				__field(size_t, bytes_req)
+				__field(size_t, bytes_alloc)
+				__field(unsigned long, gfp_flags)
+				__field(int, node)),
+	       TP_fast_assign(__entry->call_site = call_site;
+			      __entry->ptr = ptr;
+			      __entry->bytes_req = bytes_req;
+			      __entry->bytes_alloc = bytes_alloc;
+			      __entry->gfp_flags = (__force unsigned long)gfp_flags;
+			      __entry->node = node;),
+	       TP_printk("call_site=%pS ptr=%p bytes_req=%zu bytes_alloc=%zu gfp_flags=%s node=%d",
+			 (void *)__entry->call_site, __entry->ptr,
+			 __entry->bytes_req, __entry->bytes_alloc,
+			 show_gfp_flags(__entry->gfp_flags), __entry->node),
+	       gom_trace_alloc_reg, gom_trace_alloc_unreg);
+
+TRACE_EVENT_FN(gom_free,
+	       TP_PROTO(unsigned long call_site, const void *ptr),
+	       TP_ARGS(call_site, ptr),
+	       TP_STRUCT__entry(__field(unsigned long, call_site)
+				__field(const void *, ptr)),
+	       TP_fast_assign(__entry->call_site = call_site;
+			      __entry->ptr = ptr;),
+	       TP_printk("call_site=%pS ptr=%p",
+			 (void *)__entry->call_site, __entry->ptr),
+	       gom_trace_free_reg, gom_trace_free_unreg);
 
 DECLARE_EVENT_CLASS(gom_span,
 		    TP_PROTO(const void *base, unsigned int pages,
