@@ -108,11 +108,11 @@ static noinline void *finish_slow(void *obj, unsigned int cls, size_t size,
 	if (how & GOM_INIT)
 		trace_gom_alloc(caller, obj, size, slot, flags,
 				(int)(how >> GOM_NODE_SHIFT) - 1);
-	if (how & GOM_SAMPLE) {
-		gom_profile_rearm();
-		gom_profile_alloc(obj, size, cls, caller);
-	}
-	return obj;
+	if (!(how & GOM_SAMPLE))
+		return obj;
+	gom_profile_rearm();
+	/* a tail call: one frame less for the sample's stack walk */
+	return gom_profile_alloc(obj, size, cls, caller);
 }
 
 /*
@@ -145,7 +145,7 @@ static void *profile(void *obj, size_t size, unsigned int cls,
 		     unsigned long caller)
 {
 	if (static_branch_unlikely(&gom_profile_key))
-		gom_profile_tick(obj, size, cls, caller);
+		return gom_profile_tick(obj, size, cls, caller);
 	return obj;
 }
 

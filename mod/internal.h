@@ -621,11 +621,11 @@ struct gom_prof_record {
 
 long gom_profile_next(void);
 void gom_profile_rearm(void);
-void gom_profile_alloc(void *obj, size_t size, unsigned int cls,
-		       unsigned long caller);
+void *gom_profile_alloc(void *obj, size_t size, unsigned int cls,
+			unsigned long caller);
 void gom_profile_free(const void *obj);
-void gom_profile_tick(void *obj, size_t size, unsigned int cls,
-		      unsigned long caller);
+void *gom_profile_tick(void *obj, size_t size, unsigned int cls,
+		       unsigned long caller);
 void gom_profile_tick_bulk(void **ptrs, size_t nr, size_t size,
 			   unsigned int cls, unsigned long caller);
 int gom_set_profile_rate(unsigned long rate);

@@ -93,14 +93,15 @@ static __always_inline bool gom_mc_pop(struct gom_mcache *mc, unsigned int cls,
 
 /*
  * Count @size bytes down to the next heap profile sample; true when this
- * allocation is one. Inside the section: one subtraction when profiling
- * is on, a static branch when it is off. The next distance is drawn out
- * of the section, by gom_profile_rearm(); until then nothing is sampled.
+ * allocation is one. Inside the section: one subtraction, and no static
+ * branch, which would cost the default (profiling on) one more jump.
+ * With profiling off the count starts at LONG_MAX (gom_set_profile_rate())
+ * and would need 2^63 bytes to reach a sample, which gom_profile_alloc()
+ * would drop. The next distance is drawn out of the section, by
+ * gom_profile_rearm(); until then nothing is sampled.
  */
 static __always_inline bool gom_mc_sample(struct gom_mcache *mc, size_t size)
 {
-	if (!static_branch_unlikely(&gom_profile_key))
-		return false;
 	mc->sample_left -= size;
 	if (likely(mc->sample_left >= 0))
 		return false;

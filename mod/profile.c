@@ -26,9 +26,11 @@
  * sampled objects per class, and names the clients and stacks still
  * holding memory when gomalloc is unloaded.
  *
- * gom_profile_key turns the countdown on; the frees look for a sample
- * whatever the key says (a span's nsampled, gom_profile_live for page
- * runs), so turning profiling off forgets no live sample.
+ * gom_profile_key turns the slow paths' countdown on; the fast path
+ * counts down whatever the key says, from LONG_MAX while profiling is off
+ * (gom_mc_sample()). The frees look for a sample whatever the key says (a
+ * span's nsampled, gom_profile_live for page runs), so turning profiling
+ * off forgets no live sample.
  *
  * A stack's frames are named when a file is read, so the frames of a
  * module that goes away are named before it does (MODULE_STATE_GOING,
@@ -374,9 +376,13 @@ static void account(struct gom_prof_sample *s, int sign)
  * The allocation's stack, from the client's frame out: gomalloc's own
  * frames (gom_alloc() and what it called, gom_stack_create() for a stack
  * segment) are left out, so that the stack and its module are the
- * client's. *@caller becomes the innermost frame kept.
+ * client's. *@caller becomes the innermost frame kept. Inline, as its
+ * callers return through tail calls where they can: every frame of
+ * gomalloc's between the client and the unwinder costs an ORC lookup in
+ * the module's table, several hundred instructions a sample.
  */
-static depot_stack_handle_t save_stack(gfp_t gfp, unsigned long *caller)
+static __always_inline depot_stack_handle_t
+save_stack(gfp_t gfp, unsigned long *caller)
 {
 	unsigned long entries[GOM_PROF_DEPTH + 8];
 	unsigned int n = stack_trace_save(entries, ARRAY_SIZE(entries), 1);
@@ -435,9 +441,10 @@ free:
  *
  * Context: any context where kmalloc(GFP_NOWAIT) is allowed; outside the
  * CPU's section. A sample whose record cannot be allocated is dropped.
+ * Return: @obj, so that a caller can hand it out with a tail call.
  */
-void gom_profile_alloc(void *obj, size_t size, unsigned int cls,
-		       unsigned long caller)
+noinline void *gom_profile_alloc(void *obj, size_t size, unsigned int cls,
+				 unsigned long caller)
 {
 	const gfp_t gfp = GFP_NOWAIT | __GFP_NOWARN;
 	struct gom_prof_sample *s;
@@ -445,11 +452,11 @@ void gom_profile_alloc(void *obj, size_t size, unsigned int cls,
 
 	if (!READ_ONCE(gom_profile_rate) ||
 	    (IS_ENABLED(CONFIG_PREEMPT_RT) && !preemptible()))
-		return;
+		return obj;
 	stack = save_stack(gfp, &caller);
 	s = stack ? kmalloc(sizeof(*s), gfp) : NULL;
 	if (!s)
-		return;
+		return obj;
 	s->obj = obj;
 	s->cls = cls;
 	s->weight = sample_weight(size);
@@ -461,6 +468,7 @@ void gom_profile_alloc(void *obj, size_t size, unsigned int cls,
 	rcu_read_unlock();
 	if (!add_sample(s, stack, caller, gfp))
 		kfree(s);
+	return obj;
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_alloc);
 
@@ -502,9 +510,10 @@ EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_free);
  * which only moves the next sample.
  *
  * Context: as gom_profile_alloc().
+ * Return: @obj.
  */
-void gom_profile_tick(void *obj, size_t size, unsigned int cls,
-		      unsigned long caller)
+void *gom_profile_tick(void *obj, size_t size, unsigned int cls,
+		       unsigned long caller)
 {
 	struct gom_mcache *mc;
 	bool sample;
@@ -517,8 +526,7 @@ void gom_profile_tick(void *obj, size_t size, unsigned int cls,
 	if (sample)
 		mc->sample_left = draw(mc);
 	preempt_enable();
-	if (sample)
-		gom_profile_alloc(obj, size, cls, caller);
+	return sample ? gom_profile_alloc(obj, size, cls, caller) : obj;
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_tick);
 
