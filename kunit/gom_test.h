@@ -127,11 +127,27 @@ static inline bool gom_t_heap_has_block(struct gom_mheap *heap,
 	return false;
 }
 
-/* The arena order growth asks for first under the grow_max_order cap. */
-static inline unsigned int gom_t_grow_order(unsigned int min_order)
+/*
+ * The arena order @heap wants to grow by at its size (mheap.c: an eighth
+ * of it, within [arena_min_order, arena_order]), and at least @min_order.
+ */
+static inline unsigned int gom_t_want_order(struct gom_mheap *heap,
+					    unsigned int min_order)
 {
-	return max(min(gom_arena_order, READ_ONCE(gom_grow_max_order)),
-		   min_order);
+	unsigned long pages = READ_ONCE(heap->pages_total) / 8;
+	unsigned int o = pages ? ilog2(pages) : 0;
+
+	o = clamp(o, min(READ_ONCE(gom_arena_min_order), gom_arena_order),
+		  gom_arena_order);
+	return max(o, min_order);
+}
+
+/* The arena order growth asks for first under the grow_max_order cap. */
+static inline unsigned int gom_t_grow_order(struct gom_mheap *heap,
+					    unsigned int min_order)
+{
+	return max(min(gom_t_want_order(heap, 0),
+		       READ_ONCE(gom_grow_max_order)), min_order);
 }
 
 /*

@@ -7,10 +7,13 @@
  * allocator with every free block held (see gom_test.h): the heaps then
  * have no free page but those of the arenas the case grows, so block and
  * arena counts are exact deltas whatever ran before. The heap-level cases
- * grow arenas of MH_ORDER through the grow_max_order cap: their free
- * arenas stay below the one-arena reserve the scavenger keeps, so it never
- * releases them behind a case's back. The exit gives the held blocks back
- * and restores grow_max_order and mem_limit, after a failure too.
+ * grow arenas of MH_ORDER through the grow_max_order cap, with
+ * arena_min_order at the arena order so that the heap's size does not
+ * lower the order they get: their free arenas stay below the one-arena
+ * reserve the scavenger keeps, so it never releases them behind a case's
+ * back. mheap_grow_proportional checks the sizing itself on a private
+ * heap. The exit gives the held blocks back and restores grow_max_order,
+ * arena_min_order and mem_limit, after a failure too.
  */
 #include <kunit/test.h>
 #include <linux/completion.h>
@@ -28,6 +31,7 @@
 
 /* What the module had before the suite ran; every case exit restores it. */
 static unsigned int mh_saved_cap;
+static unsigned int mh_saved_min;
 static unsigned long mh_saved_limit;
 
 struct mh_ctx {
@@ -39,6 +43,7 @@ struct mh_ctx {
 static int mh_suite_init(struct kunit_suite *suite)
 {
 	mh_saved_cap = READ_ONCE(gom_grow_max_order);
+	mh_saved_min = READ_ONCE(gom_arena_min_order);
 	mh_saved_limit = READ_ONCE(gom_mem_limit);
 	return 0;
 }
@@ -46,6 +51,7 @@ static int mh_suite_init(struct kunit_suite *suite)
 static void mh_restore(void)
 {
 	WRITE_ONCE(gom_grow_max_order, mh_saved_cap);
+	WRITE_ONCE(gom_arena_min_order, mh_saved_min);
 	gom_set_mem_limit(mh_saved_limit);
 }
 
@@ -93,8 +99,10 @@ static struct mh_ctx *mh_ctx(struct kunit *test)
 	return x;
 }
 
+/* Growth asks for min(arena order, @order), whatever the heap's size. */
 static void set_cap(unsigned int order)
 {
+	WRITE_ONCE(gom_arena_min_order, GOM_MAX_ORDER);
 	WRITE_ONCE(gom_grow_max_order, order);
 }
 
@@ -806,7 +814,23 @@ struct fb_state {
 	unsigned int n;
 	unsigned int fresh;		/* classes that carved a new span */
 	unsigned int nmin;		/* of them, minimum spans */
+	unsigned int top;		/* largest order growth asked for */
+	unsigned long shorts;		/* growths below the order wanted */
 };
+
+/*
+ * Check the order of the arena @heap grew by, if it grew, against what
+ * growth asked for at the size @heap had before (@want, @start).
+ */
+static void fb_check_grown(struct kunit *test, struct fb_state *fs,
+			   int grown, unsigned int want, unsigned int start)
+{
+	if (grown < 0)
+		return;
+	KUNIT_EXPECT_EQ(test, grown, (int)start);
+	fs->top = max(fs->top, start);
+	fs->shorts += grown < (int)want;
+}
 
 /* Whether this CPU's caches of @cls are empty and no span is partial. */
 static bool class_fresh(int nid, unsigned int cls)
@@ -847,6 +871,7 @@ static noinline void fb_alloc_class(struct kunit *test, struct fb_state *fs,
 	unsigned long arenas[GOM_MAX_ORDER + 1];
 	struct gom_class_stats before, after;
 	bool fresh, has_pref, has_min, want_pref;
+	unsigned int want, start;
 	struct fb_obj *o = &fs->objs[fs->n];
 	struct gom_mheap *heap;
 	struct gom_span *s;
@@ -859,12 +884,15 @@ static noinline void fb_alloc_class(struct kunit *test, struct fb_state *fs,
 	fresh = class_fresh(nid, cls);
 	has_pref = gom_t_heap_has_block(heap, pref);
 	has_min = gom_t_heap_has_block(heap, mino);
+	want = gom_t_want_order(heap, mino);
+	start = gom_t_grow_order(heap, mino);
 	memcpy(arenas, heap->nr_arenas, sizeof(arenas));
 	o->p = gom_alloc(k->size, GFP_KERNEL);
 	grown = grown_order(test, heap, arenas);
 	migrate_enable();
 	gom_class_stats(cls, &after);
 	KUNIT_ASSERT_NOT_NULL_MSG(test, o->p, "class %u", cls);
+	fb_check_grown(test, fs, grown, want, start);
 	o->asked = k->size;
 	o->size = k->size;
 	o->seed = cls;
@@ -887,9 +915,8 @@ static noinline void fb_alloc_class(struct kunit *test, struct fb_state *fs,
 		want_pref = has_pref;
 		KUNIT_EXPECT_EQ_MSG(test, grown, -1, "class %u", cls);
 	} else {
-		/* the heap grew by one arena of the capped order */
-		KUNIT_EXPECT_EQ_MSG(test, grown, (int)gom_t_grow_order(mino),
-				    "class %u", cls);
+		/* the heap grew by one arena, of the order checked above */
+		KUNIT_EXPECT_GE_MSG(test, grown, 0, "class %u", cls);
 		KUNIT_EXPECT_EQ(test, (int)s->aorder, grown);
 		want_pref = grown >= (int)pref;
 	}
@@ -913,6 +940,7 @@ static noinline void fb_alloc_large(struct kunit *test, struct fb_state *fs,
 {
 	unsigned int npages = fb_large[i].npages, need = order_base_2(npages);
 	unsigned long arenas[GOM_MAX_ORDER + 1], e;
+	unsigned int want, start;
 	struct fb_obj *o = &fs->objs[fs->n];
 	struct gom_mheap *heap;
 	int nid, grown;
@@ -920,6 +948,8 @@ static noinline void fb_alloc_large(struct kunit *test, struct fb_state *fs,
 	migrate_disable();
 	nid = numa_mem_id();
 	heap = gom_heaps[nid];
+	want = gom_t_want_order(heap, need);
+	start = gom_t_grow_order(heap, need);
 	memcpy(arenas, heap->nr_arenas, sizeof(arenas));
 	if (fb_large[i].bytes)
 		o->p = gom_alloc(fb_large[i].bytes, GFP_KERNEL);
@@ -928,6 +958,7 @@ static noinline void fb_alloc_large(struct kunit *test, struct fb_state *fs,
 	grown = grown_order(test, heap, arenas);
 	migrate_enable();
 	KUNIT_ASSERT_NOT_NULL_MSG(test, o->p, "%u pages", npages);
+	fb_check_grown(test, fs, grown, want, start);
 	o->size = (size_t)npages << PAGE_SHIFT;
 	o->asked = fb_large[i].bytes ? fb_large[i].bytes : o->size;
 	o->large = true;
@@ -942,9 +973,6 @@ static noinline void fb_alloc_large(struct kunit *test, struct fb_state *fs,
 	KUNIT_EXPECT_EQ(test, gom_pm_node(e), nid);
 	KUNIT_EXPECT_GE(test, o->aorder, (int)need);
 	KUNIT_EXPECT_EQ(test, gom_usable_size(o->p), o->size);
-	if (grown >= 0)
-		KUNIT_EXPECT_EQ_MSG(test, grown, (int)gom_t_grow_order(need),
-				    "%u pages", npages);
 }
 
 /* Interior pointers of a small object: refused, the object untouched. */
@@ -1054,15 +1082,17 @@ static noinline void fb_refuse_all(struct kunit *test, struct fb_state *fs,
 }
 
 /*
- * With growth capped at 2^@cap pages (GOM_MAX_ORDER: no cap): every class
- * and large size allocates, from minimum spans where the cap leaves no
- * block of the preferred size, in arenas of the capped order; foreign and
- * interior pointers are refused in arenas of every order present, and the
- * objects stay intact through it all.
+ * With growth capped at 2^@cap pages (-1: the module's settings, arenas
+ * sized in proportion to the heap): every class and large size allocates,
+ * from minimum spans where the cap leaves no block of the preferred size,
+ * in arenas of the order growth asks for, and only those below the order
+ * wanted count as fallbacks; foreign and interior pointers are refused in
+ * arenas of every order present, and the objects stay intact through it
+ * all.
  */
-static void fallback_case(struct kunit *test, unsigned int cap)
+static void fallback_case(struct kunit *test, int cap)
 {
-	unsigned int eff = min(cap, gom_arena_order), cls, i, o;
+	unsigned int eff, cls, i, o;
 	struct gom_heap_stats *h0, *h1, *h2;
 	long inv, dbl, failures;
 	struct fb_state fs = { };
@@ -1074,8 +1104,9 @@ static void fallback_case(struct kunit *test, unsigned int cap)
 	KUNIT_ASSERT_NOT_NULL(test, h0);
 	h1 = h0 + 1;
 	h2 = h0 + 2;
-	mh_ctx(test);
-	set_cap(cap);
+	if (cap >= 0)
+		set_cap(cap);
+	eff = gom_t_grow_order(mh_ctx(test)->h, 0);
 	gom_heap_stats(h0);
 	failures = gom_t_failures();
 	for (cls = 1; cls < GOM_NR_CLASSES; cls++)
@@ -1085,7 +1116,7 @@ static void fallback_case(struct kunit *test, unsigned int cap)
 	gom_heap_stats(h1);
 	KUNIT_EXPECT_EQ(test, gom_t_failures(), failures);
 	KUNIT_EXPECT_EQ(test, h1->grow_failures, h0->grow_failures);
-	kunit_info(test, "cap %u: %u of %u new spans minimum; arenas by order: %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu\n",
+	kunit_info(test, "cap %d: %u of %u new spans minimum; arenas by order: %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu\n",
 		   cap, fs.nmin, fs.fresh,
 		   h1->arenas_by_order[0] - h0->arenas_by_order[0],
 		   h1->arenas_by_order[1] - h0->arenas_by_order[1],
@@ -1099,16 +1130,13 @@ static void fallback_case(struct kunit *test, unsigned int cap)
 		   h1->arenas_by_order[9] - h0->arenas_by_order[9],
 		   h1->arenas_by_order[10] - h0->arenas_by_order[10]);
 
-	/* arenas of the capped order appear, none above what was needed */
+	/* arenas of the first order asked for appear, none above any asked */
 	KUNIT_EXPECT_GT(test, h1->arenas_by_order[eff], h0->arenas_by_order[eff]);
-	for (o = max_t(unsigned int, eff, FB_NEED_ORDER) + 1;
-	     o <= GOM_MAX_ORDER; o++)
+	for (o = max(eff, fs.top) + 1; o <= GOM_MAX_ORDER; o++)
 		KUNIT_EXPECT_EQ_MSG(test, h1->arenas_by_order[o],
 				    h0->arenas_by_order[o], "order %u", o);
-	for (i = 0, o = 0; o < gom_arena_order; o++)
-		i += h1->arenas_by_order[o] - h0->arenas_by_order[o];
 	KUNIT_EXPECT_EQ(test, h1->grow_fallbacks - h0->grow_fallbacks,
-			(unsigned long)i);
+			fs.shorts);
 	/* below a cap of 2 no block fits a preferred span (4 pages or more) */
 	if (eff < 2)
 		KUNIT_EXPECT_EQ(test, fs.nmin, fs.fresh);
@@ -1158,10 +1186,73 @@ static void mheap_fallback_cap3(struct kunit *test)
 	fallback_case(test, 3);
 }
 
-/* The cap the module had: by default none, arenas of the arena order. */
+/* The module's settings: by default no cap, arenas sized by the heap. */
 static void mheap_fallback_default(struct kunit *test)
 {
-	fallback_case(test, mh_saved_cap);
+	fallback_case(test, -1);
+}
+
+/* Grow @h once with @min_order; check the order against @want. */
+static unsigned int grow_prop(struct kunit *test, struct gom_mheap *h,
+			      unsigned int min_order, unsigned int want)
+{
+	unsigned long arenas[GOM_MAX_ORDER + 1], fallbacks = h->grow_fallbacks;
+	int got;
+
+	memcpy(arenas, h->nr_arenas, sizeof(arenas));
+	KUNIT_ASSERT_EQ(test, gom_mheap_grow(h, min_order, GFP_KERNEL), 0);
+	got = grown_order(test, h, arenas);
+	KUNIT_ASSERT_GE(test, got, (int)min_order);
+	/* only a page allocator out of blocks that large gives less */
+	if (h->grow_fallbacks == fallbacks)
+		KUNIT_EXPECT_EQ(test, got, (int)want);
+	else
+		KUNIT_EXPECT_LT(test, got, (int)want);
+	return got;
+}
+
+/*
+ * Arenas in proportion to the heap, on a private heap: a fresh heap grows
+ * by arena_min_order, a request that needs more still gets a block that
+ * holds it (and that is no fallback), and each growth asks for an eighth
+ * of the heap until the heap passes 2^(arena_order + 3) pages, from where
+ * it grows by full arenas.
+ */
+static void mheap_grow_proportional(struct kunit *test)
+{
+	struct gom_mheap *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	unsigned int lo = min(gom_arena_min_order, gom_arena_order);
+	unsigned int top = gom_arena_order, o, grows = 0;
+	unsigned long full = 1UL << (top + 3);
+	struct mh_ctx *x = mh_ctx(test);
+	long bytes = gom_heap_bytes();
+
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	gom_mheap_init(h, x->h->node);
+	KUNIT_EXPECT_EQ(test, gom_t_want_order(h, 0), lo);
+	grow_prop(test, h, 0, lo);
+	if (lo < top) {
+		/* larger than the order a small heap wants: what it needs */
+		grow_prop(test, h, lo + 1, lo + 1);
+		KUNIT_EXPECT_EQ(test, h->grow_fallbacks, 0UL);
+	}
+	/* 2^(top + 3) pages: 32 MiB with 4 MiB arenas */
+	while (h->pages_total < full && grows++ < 64) {
+		o = h->pages_total / 8 ? ilog2(h->pages_total / 8) : 0;
+		o = clamp(o, lo, top);
+		KUNIT_EXPECT_EQ(test, gom_t_want_order(h, 0), o);
+		grow_prop(test, h, 0, o);
+	}
+	KUNIT_EXPECT_GE(test, h->pages_total, full);
+	grow_prop(test, h, 0, top);
+	kunit_info(test, "%u growths to %lu KiB, arenas by order: %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu, %lu fallbacks\n",
+		   grows + 3, (h->pages_total << PAGE_SHIFT) >> 10,
+		   h->nr_arenas[0], h->nr_arenas[1], h->nr_arenas[2],
+		   h->nr_arenas[3], h->nr_arenas[4], h->nr_arenas[5],
+		   h->nr_arenas[6], h->nr_arenas[7], h->nr_arenas[8],
+		   h->nr_arenas[9], h->nr_arenas[10], h->grow_fallbacks);
+	KUNIT_EXPECT_EQ(test, gom_mheap_destroy(h), 0UL);
+	KUNIT_EXPECT_EQ(test, gom_heap_bytes(), bytes);
 }
 
 /*
@@ -1192,7 +1283,7 @@ static void mheap_limit_refuses_crossing(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gom_t_failures(), failures + 1);
 	KUNIT_EXPECT_EQ(test, gom_heap_bytes(), base);
 
-	/* two quarters fit: the heap steps down to a half-size arena */
+	/* two quarters fit, in arenas no larger than the room left */
 	migrate_disable();
 	nid = numa_mem_id();
 	q[0] = gom_alloc(big / 4, GFP_KERNEL | __GFP_NOWARN);
@@ -1406,6 +1497,7 @@ static struct kunit_case gomalloc_mheap_cases[] = {
 	KUNIT_CASE(mheap_bad_free_run),
 	KUNIT_CASE(mheap_recache_run),
 	KUNIT_CASE(mheap_destroy_releases_all),
+	KUNIT_CASE(mheap_grow_proportional),
 	KUNIT_CASE(mheap_pagemap_entries),
 	KUNIT_CASE(mheap_pagemap_foreign),
 	KUNIT_CASE(mheap_fallback_cap0),

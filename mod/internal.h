@@ -361,7 +361,7 @@ struct gom_mheap {
 	unsigned long large_spans;
 	unsigned long large_pages;
 	unsigned long small_spans;
-	unsigned long grow_fallbacks;	/* arenas below gom_arena_order */
+	unsigned long grow_fallbacks;	/* arenas below the order wanted */
 	unsigned long grow_failures;	/* no block of any usable order */
 	unsigned long hint_jiffies;	/* when the arena order last failed */
 	unsigned int hint_order;	/* order that last succeeded since */
@@ -369,6 +369,7 @@ struct gom_mheap {
 
 extern struct gom_mheap *gom_heaps[MAX_NUMNODES];
 extern unsigned int gom_arena_order;
+extern unsigned int gom_arena_min_order;
 extern unsigned int gom_grow_max_order;
 extern unsigned long gom_mem_limit;
 

@@ -4,21 +4,30 @@
  *
  * The heap of each NUMA node grows by arenas, naturally aligned blocks
  * taken from the kernel's page allocator with alloc_pages_node() (level 3,
- * Go's sysAlloc). It asks for 2^gom_arena_order pages first; when memory
- * is fragmented and no block that large is free, it asks for smaller ones,
- * down to the smallest block that holds what is being allocated, so the
- * heap keeps growing wherever kmalloc() would. Arenas of every order
- * coexist. Only the last attempt, for the smallest block, uses the
- * caller's gfp as given: the larger ones neither reclaim, nor retry, nor
- * dip into reserves, so GFP_ATOMIC growth never drains the page
- * allocator's high-order reserve for a block it does not need.
+ * Go's sysAlloc). Like Go's heap it grows in proportion to its size: an
+ * arena is about an eighth of the heap it joins, at least
+ * 2^gom_arena_min_order pages (256 KiB) and at most 2^gom_arena_order (4
+ * MiB, reached once the heap holds 32 MiB), so that the untouched tail of
+ * the last arena stays a small fraction of a small heap while a big heap
+ * still grows by few, large arenas. A request larger than that order gets
+ * the block it needs. When memory is fragmented and no block of the order
+ * wanted is free, growth asks for smaller ones, down to the smallest
+ * block that holds what is being allocated, so the heap keeps growing
+ * wherever kmalloc() would; those arenas count in grow_fallbacks. Arenas
+ * of every order coexist. Only the last attempt, for the smallest block,
+ * uses the caller's gfp as given: the larger ones neither reclaim, nor
+ * retry, nor dip into reserves, so GFP_ATOMIC growth never drains the
+ * page allocator's high-order reserve for a block it does not need.
  *
  * Inside its arenas a heap is a buddy allocator: per-order free lists, a
  * block is split on allocation and merged with its free buddy on free, up
  * to its arena and never across arenas. A wholly free arena waits on an
  * empty list, used after every partly used arena, until the scavenger
  * (delayed work, Go's scavenger) gives it back beyond a reserve; the
- * smallest arenas go back first.
+ * smallest arenas go back first. The reserve is counted in pages,
+ * reserve_arenas times 2^gom_arena_order whatever the order of the free
+ * arenas that make it up: a bound on idle memory per node that does not
+ * depend on how the heap happened to grow.
  *
  * Spans of small objects (mcentral.c) and large runs (objects above
  * GOM_MAX_SMALL_SIZE, gom_alloc_pages()) are exact runs of pages: a five
@@ -53,8 +62,21 @@ static_assert(GOM_PM_AORDER_MASK >= GOM_MAX_ORDER);
 /* Default: the largest block the running kernel's page allocator gives. */
 unsigned int gom_arena_order = GOM_MAX_ORDER;
 module_param_named(arena_order, gom_arena_order, uint, 0444);
-MODULE_PARM_DESC(arena_order, "Preferred arena size as a page order (default: the largest the kernel allows)");
+MODULE_PARM_DESC(arena_order, "Largest arena size as a page order, what a heap of 8 such arenas or more grows by (default: the largest the kernel allows)");
 EXPORT_SYMBOL_GOM_INTERNAL(gom_arena_order);
+
+/*
+ * The smallest order growth asks for: a smaller arena would cost a grow
+ * and a page map leaf for every few spans. Set it to arena_order for
+ * full-size arenas from the first growth on.
+ */
+unsigned int gom_arena_min_order = 6;
+module_param_named(arena_min_order, gom_arena_min_order, uint, 0644);
+MODULE_PARM_DESC(arena_min_order, "Smallest arena order growth asks for while the heap is small (default 6, 256 KiB; arena_order or more: always full-size arenas)");
+EXPORT_SYMBOL_GOM_INTERNAL(gom_arena_min_order);
+
+/* A heap grows by about 1/2^GOM_GROW_SHIFT of what it holds. */
+#define GOM_GROW_SHIFT	3
 
 /* A test knob: the largest order growth may ask for beyond its need. */
 unsigned int gom_grow_max_order = GOM_MAX_ORDER;
@@ -64,7 +86,7 @@ EXPORT_SYMBOL_GOM_INTERNAL(gom_grow_max_order);
 
 static unsigned int gom_reserve_arenas = 1;
 module_param_named(reserve_arenas, gom_reserve_arenas, uint, 0644);
-MODULE_PARM_DESC(reserve_arenas, "Free memory each node keeps, in arenas of arena_order, instead of returning it to the page allocator");
+MODULE_PARM_DESC(reserve_arenas, "Free memory each node keeps, in pages of as many arenas of arena_order, instead of returning it to the page allocator");
 
 static unsigned int gom_scavenge_ms = 1000;
 module_param_named(scavenge_delay_ms, gom_scavenge_ms, uint, 0644);
@@ -376,10 +398,25 @@ static gfp_t need_gfp(gfp_t gfp)
 	return gfp | __GFP_NOWARN;
 }
 
-/* First order to try: lower for a second after the arena order failed. */
-static unsigned int grow_start(struct gom_mheap *h, unsigned int min_order)
+/*
+ * The order @h wants to grow by: an eighth of its size, within
+ * [arena_min_order, arena_order], and at least @min_order. A lockless
+ * read of pages_total: racing growths may both size from the old total.
+ */
+static unsigned int grow_want(struct gom_mheap *h, unsigned int min_order)
 {
-	unsigned int o = min(gom_arena_order, READ_ONCE(gom_grow_max_order));
+	unsigned long pages = READ_ONCE(h->pages_total) >> GOM_GROW_SHIFT;
+	unsigned int lo = min(READ_ONCE(gom_arena_min_order), gom_arena_order);
+	unsigned int o = pages ? ilog2(pages) : 0;
+
+	return max(clamp(o, lo, gom_arena_order), min_order);
+}
+
+/* First order to try: lower for a second after a larger order failed. */
+static unsigned int grow_start(struct gom_mheap *h, unsigned int want,
+			       unsigned int min_order)
+{
+	unsigned int o = min(want, READ_ONCE(gom_grow_max_order));
 
 	if (time_before(jiffies, READ_ONCE(h->hint_jiffies) + HZ))
 		o = min(o, READ_ONCE(h->hint_order));
@@ -387,9 +424,10 @@ static unsigned int grow_start(struct gom_mheap *h, unsigned int min_order)
 }
 
 static struct page *alloc_block(struct gom_mheap *h, unsigned int *orderp,
-				unsigned int min_order, gfp_t gfp)
+				unsigned int want, unsigned int min_order,
+				gfp_t gfp)
 {
-	unsigned int start = grow_start(h, min_order), o;
+	unsigned int start = grow_start(h, want, min_order), o;
 	bool last, failed = false;
 	struct page *page;
 
@@ -426,8 +464,12 @@ static void count_failure(struct gom_mheap *h)
 	spin_unlock_irqrestore(&h->lock, flags);
 }
 
+/*
+ * Add an arena of @order to @h. Growth wanted @want: a smaller arena came
+ * from fragmentation (or the grow_max_order knob that stands in for it).
+ */
 static void add_arena(struct gom_mheap *h, unsigned long pfn,
-		      unsigned int order)
+		      unsigned int order, unsigned int want)
 {
 	unsigned long flags;
 
@@ -439,7 +481,7 @@ static void add_arena(struct gom_mheap *h, unsigned long pfn,
 	spin_lock_irqsave(&h->lock, flags);
 	h->nr_arenas[order]++;
 	h->pages_total += 1UL << order;
-	if (order < gom_arena_order)
+	if (order < want)
 		h->grow_fallbacks++;
 	push_free(h, pfn, order, order);
 	spin_unlock_irqrestore(&h->lock, flags);
@@ -461,8 +503,9 @@ static bool limited(unsigned int min_order, gfp_t gfp)
  * @min_order: order of the smallest block that serves the caller
  * @gfp: allocation context of the caller; sleeps only if it allows
  *
- * Tries the arena order, then smaller ones down to @min_order. Only the
- * @min_order attempt reclaims, retries or uses reserves, as @gfp allows.
+ * Tries the order the heap's size calls for (see grow_want()), then
+ * smaller ones down to @min_order. Only the @min_order attempt reclaims,
+ * retries or uses reserves, as @gfp allows.
  *
  * Context: process context if @gfp allows blocking, else any context
  * where alloc_pages(@gfp) is allowed. No gomalloc lock may be held.
@@ -471,7 +514,7 @@ static bool limited(unsigned int min_order, gfp_t gfp)
  */
 int gom_mheap_grow(struct gom_mheap *heap, unsigned int min_order, gfp_t gfp)
 {
-	unsigned int order;
+	unsigned int order, want;
 	struct page *page;
 	unsigned long pfn;
 
@@ -479,7 +522,8 @@ int gom_mheap_grow(struct gom_mheap *heap, unsigned int min_order, gfp_t gfp)
 		return -ENOMEM;
 	if (limited(min_order, gfp))
 		gom_mheap_release_all(0);
-	page = alloc_block(heap, &order, min_order, gfp);
+	want = grow_want(heap, min_order);
+	page = alloc_block(heap, &order, want, min_order, gfp);
 	if (!page) {
 		if (limited(min_order, gfp))
 			return -EDQUOT;
@@ -492,7 +536,7 @@ int gom_mheap_grow(struct gom_mheap *heap, unsigned int min_order, gfp_t gfp)
 		atomic_long_sub(PAGE_SIZE << order, &gom_arena_bytes);
 		return -ENOMEM;
 	}
-	add_arena(heap, pfn, order);
+	add_arena(heap, pfn, order, want);
 	return 0;
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mheap_grow);

@@ -310,7 +310,7 @@ static ssize_t heap_free_blocks_show(unsigned int cls, char *buf)
 }
 GOM_ATTR_RO(heap, free_blocks);
 
-/* Arenas of each order: below arena_order, growth fell back. */
+/* Arenas of each order, as growth sized them or fell back to. */
 static ssize_t heap_arenas_by_order_show(unsigned int cls, char *buf)
 {
 	return emit_orders(buf, heap_stats().arenas_by_order);
