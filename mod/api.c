@@ -581,6 +581,23 @@ static int alloc_each(size_t size, gfp_t flags, size_t nr, void **ptrs,
 	return 0;
 }
 
+/* What finish() does, for each of @nr objects of class @cls in @ptrs. */
+static noinline void finish_bulk(unsigned int cls, size_t size, gfp_t flags,
+				 size_t nr, void **ptrs, unsigned long caller)
+{
+	size_t slot = gom_classes[cls].size, i;
+
+	for (i = 0; i < nr; i++) {
+		if (IS_ENABLED(CONFIG_KASAN_GENERIC))
+			gom_kasan_unpoison(ptrs[i], slot);
+		if (want_init_on_alloc(flags))
+			init_object(ptrs[i], slot);
+		gom_hook_alloc(ptrs[i], size, slot, flags);
+		trace_gom_alloc(caller, ptrs[i], size, slot, flags,
+				NUMA_NO_NODE);
+	}
+}
+
 /**
  * gom_alloc_bulk() - allocate many objects of one size at once
  * @size: bytes per object
@@ -598,7 +615,6 @@ static int alloc_each(size_t size, gfp_t flags, size_t nr, void **ptrs,
 int gom_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 {
 	unsigned int cls = gom_size_class(size);
-	size_t i;
 	int err;
 
 	if (!cls || static_branch_unlikely(&gom_debug_key))
@@ -611,15 +627,10 @@ int gom_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 		alloc_error(ERR_PTR(err), size, flags);
 		return 0;
 	}
-	for (i = 0; i < nr; i++) {
-		if (IS_ENABLED(CONFIG_KASAN_GENERIC))
-			gom_kasan_unpoison(ptrs[i], gom_classes[cls].size);
-		if (unlikely(want_init_on_alloc(flags)))
-			init_object(ptrs[i], gom_classes[cls].size);
-		gom_hook_alloc(ptrs[i], size, gom_classes[cls].size, flags);
-		trace_gom_alloc(_RET_IP_, ptrs[i], size, gom_classes[cls].size,
-				flags, NUMA_NO_NODE);
-	}
+	if (IS_ENABLED(CONFIG_KASAN_GENERIC) ||
+	    IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) || want_init_on_alloc(flags) ||
+	    trace_gom_alloc_enabled())
+		finish_bulk(cls, size, flags, nr, ptrs, _RET_IP_);
 	if (static_branch_unlikely(&gom_profile_key))
 		gom_profile_tick_bulk(ptrs, nr, size, cls, _RET_IP_);
 	return nr;

@@ -331,10 +331,46 @@ static bool in_span(const struct gom_span *s, const void *p)
  * stays (that object is in a magazine or on its way to its span, not
  * free in it), so the next is checked against it before the page map.
  */
+/* Save @n objects and @freed frees into @m, if there is one. */
+static void bulk_save(struct gom_mag *m, unsigned int n, unsigned int freed)
+{
+	if (m) {
+		m->count = n;
+		m->frees += freed;
+	}
+}
+
+/*
+ * The span of @p, for push_bulk(), and in *@mp the magazine of its
+ * class: when that is another than *@mp, the counts of the old one are
+ * saved and *@np is the new one's. NULL for anything but a small object,
+ * and for a span with a live sample, whose objects gom_free() finds again
+ * in the profile: read once per span, as an object of the caller's that
+ * is a sample was counted before the caller had it.
+ */
+static inline struct gom_span *bulk_span(struct gom_mcache *mc, void *p,
+					 struct gom_mag **mp, unsigned int *np,
+					 unsigned int *freed)
+{
+	struct gom_mag *m;
+	struct gom_span *s;
+
+	if (!gom_obj_span(p, &s) || READ_ONCE(s->nsampled))
+		return NULL;
+	m = (void *)mc + gom_mag_off(s->cls);
+	if (m != *mp) {
+		bulk_save(*mp, *np, *freed);
+		*freed = 0;
+		*mp = m;
+		*np = m->count;
+	}
+	return s;
+}
+
 static size_t push_bulk(struct gom_mcache *mc, size_t nr, void **ptrs,
 			size_t *nflush)
 {
-	unsigned int n = 0, cap = 0, freed = 0;
+	unsigned int n = 0, room = 0, freed = 0;
 	struct gom_span *s = NULL;
 	struct gom_mag *m = NULL;
 	size_t i;
@@ -345,36 +381,26 @@ static size_t push_bulk(struct gom_mcache *mc, size_t nr, void **ptrs,
 		if (ZERO_OR_NULL_PTR(p))
 			continue;
 		if (!s || !in_span(s, p)) {
-			if (!gom_obj_span(p, &s))
+			s = bulk_span(mc, p, &m, &n, &freed);
+			if (!s)
 				break;
-			if (m != (void *)mc + gom_mag_off(s->cls)) {
-				if (m) {
-					m->count = n;
-					m->frees += freed;
-				}
-				freed = 0;
-				m = (void *)mc + gom_mag_off(s->cls);
-				n = m->count;
-				cap = m->cap;
-			}
+			/* another node's objects go straight to their span */
+			room = gom_numa_remote(mc, s) ? 0 : m->cap;
 		}
-		/* marked: a double free; profiled: found again in gom_free() */
-		if (gom_obj_marked(p) || READ_ONCE(s->nsampled))
+		/* marked: a double free */
+		if (gom_obj_marked(p))
 			break;
 		if (want_init_on_free())
 			gom_clear_on_free(p, s->size);
 		gom_hook_free(p, s->size);
 		gom_obj_mark(p);
-		if (likely(n < cap && !gom_numa_remote(mc, s)))
+		if (likely(n < room))
 			m->objs[n++] = p;
 		else
 			ptrs[(*nflush)++] = p;
 		freed++;
 	}
-	if (m) {
-		m->count = n;
-		m->frees += freed;
-	}
+	bulk_save(m, n, freed);
 	return i;
 }
 
