@@ -250,7 +250,6 @@ struct gom_span {
 	u32 inv;			/* see gom_obj_index() */
 	u8 shift;
 	u8 state;			/* GOM_SPAN_* */
-	u8 occ;				/* occupancy bucket it is counted in */
 	u8 aorder;			/* order of its arena, set by the mheap */
 	u16 cls;			/* size class, never 0 */
 	u16 node;			/* NUMA node of its pages */
@@ -431,7 +430,6 @@ struct gom_mcentral {
 	unsigned long nr_min;		/* spans smaller than the class's */
 	unsigned long objs_total;	/* objects of all its spans */
 	unsigned long objs_free;	/* free in partial and full spans */
-	unsigned long occ[GOM_OCC_BUCKETS];
 };
 
 extern struct gom_mcentral *gom_centrals[MAX_NUMNODES];
@@ -469,6 +467,7 @@ unsigned long gom_mcentral_trim(struct gom_mcentral *c, unsigned long keep);
 unsigned long gom_mcentral_trim_all(void);
 unsigned long gom_mcentral_inuse(struct gom_mcentral *c);
 void gom_mcentral_read(unsigned int cls, struct gom_class_stats *st);
+void gom_mcentral_occupancy(struct gom_mcentral *c, unsigned long *occ);
 bool gom_span_claim(struct gom_span *s);
 unsigned long gom_span_free_objects(const struct gom_span *s);
 bool gom_object_is_free(unsigned long addr);

@@ -26,7 +26,8 @@
  * Locking: gom_mcentral.lock, taken with interrupts disabled, protects the
  * lists, the counters and the state of the spans that are not owned. It
  * nests outside gom_mheap.lock. Nothing here runs inside a CPU's section.
- * Statistics are read without the lock.
+ * Counters are read without the lock; the occupancy histogram walks the
+ * partial list under it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -125,7 +126,6 @@ static void span_init(struct gom_span *s, struct gom_mcentral *c,
 	s->nobjs = npages == k->npages ? k->nobjs : npages * PAGE_SIZE / k->size;
 	s->nfree = s->nobjs;
 	s->state = GOM_SPAN_OWNED;
-	s->occ = 0;
 	s->cache = 0;
 	s->cache_base = 0;		/* no word claimed */
 	s->next_word = 0;
@@ -207,6 +207,7 @@ void gom_mcentral_init(struct gom_mcentral *c, int node, unsigned int cls)
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_init);
 
+/* The occupancy bucket of @s: the tenth of its objects that are in use. */
 static unsigned int occ_bucket(struct gom_span *s)
 {
 	unsigned int b = (s->nobjs - s->nfree) * GOM_OCC_BUCKETS / s->nobjs;
@@ -217,8 +218,6 @@ static unsigned int occ_bucket(struct gom_span *s)
 /* Put a span that is not owned on the list its count says; c->lock held. */
 static void span_list(struct gom_mcentral *c, struct gom_span *s)
 {
-	s->occ = occ_bucket(s);
-	c->occ[s->occ]++;
 	if (!s->nfree) {
 		s->state = GOM_SPAN_FULL;
 		list_add(&s->list, &c->full);
@@ -240,7 +239,6 @@ static void span_list(struct gom_mcentral *c, struct gom_span *s)
 static void span_unlist(struct gom_mcentral *c, struct gom_span *s)
 {
 	list_del(&s->list);
-	c->occ[s->occ]--;
 	if (s->state == GOM_SPAN_FULL) {
 		c->nr_full--;
 		return;
@@ -487,9 +485,6 @@ static bool span_put(struct gom_mcentral *c, struct gom_span *s,
 		c->nr_full--;
 		c->nr_partial++;
 	}
-	c->occ[s->occ]--;
-	s->occ = occ_bucket(s);
-	c->occ[s->occ]++;
 	if (s->nfree < s->nobjs)
 		return false;
 	c->nr_empty++;
@@ -707,12 +702,12 @@ EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_inuse);
  * Spans owned by mcaches count in @st->spans_owned and objects_total
  * only; gom_mcache_read() adds what is free in them.
  *
- * Context: any; takes no lock.
+ * Context: any context but NMI; counters are read without a lock, the
+ * occupancy under each node's mcentral lock in turn.
  */
 void gom_mcentral_read(unsigned int cls, struct gom_class_stats *st)
 {
 	struct gom_mcentral *c;
-	unsigned int b;
 	int nid;
 
 	for_each_node(nid) {
@@ -725,11 +720,34 @@ void gom_mcentral_read(unsigned int cls, struct gom_class_stats *st)
 		st->spans_min += READ_ONCE(c->nr_min);
 		st->objects_total += READ_ONCE(c->objs_total);
 		st->objects_free += READ_ONCE(c->objs_free);
-		for (b = 0; b < GOM_OCC_BUCKETS; b++)
-			st->occupancy[b] += READ_ONCE(c->occ[b]);
+		gom_mcentral_occupancy(c, st->occupancy);
 	}
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_read);
+
+/**
+ * gom_mcentral_occupancy() - count the listed spans by occupancy
+ * @c: the mcentral
+ * @occ: GOM_OCC_BUCKETS counters, added to
+ *
+ * A full span is in the last bucket; each partial span is counted by
+ * walking the partial list, as SLUB's count_partial() does, so that
+ * frees keep no histogram up to date.
+ *
+ * Context: any context but NMI; takes @c's lock.
+ */
+void gom_mcentral_occupancy(struct gom_mcentral *c, unsigned long *occ)
+{
+	struct gom_span *s;
+	unsigned long flags;
+
+	spin_lock_irqsave(&c->lock, flags);
+	occ[GOM_OCC_BUCKETS - 1] += c->nr_full;
+	list_for_each_entry(s, &c->partial, list)
+		occ[occ_bucket(s)]++;
+	spin_unlock_irqrestore(&c->lock, flags);
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_occupancy);
 
 /**
  * gom_mcentral_span_ages() - ages of a class's spans that no CPU owns
