@@ -282,10 +282,16 @@ enum gom_span_state {
  * and only them, onto 0, 1 << shift, 2 << shift, ...; the rotation brings
  * those to 0, 1, 2, ... and everything else above the object count.
  */
+static __always_inline unsigned int gom_index_at(unsigned long base, u32 inv,
+						 u8 shift, unsigned long addr)
+{
+	return ror32((u32)(addr - base) * inv, shift);
+}
+
 static __always_inline unsigned int gom_obj_index(const struct gom_span *s,
 						  unsigned long addr)
 {
-	return ror32((u32)(addr - s->base) * s->inv, s->shift);
+	return gom_index_at(s->base, s->inv, s->shift, addr);
 }
 
 static __always_inline bool gom_obj_valid(const struct gom_span *s,

@@ -508,17 +508,47 @@ static struct gom_span *obj_span(const void *obj, unsigned int *idxp)
 }
 
 /*
- * As obj_span(), trying @last first: a span whose mcentral lock the caller
- * holds (so it cannot be released) and that the previous object was in.
+ * Add to *@mask the objects that follow @objs[@i], object @idx of @s, in
+ * the same word of @s->free_bits, as long as none repeats. Returns the
+ * index of the first object that is not one of them, with its span in
+ * *@nextp (NULL if it is not an object) and its index in *@nidxp. An
+ * address in @s's pages is looked up in @s, not in the page map: the
+ * caller holds @s's mcentral lock, so @s cannot be released.
  */
-static struct gom_span *obj_span_near(struct gom_span *last, const void *obj,
-				      unsigned int *idxp)
+static unsigned int word_run(struct gom_span *s, void **objs, unsigned int i,
+			     unsigned int nr, unsigned int idx,
+			     unsigned long *mask, struct gom_span **nextp,
+			     unsigned int *nidxp)
 {
-	if (last && gom_span_holds(last, (unsigned long)obj)) {
-		*idxp = gom_obj_index(last, (unsigned long)obj);
-		return gom_obj_valid(last, *idxp) ? last : NULL;
+	/* the span's fields in registers: a loop of loads and arithmetic */
+	const unsigned long base = s->base;
+	const unsigned long bytes = (unsigned long)s->npages << PAGE_SHIFT;
+	const unsigned int first = round_down(idx, BITS_PER_LONG);
+	/* the word's objects: its bits below @lim, fewer in the last word */
+	const unsigned int lim = min_t(unsigned int, s->nobjs - first,
+				       BITS_PER_LONG);
+	const u32 inv = s->inv;
+	const u8 shift = s->shift;
+	unsigned long m = *mask, addr;
+	unsigned int x = 0;
+
+	while (++i < nr) {
+		addr = (unsigned long)objs[i];
+		if (addr - base >= bytes) {
+			*nextp = obj_span(objs[i], nidxp);
+			*mask = m;
+			return i;
+		}
+		x = gom_index_at(base, inv, shift, addr);
+		/* unsigned: below @first wraps above the word too */
+		if (x - first >= lim || (m & BIT(x - first)))
+			break;
+		m |= BIT(x - first);
 	}
-	return obj_span(obj, idxp);
+	*nextp = i < nr && gom_obj_valid(s, x) ? s : NULL;
+	*nidxp = x;
+	*mask = m;
+	return i;
 }
 
 /* Switch to the lock of @s's mcentral, if @c is another one. */
@@ -576,13 +606,7 @@ void gom_mcentral_flush(void **objs, unsigned int nr)
 		}
 		mask = BIT(idx % BITS_PER_LONG);
 		/* objects that follow in the same word go with one OR */
-		while (++i < nr) {
-			next = obj_span_near(s, objs[i], &nidx);
-			if (next != s || nidx / BITS_PER_LONG != idx / BITS_PER_LONG ||
-			    (mask & BIT(nidx % BITS_PER_LONG)))
-				break;
-			mask |= BIT(nidx % BITS_PER_LONG);
-		}
+		i = word_run(s, objs, i, nr, idx, &mask, &next, &nidx);
 		/* a released span's objects are looked up again */
 		if (span_put(c, s, idx / BITS_PER_LONG, mask) && i < nr &&
 		    next == s)
