@@ -498,6 +498,18 @@ static __always_inline void *gom_span_pop(struct gom_span *s,
 	return (void *)(s->cache_base + __ffs(c) * s->size);
 }
 
+/*
+ * The occupancy bucket of a span of @nobjs objects, @nfree of them free:
+ * the tenth of its objects that are in use, full spans in the last.
+ */
+static inline unsigned int gom_occ_bucket(unsigned int nobjs,
+					  unsigned long nfree)
+{
+	unsigned int b = (nobjs - nfree) * GOM_OCC_BUCKETS / nobjs;
+
+	return min_t(unsigned int, b, GOM_OCC_BUCKETS - 1);
+}
+
 /* Whether @addr lies in the pages of @s. */
 static inline bool gom_span_holds(const struct gom_span *s, unsigned long addr)
 {

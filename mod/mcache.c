@@ -558,15 +558,13 @@ static void add_owned(struct gom_class_stats *st, const struct gom_mag *m)
 {
 	struct gom_span *s;
 	unsigned long nfree;
-	unsigned int b;
 
 	rcu_read_lock();
 	s = READ_ONCE(m->span);
 	if (s) {
 		nfree = min_t(unsigned long, gom_span_free_objects(s), s->nobjs);
 		st->objects_free += nfree;
-		b = (s->nobjs - nfree) * GOM_OCC_BUCKETS / s->nobjs;
-		st->occupancy[min_t(unsigned int, b, GOM_OCC_BUCKETS - 1)]++;
+		st->occupancy[gom_occ_bucket(s->nobjs, nfree)]++;
 	}
 	rcu_read_unlock();
 }
@@ -640,6 +638,15 @@ static struct gom_mcache *mcache_new(unsigned int cpu)
 	return mc;
 }
 
+/*
+ * Whether gom_free() must check a free's node and init_on_free, out of
+ * line: both are set at boot.
+ */
+static bool free_hooks(void)
+{
+	return num_possible_nodes() > 1 || want_init_on_free();
+}
+
 /**
  * gom_mcache_init() - allocate every possible CPU's caches
  *
@@ -652,8 +659,7 @@ int gom_mcache_init(void)
 
 	if (num_possible_nodes() > 1)
 		static_branch_enable(&gom_numa_key);
-	/* both are set at boot; gom_free() checks them out of line */
-	if (num_possible_nodes() > 1 || want_init_on_free())
+	if (free_hooks())
 		static_branch_inc(&gom_free_hook_key);
 	gom_drain_wq = alloc_workqueue("gomalloc_drain", WQ_MEM_RECLAIM, 0);
 	if (!gom_drain_wq)
@@ -686,6 +692,6 @@ void gom_mcache_exit(void)
 		*per_cpu_ptr(&gom_mcache_pcpu, cpu) = NULL;
 	}
 	destroy_workqueue(gom_drain_wq);
-	if (num_possible_nodes() > 1 || want_init_on_free())
+	if (free_hooks())
 		static_branch_dec(&gom_free_hook_key);
 }

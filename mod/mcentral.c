@@ -207,14 +207,6 @@ void gom_mcentral_init(struct gom_mcentral *c, int node, unsigned int cls)
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_init);
 
-/* The occupancy bucket of @s: the tenth of its objects that are in use. */
-static unsigned int occ_bucket(struct gom_span *s)
-{
-	unsigned int b = (s->nobjs - s->nfree) * GOM_OCC_BUCKETS / s->nobjs;
-
-	return min_t(unsigned int, b, GOM_OCC_BUCKETS - 1);
-}
-
 /* Put a span that is not owned on the list its count says; c->lock held. */
 static void span_list(struct gom_mcentral *c, struct gom_span *s)
 {
@@ -768,7 +760,7 @@ void gom_mcentral_occupancy(struct gom_mcentral *c, unsigned long *occ)
 	spin_lock_irqsave(&c->lock, flags);
 	occ[GOM_OCC_BUCKETS - 1] += c->nr_full;
 	list_for_each_entry(s, &c->partial, list)
-		occ[occ_bucket(s)]++;
+		occ[gom_occ_bucket(s->nobjs, s->nfree)]++;
 	spin_unlock_irqrestore(&c->lock, flags);
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_occupancy);
