@@ -8,7 +8,7 @@
  * every naturally aligned group of @group pages and frees the rest. The
  * pages it keeps are unmovable kernel pages, so compaction cannot undo
  * the holes: afterwards no free block spans more than @group - 1 pages
- * (but for 4 MiB of two-page blocks left for the guest's own use when
+ * (but for 2-4 MiB of two-page blocks left for the guest's own use when
  * @group is below 8), while most memory is still free. That is a machine
  * that has been up for a while, made deterministic.
  *
@@ -32,6 +32,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <gomalloc.h>
 
 static unsigned int group = 8;
@@ -54,6 +55,7 @@ MODULE_PARM_DESC(result, "Bytes allocated by the last run, and the bytes asked")
 #endif
 
 static LIST_HEAD(frag_kept);
+static unsigned int spare_blocks;	/* two-page blocks left free at load */
 
 /* Take free blocks of @order, as long as the page allocator has them. */
 static void take_order(unsigned int order)
@@ -171,32 +173,81 @@ static int regrab_order(void)
 }
 
 /*
- * Pages of two-page blocks left free at load when @group is below 8:
- * without them, forking a shell runs the guest out of memory (a kernel
- * built with page table isolation allocates two-page page tables).
+ * Two-page blocks left free at load when @group is below 8: without them,
+ * forking a shell runs the guest out of memory (a kernel built with page
+ * table isolation allocates two-page page tables). They are taken before
+ * fragmenting and freed after it, but two of them that are buddies would
+ * merge into a four-page block, and further into blocks of 8 pages that a
+ * regrab takes: of such a pair one page stays held. A block whose buddy
+ * is not a spare has a buddy that was in use or was fragmented, so it
+ * stays a two-page block. Between 2 and 4 MiB stay free that way.
  */
-#define FRAG_SPARE_PAGES	1024
+#define FRAG_SPARE_BLOCKS	1024
+
+static struct page *frag_spare[FRAG_SPARE_BLOCKS];
+
+static int cmp_pfn(const void *a, const void *b)
+{
+	unsigned long x = page_to_pfn(*(struct page * const *)a);
+	unsigned long y = page_to_pfn(*(struct page * const *)b);
+
+	return x < y ? -1 : x > y;
+}
+
+/* Whether the spares, sorted, hold the two-page block at @pfn. */
+static bool spare_has(unsigned int n, unsigned long pfn)
+{
+	unsigned int lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (page_to_pfn(frag_spare[mid]) == pfn)
+			return true;
+		if (page_to_pfn(frag_spare[mid]) < pfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Free the @n spares, keeping one page of the upper block of a pair. */
+static void spare_release(unsigned int n)
+{
+	unsigned long pfn;
+	struct page *page;
+	unsigned int i;
+
+	sort(frag_spare, n, sizeof(*frag_spare), cmp_pfn, NULL);
+	for (i = 0; i < n; i++) {
+		page = frag_spare[i];
+		pfn = page_to_pfn(page);
+		if (!(pfn & 2) || !spare_has(n, pfn ^ 2)) {
+			__free_pages(page, 1);
+			spare_blocks++;
+			continue;
+		}
+		split_page(page, 1);
+		__free_page(page + 1);
+		list_add(&page->lru, &frag_kept);
+		kept_pages++;
+	}
+}
 
 /* Fragment everything: blocks of @group pages and more, but a spare. */
 static void fragment(void)
 {
 	bool want_spare = ilog2(group) < regrab_order();
 	unsigned int n = 0;
-	LIST_HEAD(spare);
-	struct page *page, *tmp;
 
-	while (want_spare && n < FRAG_SPARE_PAGES / 2) {
-		page = alloc_pages(__GFP_NOWARN | __GFP_NORETRY, 1);
-		if (!page)
+	while (want_spare && n < FRAG_SPARE_BLOCKS) {
+		frag_spare[n] = alloc_pages(__GFP_NOWARN | __GFP_NORETRY, 1);
+		if (!frag_spare[n])
 			break;
-		list_add(&page->lru, &spare);
 		n++;
 	}
 	take_all(ilog2(group));
-	list_for_each_entry_safe(page, tmp, &spare, lru) {
-		list_del(&page->lru);
-		__free_pages(page, 1);
-	}
+	spare_release(n);
 }
 
 /*
@@ -220,7 +271,8 @@ static int __init frag_init(void)
 	if (group < 2 || group > 512 || !is_power_of_2(group))
 		return -EINVAL;
 	fragment();
-	pr_info("holding %lu pages, one of every %u\n", kept_pages, group);
+	pr_info("holding %lu pages, one of every %u; %u two-page blocks spare\n",
+		kept_pages, group, spare_blocks);
 	return 0;
 }
 

@@ -3,9 +3,10 @@
 # gomalloc in fragmented memory: samples/gomalloc_frag.ko takes every free
 # block of 8 (then 2) pages and more, keeps one page of every aligned group
 # of 8 (then of 2) and frees the rest, so most memory is free but no free
-# block spans 8 pages (then 2, but for a 4 MiB spare the guest needs).
-# gomalloc must then allocate as much as kmalloc() in the same state, with
-# GFP_KERNEL and with GFP_ATOMIC and interrupts off. Contract: see run-tests.sh. Leaves gomalloc loaded, as it found it.
+# block spans 8 pages (then 2, but for the 2-4 MiB of two-page blocks the
+# guest needs to fork). gomalloc must then allocate as much as kmalloc() in
+# the same state, with GFP_KERNEL and with GFP_ATOMIC and interrupts off.
+# Contract: see run-tests.sh. Leaves gomalloc loaded, as it found it.
 
 KO=/modules/gomalloc_frag.ko
 P=/sys/module/gomalloc_frag/parameters
