@@ -128,7 +128,7 @@ run_step() {
 		grep -E '^kunit: suite ' "$log" || true
 		grep -E '^(kunit|integration): ' "$log" |
 			grep -vE '^kunit: suite |^[a-z]+: ok |^kunit: (running|console log)' |
-			head -40 || true
+			head -120 || true
 	elif (( rc == 77 )); then
 		s=1
 	elif (( rc == 0 )); then

@@ -12,7 +12,10 @@ script started, and kernels that die before it starts. Checked:
   - a kernel that dies before the guest script starts (no module loaded
     yet) is booted once more: the run passes if the second boot is clean,
     warns, and keeps the first console log; it fails if both die;
-  - --boot-retries N boots up to N more times; 0 turns the second boot off.
+  - --boot-retries N boots up to N more times; 0 turns the second boot off;
+  - a failed run prints the console around its first splat (the lines
+    just before, the splat, the RIP and the trace after it, bounded), for
+    a log that stays on the machine that ran it.
 
 usage: scripts/test_vm_run.py
 Prints "ok - ..." / "not ok - ..." lines and "N passed, N failed, N skipped".
@@ -45,6 +48,13 @@ EARLY_OOPS = (BOOT +
 LATE_OOPS = (BOOT + "GOM-VM-START\n"
              "[    2.000000] Oops: 0000 [#1] PREEMPT SMP NOPTI\n"
              "GOM-VM-EXIT rc=0\n")
+# An oops with lines before and a long trace after it, then a clean line.
+TRACE = (BOOT + "GOM-VM-START\n" +
+         "".join(f"[    2.{i:06d}] before {i}\n" for i in range(20)) +
+         "[    3.000000] Oops: double fault: 0000 [#1] PREEMPT SMP NOPTI\n" +
+         "[    3.000001] RIP: 0010:gom_alloc+0x12/0x80 [gomalloc]\n" +
+         "".join(f"[    3.{i + 2:06d}] trace {i}\n" for i in range(100)) +
+         "GOM-VM-EXIT rc=0\n")
 
 
 class Tally:
@@ -134,6 +144,19 @@ def main():
         rc, err, boots, _ = run(tmp, [EARLY_OOPS, CLEAN], ["--boot-retries", "0"])
         t.check(rc == 1 and boots == 1,
                 f"--boot-retries 0: no second boot (rc {rc}, {boots} boot(s))")
+
+        rc, err, _, _ = run(tmp, [TRACE])
+        shown = [ln.split("console: ", 1)[1] for ln in err.splitlines()
+                 if "console: " in ln]
+        t.check(rc == 1 and len(shown) == 81
+                and shown[0] == "[    2.000010] before 10"
+                and shown[10].endswith("Oops: double fault: 0000 [#1] PREEMPT SMP NOPTI")
+                and shown[11].endswith("RIP: 0010:gom_alloc+0x12/0x80 [gomalloc]")
+                and shown[-1] == "[    3.000070] trace 68",
+                f"a failed run shows the console around its first splat: "
+                f"10 lines before, the splat, 70 after ({len(shown)} shown)")
+        rc, err, _, _ = run(tmp, [CLEAN])
+        t.check("console: " not in err, "a clean run shows no console lines")
     print(f"{t.passed} passed, {t.failed} failed")
     return 1 if t.failed else 0
 
