@@ -488,14 +488,21 @@ static void drain_work(struct work_struct *work)
 /**
  * gom_mcache_drain_local() - empty this CPU's caches
  *
+ * A task is kept on its CPU for the drain; an interrupt cannot move, and
+ * must not change the migration state of the task it interrupted.
+ *
  * Context: any context where spinlock_t may be taken, outside this CPU's
  * section; does nothing in an interrupt that found the section busy.
  */
 void gom_mcache_drain_local(void)
 {
-	migrate_disable();
+	bool task = in_task();
+
+	if (task)
+		migrate_disable();
 	drain_mcache(this_cpu_read(gom_mcache_pcpu), true);
-	migrate_enable();
+	if (task)
+		migrate_enable();
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_drain_local);
 

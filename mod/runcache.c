@@ -191,7 +191,8 @@ EXPORT_SYMBOL_GOM_INTERNAL(gom_runcache_free);
  * @local: @mc is this CPU's and is taken through its section; otherwise
  *	   the CPU is dead and nothing else uses @mc
  *
- * Context: task context, outside the section.
+ * Context: outside the section, where spinlock_t may be taken; task
+ * context (CPU hotplug teardown) for a dead CPU's caches.
  */
 void gom_runcache_drain(struct gom_mcache *mc, bool local)
 {
@@ -200,10 +201,11 @@ void gom_runcache_drain(struct gom_mcache *mc, bool local)
 	unsigned int order, n;
 
 	for (order = 0; order < GOM_RC_ORDERS; order++) {
-		rc = &mc->rc[order];
 		do {
+			/* the section's @mc, should the caller have moved */
 			if (local && !gom_mc_trylock(&mc))
 				return;
+			rc = &mc->rc[order];
 			n = min_t(unsigned int, rc->count, GOM_RC_BATCH);
 			rc->count -= n;
 			memcpy(out, rc->runs + rc->count, n * sizeof(void *));
