@@ -194,23 +194,6 @@ static int cmp_pfn(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Whether the spares, sorted, hold the two-page block at @pfn. */
-static bool spare_has(unsigned int n, unsigned long pfn)
-{
-	unsigned int lo = 0, hi = n, mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (page_to_pfn(frag_spare[mid]) == pfn)
-			return true;
-		if (page_to_pfn(frag_spare[mid]) < pfn)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
-}
-
 /* Free the @n spares, keeping one page of the upper block of a pair. */
 static void spare_release(unsigned int n)
 {
@@ -222,7 +205,8 @@ static void spare_release(unsigned int n)
 	for (i = 0; i < n; i++) {
 		page = frag_spare[i];
 		pfn = page_to_pfn(page);
-		if (!(pfn & 2) || !spare_has(n, pfn ^ 2)) {
+		/* sorted: an upper block's buddy, if a spare, comes just before */
+		if (!(pfn & 2) || !i || page_to_pfn(frag_spare[i - 1]) != pfn - 2) {
 			__free_pages(page, 1);
 			spare_blocks++;
 			continue;
