@@ -8,7 +8,7 @@
 #     splat-patterns   scripts/splat-patterns reads the same in vm-run's
 #                      Python, GNU grep -E and busybox grep -E
 #     vm-run           scripts/vm-run's verdicts, against a stand-in QEMU
-#     lint sizeclasses gomstat fastpath-cost mkreplay
+#     lint sizeclasses gomstat fastpath-cost mkreplay bench-report
 #     build-6.1 build-6.12 build-6.12-rt
 #                      W=1 builds against Debian's 6.1 headers and the 6.12
 #                      and 6.12-rt headers from bookworm-backports (any
@@ -20,15 +20,16 @@
 #                      tests that need kmemleak, KASAN and lockdep on the
 #                      debug kernel
 #   A step counts as one test, except setup-paths, splat-patterns, vm-run,
-#   gomstat, fastpath-cost, mkreplay, kunit and the integration steps,
-#   whose own test cases are counted. Step logs: build/check/<step>.log;
-#   a step that runs for long prints its log's last line every minute.
+#   gomstat, fastpath-cost, mkreplay, bench-report, kunit and the
+#   integration steps, whose own test cases are counted. Step logs:
+#   build/check/<step>.log; a step that runs for long prints its log's
+#   last line every minute.
 #   Last line: "N passed, N failed, N skipped"; exit 1 if anything failed.
 set -euo pipefail
 
 source "$(dirname "$0")/lib.sh"
 ALL_STEPS=(setup setup-paths splat-patterns vm-run lint sizeclasses gomstat
-	   fastpath-cost mkreplay build-6.1 build-6.12 build-6.12-rt dkms
+	   fastpath-cost mkreplay bench-report build-6.1 build-6.12 build-6.12-rt dkms
 	   kunit-selftest kunit integration integration-6.12 integration-6.12-rt
 	   integration-debug)
 if (( $# )); then
@@ -61,6 +62,8 @@ step_fastpath-cost() { "$GOM_PY" "$GOM_ROOT/scripts/test_fastpath_cost.py"; }
 # The replay converter, and the committed bench/replay.txt read as the
 # bench module reads it.
 step_mkreplay() { "$GOM_PY" "$GOM_ROOT/scripts/test_mkreplay.py"; }
+# Which bench figures are held to which target.
+step_bench-report() { "$GOM_PY" "$GOM_ROOT/scripts/test_bench_report.py"; }
 build() {	# build FLAVOUR
 	local h
 	h=$(gom_headers "$1") || return 1
@@ -154,8 +157,8 @@ run_step() {
 T0=$(date +%s)
 for s in "${STEPS[@]}"; do
 	case $s in
-	setup-paths|splat-patterns|vm-run|gomstat|fastpath-cost|mkreplay|kunit|\
-	integration*)
+	setup-paths|splat-patterns|vm-run|gomstat|fastpath-cost|mkreplay|\
+	bench-report|kunit|integration*)
 		run_step "$s" 1 ;;
 	*) run_step "$s" 0 ;;
 	esac
