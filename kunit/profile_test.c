@@ -10,9 +10,11 @@
  * could not promise 10%).
  */
 #include <kunit/test.h>
+#include <linux/irq_work.h>
 #include <linux/kallsyms.h>
 #include <linux/module.h>
 #include <linux/stackdepot.h>
+#include <linux/stacktrace.h>
 #include <linux/vmalloc.h>
 #include "internal.h"
 
@@ -265,11 +267,159 @@ static void prof_estimate(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, bytes, 0);
 }
 
+/*
+ * The unwinder's memo (mod/unwind.c). unw_here() saves its stack through
+ * gom_unwind_save() and, right after, through the kernel's own unwinder:
+ * whatever the memo did, the two must name the same frames.
+ */
+static struct {
+	unsigned long ref[GOM_UNWIND_MAX];
+	unsigned int nref;
+	unsigned long *ret;		/* where the walk started */
+	int tag;
+} unw;
+
+static noinline depot_stack_handle_t unw_here(int tag)
+{
+	depot_stack_handle_t h;
+	unsigned long caller;
+
+	unw.ret = (unsigned long *)__builtin_frame_address(0) + 1;
+	h = gom_unwind_save(unw.ret, GFP_ATOMIC, &caller);
+	unw.nref = stack_trace_save(unw.ref, ARRAY_SIZE(unw.ref), 0);
+	unw.tag = tag;
+	OPTIMIZER_HIDE_VAR(h);
+	return h;
+}
+
+/* Two callers at the same depth: the memo must tell them apart. */
+static noinline depot_stack_handle_t unw_mid(int tag)
+{
+	depot_stack_handle_t h = unw_here(tag);
+
+	OPTIMIZER_HIDE_VAR(h);
+	return h;
+}
+
+static noinline depot_stack_handle_t unw_path_a(void)
+{
+	depot_stack_handle_t h = unw_mid(1);
+
+	OPTIMIZER_HIDE_VAR(h);
+	return h;
+}
+
+static noinline depot_stack_handle_t unw_path_b(void)
+{
+	depot_stack_handle_t h = unw_mid(2);
+
+	OPTIMIZER_HIDE_VAR(h);
+	return h;
+}
+
+/* Path a or b ('f': b after gom_unwind_forget()), from one call site. */
+static noinline depot_stack_handle_t unw_call(char step)
+{
+	depot_stack_handle_t h;
+
+	if (step == 'f')
+		gom_unwind_forget();
+	h = step == 'a' ? unw_path_a() : unw_path_b();
+	OPTIMIZER_HIDE_VAR(h);
+	return h;
+}
+
+/*
+ * @h holds the frames the kernel's unwinder saw from unw_here()'s caller,
+ * up to an interrupt's entry (the stack depot keeps no more).
+ */
+static void unw_expect_ref(struct kunit *test, depot_stack_handle_t h)
+{
+	unsigned int n, i, want = min_t(unsigned int, unw.nref - 1,
+					GOM_PROF_DEPTH);
+	unsigned long *e;
+
+	want = filter_irq_stacks(unw.ref + 1, want);
+	KUNIT_ASSERT_NE(test, h, 0);
+	n = stack_depot_fetch(h, &e);
+	KUNIT_EXPECT_EQ(test, n, want);
+	for (i = 0; i < min(n, want); i++)
+		KUNIT_EXPECT_EQ_MSG(test, e[i], unw.ref[i + 1], "frame %u", i);
+}
+
+/*
+ * The same frames are walked once; a caller that differs two frames out
+ * is noticed (same start, same first return address), and so is
+ * gom_unwind_forget(). Every answer is the unwinder's own.
+ */
+static void unwind_memo(struct kunit *test)
+{
+	static const char steps[] = "aabbfb";
+	static const int walks[] = { 1, 0, 1, 0, 1, 0 };
+	depot_stack_handle_t h[ARRAY_SIZE(steps) - 1];
+	long w0, w, hits0, hits;
+	unsigned long *ret[2];
+	unsigned int i;
+
+	if (!IS_ENABLED(CONFIG_UNWINDER_ORC))
+		kunit_skip(test, "no ORC unwinder: every sample walks");
+	migrate_disable();		/* the memo is per CPU */
+	for (i = 0; i < ARRAY_SIZE(h); i++) {
+		w0 = atomic_long_read(&gom_unwind_walks);
+		hits0 = atomic_long_read(&gom_unwind_hits);
+		h[i] = unw_call(steps[i]);
+		w = atomic_long_read(&gom_unwind_walks) - w0;
+		hits = atomic_long_read(&gom_unwind_hits) - hits0;
+		KUNIT_EXPECT_EQ_MSG(test, w, walks[i], "step %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, hits, 1 - walks[i], "step %u", i);
+		unw_expect_ref(test, h[i]);
+		ret[steps[i] != 'a'] = unw.ret;
+	}
+	migrate_enable();
+	KUNIT_EXPECT_EQ(test, h[1], h[0]);
+	KUNIT_EXPECT_NE(test, h[2], h[0]);
+	KUNIT_EXPECT_EQ(test, h[3], h[2]);
+	KUNIT_EXPECT_EQ(test, h[4], h[2]);
+	KUNIT_EXPECT_EQ(test, h[5], h[2]);
+	if (ret[0] != ret[1])
+		kunit_skip(test,
+			   "paths a and b got different frames: the check of a deeper frame went unused");
+}
+
+static depot_stack_handle_t unw_irq_h[2];
+
+static void unw_irq(struct irq_work *w)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(unw_irq_h); i++)
+		unw_irq_h[i] = unw_here(3);
+}
+
+/* In hard interrupt context the memo is not used: both calls walk. */
+static void unwind_memo_irq(struct kunit *test)
+{
+	struct irq_work w = IRQ_WORK_INIT_HARD(unw_irq);
+	long w0 = atomic_long_read(&gom_unwind_walks);
+	long hits0 = atomic_long_read(&gom_unwind_hits);
+
+	preempt_disable();
+	irq_work_queue(&w);
+	preempt_enable();
+	irq_work_sync(&w);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gom_unwind_walks) - w0, 2);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gom_unwind_hits), hits0);
+	KUNIT_EXPECT_NE(test, unw_irq_h[0], 0);
+	unw_expect_ref(test, unw_irq_h[1]);
+}
+
 static struct kunit_case prof_cases[] = {
 	KUNIT_CASE(prof_exact),
 	KUNIT_CASE(prof_rate_off),
 	KUNIT_CASE(prof_bulk),
 	KUNIT_CASE(prof_estimate),
+	KUNIT_CASE(unwind_memo),
+	KUNIT_CASE(unwind_memo_irq),
 	{}
 };
 

@@ -50,6 +50,7 @@
 #include <linux/percpu.h>
 #include <linux/prandom.h>
 #include <linux/spinlock.h>
+#include <linux/stackdepot.h>
 #include <gomalloc.h>
 
 #include "compat.h"
@@ -655,6 +656,17 @@ void gom_profile_sysfs_exit(void);
 void gom_profile_report_leaks(void);
 int gom_profile_init(void);
 void gom_profile_exit(void);
+
+/* unwind.c: the heap profile's call stacks */
+#define GOM_PROF_DEPTH		16	/* frames a profile stack keeps */
+#define GOM_UNWIND_MAX		(GOM_PROF_DEPTH + 8)	/* and gomalloc's */
+extern atomic_long_t gom_unwind_walks;
+extern atomic_long_t gom_unwind_hits;
+depot_stack_handle_t gom_unwind_save(unsigned long *ret, gfp_t gfp,
+				     unsigned long *caller);
+void gom_unwind_forget(void);
+void gom_unwind_init(void);
+void gom_unwind_exit(void);
 
 /* runcache.c: runs of 2^order pages, order below GOM_RC_ORDERS */
 void *gom_runcache_alloc(unsigned int order);

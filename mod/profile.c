@@ -58,12 +58,10 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/stackdepot.h>
-#include <linux/stacktrace.h>
 #include <linux/sysfs.h>
 #include <linux/workqueue.h>
 #include "internal.h"
 
-#define GOM_PROF_DEPTH		16
 #define GOM_PROF_ONE		BIT_ULL(16)	/* weight of one object */
 
 DEFINE_STATIC_KEY_FALSE(gom_profile_key);
@@ -373,28 +371,16 @@ static void account(struct gom_prof_sample *s, int sign)
 }
 
 /*
- * The allocation's stack, from the client's frame out: gomalloc's own
- * frames (gom_alloc() and what it called, gom_stack_create() for a stack
- * segment) are left out, so that the stack and its module are the
- * client's. *@caller becomes the innermost frame kept. Inline, as its
- * callers return through tail calls where they can: every frame of
- * gomalloc's between the client and the unwinder costs an ORC lookup in
- * the module's table, several hundred instructions a sample.
+ * The allocation's stack, from the client's frame out (gom_unwind_save()).
+ * Inline, as its callers return through tail calls where they can: every
+ * frame of gomalloc's between the client and the unwinder costs an ORC
+ * lookup in the module's table, several hundred instructions a walk.
  */
 static __always_inline depot_stack_handle_t
 save_stack(gfp_t gfp, unsigned long *caller)
 {
-	unsigned long entries[GOM_PROF_DEPTH + 8];
-	unsigned int n = stack_trace_save(entries, ARRAY_SIZE(entries), 1);
-	unsigned int skip = 0;
-
-	while (skip + 1 < n && within_module(entries[skip], THIS_MODULE))
-		skip++;
-	if (n)
-		*caller = entries[skip];
-	return stack_depot_save(entries + skip,
-				min_t(unsigned int, n - skip, GOM_PROF_DEPTH),
-				gfp);
+	return gom_unwind_save((unsigned long *)__builtin_frame_address(0) + 1,
+			       gfp, caller);
 }
 
 /*
@@ -1073,8 +1059,10 @@ static void name_module_frames(struct module *mod, bool init_only)
 static int module_event(struct notifier_block *nb, unsigned long state,
 			void *data)
 {
-	if (state == MODULE_STATE_LIVE || state == MODULE_STATE_GOING)
+	if (state == MODULE_STATE_LIVE || state == MODULE_STATE_GOING) {
 		name_module_frames(data, state == MODULE_STATE_LIVE);
+		gom_unwind_forget();
+	}
 	return NOTIFY_OK;
 }
 
@@ -1097,9 +1085,12 @@ int gom_profile_init(void)
 		prandom_seed_state(&gom_mcache_of(cpu)->sample_rnd,
 				   get_random_u64());
 	stack_depot_init();
+	gom_unwind_init();
 	ret = register_module_notifier(&gom_prof_module_nb);
-	if (ret)
+	if (ret) {
+		gom_unwind_exit();
 		return ret;
+	}
 	return gom_set_profile_rate(gom_profile_rate);
 }
 
@@ -1119,6 +1110,7 @@ void gom_profile_exit(void)
 	if (static_key_enabled(&gom_profile_key))
 		static_branch_disable(&gom_profile_key);
 	unregister_module_notifier(&gom_prof_module_nb);
+	gom_unwind_exit();
 	cancel_work_sync(&gom_clients_work);
 	hash_for_each_safe(gom_prof_samples, bkt, t, s, node) {
 		hash_del(&s->node);

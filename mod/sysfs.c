@@ -208,6 +208,8 @@ GOM_COUNTER_RO(alloc_failures, &gom_counters.alloc_failures);
 GOM_COUNTER_RO(alloc_limited, &gom_counters.alloc_limited);
 GOM_COUNTER_RO(debug_reports, &gom_counters.debug_reports);
 GOM_COUNTER_RO(faults_injected, &gom_counters.faults_injected);
+GOM_COUNTER_RO(profile_unwinds, &gom_unwind_walks);
+GOM_COUNTER_RO(profile_unwinds_saved, &gom_unwind_hits);
 
 static ssize_t top_mem_limit_show(unsigned int cls, char *buf)
 {
@@ -266,6 +268,8 @@ static struct attribute *top_attrs[] = {
 	&top_faults_injected_attr.attr,
 	&top_mem_limit_attr.attr,
 	&top_profile_rate_attr.attr,
+	&top_profile_unwinds_attr.attr,
+	&top_profile_unwinds_saved_attr.attr,
 	&top_shrink_attr.attr,
 	NULL
 };

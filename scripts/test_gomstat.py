@@ -120,6 +120,7 @@ def sample():
             "stacks": 2,
         },
         "profile_rate": 1,
+        "profile_unwinds": 12, "profile_unwinds_saved": 30,
         "clients": {
             "gomalloc_bench": {"bytes_inuse": 131072, "objects_inuse": 1000,
                                "allocs": 2000},

@@ -99,6 +99,7 @@ want = {
     "": {"bytes_inuse", "bytes_cached", "bytes_heap", "metadata_bytes",
          "invalid_frees", "double_frees", "alloc_failures", "alloc_limited",
          "debug_reports", "faults_injected", "mem_limit", "profile_rate",
+         "profile_unwinds", "profile_unwinds_saved",
          "shrink"},
     "heap": {"arenas", "arenas_by_order", "arena_bytes", "pages_total",
              "pages_inuse", "pages_free", "pages_released", "free_blocks",
