@@ -17,6 +17,8 @@
  *   pagemap.c  - the page map: what every page of the heap is, found from
  *                its address without a lock
  *   profile.c  - sampled heap profiles by stack and client module
+ *   unwind.c   - the profile's call stacks, and each CPU's memo of its
+ *                last walks
  *   debug.c    - debug= checks, the quarantine, fault injection
  *   report.c   - error counters and their ratelimited reports
  *   sysfs.c    - /sys/kernel/gomalloc and debugfs, built from the readers
@@ -30,6 +32,8 @@
  *          -> queue_delayed_work() of the scavenger (workqueue's own locks)
  *   gom_pm_lock		(irq-safe, leaf: page map leaves and root)
  *   gom_prof_lock		(irq-safe, leaf: heap profile tables)
+ *   the unwinder's memo	(per CPU, task context with preemption
+ *				 disabled; takes no lock)
  *   gom_quarantine_lock	(irq-safe, leaf: debug=Q's quarantine)
  *   gom_drain_mutex	(sleeps; drains every CPU through a workqueue)
  *   gom_prof_mutex		(sleeps; profile rate, client directories)
