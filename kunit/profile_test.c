@@ -115,14 +115,15 @@ static noinline void prof_alloc_c(void **p)
 
 /*
  * Rate 0 takes no new sample but forgets none: the samples taken before
- * leave the live figures when their objects are freed, small or large.
+ * leave the live figures when their objects are freed, small or large
+ * (a large run's through the filter gom_prof_runs[]).
  */
 static void prof_rate_off(struct kunit *test)
 {
 	void *a[PROF_A_OBJS + 1], *b[PROF_A_OBJS + 1];
 	unsigned long allocs, live0 = READ_ONCE(gom_profile_live);
+	unsigned int i, runs0, *run;
 	long objs, bytes;
-	unsigned int i;
 
 	gom_set_profile_rate(1);
 	prof_alloc_c(a);
@@ -137,11 +138,16 @@ static void prof_rate_off(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, objs, PROF_A_OBJS + 1);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(gom_profile_live),
 			live0 + PROF_A_OBJS + 1);
+	/* the sampled run is in its bucket of the filter, the other not */
+	run = &gom_prof_runs[gom_prof_run_bucket(a[PROF_A_OBJS])];
+	runs0 = READ_ONCE(*run);
+	KUNIT_EXPECT_GE(test, runs0, 1);
 
 	for (i = 0; i <= PROF_A_OBJS; i++) {
 		gom_free(a[i]);
 		gom_free(b[i]);
 	}
+	KUNIT_EXPECT_EQ(test, READ_ONCE(*run), runs0 - 1);
 	prof_sum("prof_alloc_c", &objs, &bytes, &allocs, NULL);
 	KUNIT_EXPECT_EQ(test, objs, 0);
 	KUNIT_EXPECT_EQ(test, bytes, 0);

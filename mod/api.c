@@ -383,7 +383,7 @@ static void free_run(void *base, unsigned long e)
 	int order = rc_order(npages);
 	int err;
 
-	if (READ_ONCE(gom_profile_live))
+	if (gom_profile_run_sampled(base))
 		gom_profile_free(base);
 	if (want_init_on_free())
 		gom_clear_on_free(base, bytes);

@@ -45,6 +45,7 @@
 #define _GOM_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/hash.h>
 #include <linux/jump_label.h>
 #include <linux/list.h>
 #include <linux/lockdep.h>
@@ -620,6 +621,20 @@ size_t gom_mcache_free_bulk(size_t nr, void **ptrs);
 DECLARE_STATIC_KEY_FALSE(gom_profile_key);
 extern unsigned long gom_profile_rate;
 extern unsigned long gom_profile_live;
+#define GOM_PROF_RUN_BITS	8
+extern unsigned int gom_prof_runs[];
+
+static inline unsigned int gom_prof_run_bucket(const void *run)
+{
+	return hash_ptr(run, GOM_PROF_RUN_BITS);
+}
+
+/* Whether the page run at @run may hold a live sample (profile.c). */
+static inline bool gom_profile_run_sampled(const void *run)
+{
+	return READ_ONCE(gom_prof_runs[gom_prof_run_bucket(run)]);
+}
+
 struct gom_prof_frames;
 
 /**

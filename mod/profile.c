@@ -12,7 +12,10 @@
  * through a side table, and only frees of objects in spans that hold a
  * live sample go to that table: such a span points its magazine offset
  * (gom_span.mag_off) at the CPU's class-0 magazine, which is always full,
- * so their frees take the slow path and the others pay nothing.
+ * so their frees take the slow path and the others pay nothing. A page
+ * run has no span: its free looks the table up only if gom_prof_runs[],
+ * a counting filter of the live samples of runs by address, counts one
+ * in the run's bucket.
  *
  * Every sample stands for 1 / (1 - exp(-size / rate)) allocations of its
  * size (Go's scaleHeapSample), so the estimates are unbiased; with
@@ -29,7 +32,7 @@
  * gom_profile_key turns the slow paths' countdown on; the fast path
  * counts down whatever the key says, from LONG_MAX while profiling is off
  * (gom_mc_sample()). The frees look for a sample whatever the key says (a
- * span's nsampled, gom_profile_live for page runs), so turning profiling
+ * span's nsampled, gom_prof_runs[] for page runs), so turning profiling
  * off forgets no live sample.
  *
  * A stack's frames are named when a file is read, so the frames of a
@@ -71,6 +74,8 @@ unsigned long gom_profile_rate = 524288;
 EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_rate);
 unsigned long gom_profile_live;		/* live samples */
 EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_live);
+unsigned int gom_prof_runs[BIT(GOM_PROF_RUN_BITS)];
+EXPORT_SYMBOL_GOM_INTERNAL(gom_prof_runs);
 
 /**
  * struct gom_prof_client - the estimates of one client module
@@ -345,9 +350,21 @@ static struct gom_prof_bucket *new_bucket(depot_stack_handle_t stack,
 	return b;
 }
 
-/* A span with a live sample sends its frees to the slow path. */
-static void span_sampled(struct gom_span *s, int delta)
+/*
+ * A span with a live sample sends its frees to the slow path; a run's
+ * free finds its bucket of gom_prof_runs[] counting one. Under
+ * gom_prof_lock, and before the object is handed out.
+ */
+static void mark_sampled(struct gom_prof_sample *ps, int delta)
 {
+	struct gom_span *s = ps->span;
+
+	if (!ps->cls) {
+		unsigned int *n = &gom_prof_runs[gom_prof_run_bucket(ps->obj)];
+
+		WRITE_ONCE(*n, *n + delta);
+		return;
+	}
 	if (!s)
 		return;
 	s->nsampled += delta;
@@ -410,7 +427,7 @@ static bool add_sample(struct gom_prof_sample *s, depot_stack_handle_t stack,
 	hash_add(gom_prof_samples, &s->node, (unsigned long)s->obj);
 	WRITE_ONCE(gom_profile_live, gom_profile_live + 1);
 	account(s, 1);
-	span_sampled(s->span, 1);
+	mark_sampled(s, 1);
 	spin_unlock_irqrestore(&gom_prof_lock, flags);
 free:
 	kfree(nb);
@@ -475,7 +492,7 @@ void gom_profile_free(const void *obj)
 		hash_del(&s->node);
 		WRITE_ONCE(gom_profile_live, gom_profile_live - 1);
 		account(s, -1);
-		span_sampled(s->span, -1);
+		mark_sampled(s, -1);
 		gom_lifetime_sum[s->cls] += jiffies_to_msecs(jiffies - s->born);
 		gom_lifetime_n[s->cls]++;
 	}
