@@ -618,6 +618,55 @@ static void expect_distinct(struct kunit *test, void **ptrs, int nr)
 }
 
 /*
+ * A bulk free checks each pointer, also inside a run of one span: a
+ * repeat, an interior pointer and a foreign one are refused and counted,
+ * NULL is skipped, the others are freed and handed out once again.
+ */
+static void api_bulk_free_refuses(struct kunit *test)
+{
+	enum { NR = 40, ALL = NR + 3 };
+	long inv = errs(&gom_counters.invalid_frees);
+	long dbl = errs(&gom_counters.double_frees);
+	void **objs, **ptrs;
+	void *k, *live;
+	int i;
+
+	objs = kunit_kcalloc(test, 2 * NR, sizeof(*objs), GFP_KERNEL);
+	ptrs = kunit_kcalloc(test, ALL, sizeof(*ptrs), GFP_KERNEL);
+	k = kunit_kmalloc(test, 96, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	KUNIT_ASSERT_NOT_NULL(test, ptrs);
+	KUNIT_ASSERT_NOT_NULL(test, k);
+	KUNIT_ASSERT_EQ(test, gom_alloc_bulk(96, GFP_KERNEL, NR, objs), NR);
+	live = objs[20];
+	gom_t_fill(live, 96, 3);
+	gom_t_fill(k, 96, 4);
+	for (i = 0; i < 20; i++)
+		ptrs[i] = objs[i];
+	ptrs[20] = objs[5];
+	ptrs[21] = live + 8;
+	ptrs[22] = k;
+	ptrs[23] = NULL;
+	for (i = 21; i < NR; i++)
+		ptrs[i + 3] = objs[i];
+	gom_free_bulk(ALL, ptrs);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.double_frees), dbl + 1);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.invalid_frees), inv + 2);
+	KUNIT_EXPECT_TRUE(test, gom_t_intact(live, 96, 3));
+	KUNIT_EXPECT_TRUE(test, gom_t_intact(k, 96, 4));
+	KUNIT_EXPECT_EQ(test, gom_usable_size(live), (size_t)96);
+
+	/* @live still is: no allocation hands it out */
+	KUNIT_ASSERT_EQ(test, gom_alloc_bulk(96, GFP_KERNEL, 2 * NR - 1, objs),
+			2 * NR - 1);
+	objs[2 * NR - 1] = live;
+	expect_distinct(test, objs, 2 * NR);
+	gom_free_bulk(2 * NR, objs);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.double_frees), dbl + 1);
+	KUNIT_EXPECT_EQ(test, errs(&gom_counters.invalid_frees), inv + 2);
+}
+
+/*
  * A small object freed again after it went back to its span is refused
  * and counted; later allocations never hand it out twice.
  */
@@ -1192,6 +1241,7 @@ static struct kunit_case gomalloc_api_cases[] = {
 	KUNIT_CASE(api_zero_size_and_null),
 	KUNIT_CASE(api_huge_fails),
 	KUNIT_CASE(api_bulk),
+	KUNIT_CASE(api_bulk_free_refuses),
 	KUNIT_CASE(api_pages),
 	KUNIT_CASE(api_free_pages_refuses_object),
 	KUNIT_CASE(api_large_objects),

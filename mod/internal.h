@@ -294,6 +294,26 @@ static __always_inline unsigned int gom_index_at(unsigned long base, u32 inv,
 	return ror32((u32)(addr - base) * inv, shift);
 }
 
+/*
+ * The same over 64 bits, for a loop that checks many addresses against
+ * one span: one Newton step lifts @s->inv to the inverse of the odd
+ * factor modulo 2^64, and then gom_index64() is below @s->nobjs for the
+ * start of an object of @s and for no other address at all, so no range
+ * check is needed besides it.
+ */
+static __always_inline u64 gom_span_inv64(const struct gom_span *s)
+{
+	const u64 odd = s->size >> s->shift, inv = s->inv;
+
+	return inv * (2 - odd * inv);
+}
+
+static __always_inline unsigned long gom_index64(unsigned long base, u64 inv,
+						 u8 shift, unsigned long addr)
+{
+	return ror64((addr - base) * inv, shift);
+}
+
 static __always_inline unsigned int gom_obj_index(const struct gom_span *s,
 						  unsigned long addr)
 {
@@ -334,19 +354,30 @@ static __always_inline unsigned long gom_obj_mark_of(const void *obj)
 	return gom_free_key ^ (unsigned long)obj;
 }
 
-static __no_kasan_or_inline bool gom_obj_marked(const void *obj)
+/* The first word of @obj, which may be poisoned: where the mark goes. */
+static __no_kasan_or_inline unsigned long gom_obj_word(const void *obj)
 {
-	return *(const unsigned long *)obj == gom_obj_mark_of(obj);
+	return *(const unsigned long *)obj;
 }
 
-static __no_kasan_or_inline void gom_obj_mark(void *obj)
+static __no_kasan_or_inline void gom_obj_set_word(void *obj, unsigned long v)
 {
-	*(unsigned long *)obj = gom_obj_mark_of(obj);
+	*(unsigned long *)obj = v;
 }
 
-static __no_kasan_or_inline void gom_obj_unmark(void *obj)
+static __always_inline bool gom_obj_marked(const void *obj)
 {
-	*(unsigned long *)obj = 0;
+	return gom_obj_word(obj) == gom_obj_mark_of(obj);
+}
+
+static __always_inline void gom_obj_mark(void *obj)
+{
+	gom_obj_set_word(obj, gom_obj_mark_of(obj));
+}
+
+static __always_inline void gom_obj_unmark(void *obj)
+{
+	gom_obj_set_word(obj, 0);
 }
 
 /*

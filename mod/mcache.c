@@ -314,23 +314,6 @@ int gom_mcache_alloc_bulk(unsigned int cls, gfp_t gfp, size_t nr,
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_alloc_bulk);
 
-/* Whether @p is the start of one of the objects of @s. */
-static bool in_span(const struct gom_span *s, const void *p)
-{
-	return gom_span_holds(s, (unsigned long)p) &&
-	       gom_obj_valid(s, gom_obj_index(s, (unsigned long)p));
-}
-
-/*
- * Mark @ptrs free and push what fits to the magazines; the objects that
- * must go straight to their spans are moved to the front of @ptrs, their
- * number in *@nflush. Returns the index of the first pointer that is not
- * a small object of gomalloc's waiting to be freed, or @nr.
- *
- * Objects freed together often share a span: the span of the last one
- * stays (that object is in a magazine or on its way to its span, not
- * free in it), so the next is checked against it before the page map.
- */
 /* Save @n objects and @freed frees into @m, if there is one. */
 static void bulk_save(struct gom_mag *m, unsigned int n, unsigned int freed)
 {
@@ -367,38 +350,98 @@ static inline struct gom_span *bulk_span(struct gom_mcache *mc, void *p,
 	return s;
 }
 
+/*
+ * Free @src[0..@max) into @dst[0..@max) while they are live objects of
+ * @s: the start of an object of @s, not marked free. Returns how many
+ * were; @dst may be @src or below it. The span's fields and the mark's
+ * key are read once, as the stores to the objects could alias them; the
+ * mark is gom_obj_mark_of()'s. @init is want_init_on_free(), a constant
+ * in each copy of the loop.
+ */
+static __always_inline size_t free_run(const struct gom_span *s, void **src,
+				       size_t max, void **dst, bool init)
+{
+	const unsigned long base = s->base, key = gom_free_key;
+	const unsigned int nobjs = s->nobjs, size = s->size;
+	const u64 inv = gom_span_inv64(s);
+	const u8 shift = s->shift;
+	unsigned long a;
+	size_t i;
+
+	for (i = 0; i < max; i++) {
+		a = (unsigned long)src[i];
+		if (gom_index64(base, inv, shift, a) >= nobjs ||
+		    gom_obj_word((void *)a) == (key ^ a))
+			break;
+		if (init)
+			gom_clear_on_free((void *)a, size);
+		gom_hook_free((void *)a, size);
+		gom_obj_set_word((void *)a, key ^ a);
+		dst[i] = (void *)a;
+	}
+	return i;
+}
+
+/* free_run(), init_on_free's static key tested once per run. */
+static __always_inline size_t free_run_any(const struct gom_span *s,
+					   void **src, size_t max, void **dst)
+{
+	if (want_init_on_free())
+		return free_run(s, src, max, dst, true);
+	return free_run(s, src, max, dst, false);
+}
+
+/* Whether @p is the start of one of the objects of @s. */
+static bool in_span(const struct gom_span *s, const void *p)
+{
+	return gom_span_holds(s, (unsigned long)p) &&
+	       gom_obj_valid(s, gom_obj_index(s, (unsigned long)p));
+}
+
+/*
+ * Mark @ptrs free and push what fits to the magazines; the objects that
+ * must go straight to their spans are moved to the front of @ptrs, their
+ * number in *@nflush. Returns the index of the first pointer that is not
+ * a small object of gomalloc's waiting to be freed, or @nr.
+ *
+ * Objects freed together often share a span: the span of the last one
+ * stays (that object is in a magazine or on its way to its span, not
+ * free in it), and the objects that follow are freed in a run checked
+ * against it (free_run()) before the page map is looked at again.
+ */
 static size_t push_bulk(struct gom_mcache *mc, size_t nr, void **ptrs,
 			size_t *nflush)
 {
 	unsigned int n = 0, room = 0, freed = 0;
 	struct gom_span *s = NULL;
 	struct gom_mag *m = NULL;
-	size_t i;
-	void *p;
+	size_t i = 0, k;
 
-	for (i = 0; i < nr; i++) {
-		p = ptrs[i];
-		if (ZERO_OR_NULL_PTR(p))
-			continue;
-		if (!s || !in_span(s, p)) {
-			s = bulk_span(mc, p, &m, &n, &freed);
+	while (i < nr) {
+		if (!s || !in_span(s, ptrs[i])) {
+			if (ZERO_OR_NULL_PTR(ptrs[i])) {
+				i++;
+				continue;
+			}
+			s = bulk_span(mc, ptrs[i], &m, &n, &freed);
 			if (!s)
 				break;
 			/* another node's objects go straight to their span */
 			room = gom_numa_remote(mc, s) ? 0 : m->cap;
 		}
-		/* marked: a double free */
-		if (gom_obj_marked(p))
+		if (n < room) {
+			k = min_t(size_t, nr - i, room - n);
+			k = free_run_any(s, ptrs + i, k, m->objs + n);
+			n += k;
+		} else {
+			k = free_run_any(s, ptrs + i, nr - i, ptrs + *nflush);
+			*nflush += k;
+		}
+		/* none: the object is marked, a double free */
+		if (!k)
 			break;
-		if (want_init_on_free())
-			gom_clear_on_free(p, s->size);
-		gom_hook_free(p, s->size);
-		gom_obj_mark(p);
-		if (likely(n < room))
-			m->objs[n++] = p;
-		else
-			ptrs[(*nflush)++] = p;
-		freed++;
+		freed += k;
+		i += k;
 	}
 	bulk_save(m, n, freed);
 	return i;
