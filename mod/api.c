@@ -615,23 +615,26 @@ static noinline void finish_bulk(unsigned int cls, size_t size, gfp_t flags,
 int gom_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 {
 	unsigned int cls = gom_size_class(size);
-	int err;
+	int ret;
 
 	if (!cls || static_branch_unlikely(&gom_debug_key))
 		return alloc_each(size, flags, nr, ptrs, _RET_IP_);
-	might_alloc(flags);
-	err = gom_mcache_alloc_bulk(cls, flags, nr, ptrs);
-	if (err == -EDQUOT && gom_reclaim(flags))
-		err = gom_mcache_alloc_bulk(cls, flags, nr, ptrs);
-	if (err) {
-		alloc_error(ERR_PTR(err), size, flags);
+	/* as gom_alloc(): the hit path checks the context in debug builds */
+	if (IS_ENABLED(CONFIG_DEBUG_ATOMIC_SLEEP) || IS_ENABLED(CONFIG_LOCKDEP))
+		might_alloc(flags);
+	ret = gom_mcache_alloc_bulk(cls, size, flags, nr, ptrs);
+	if (ret == -EDQUOT && gom_reclaim(flags))
+		ret = gom_mcache_alloc_bulk(cls, size, flags, nr, ptrs);
+	if (ret < 0) {
+		alloc_error(ERR_PTR(ret), size, flags);
 		return 0;
 	}
 	if (IS_ENABLED(CONFIG_KASAN_GENERIC) ||
 	    IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) || want_init_on_alloc(flags) ||
 	    trace_gom_alloc_enabled())
 		finish_bulk(cls, size, flags, nr, ptrs, _RET_IP_);
-	if (static_branch_unlikely(&gom_profile_key))
+	/* a sample is due, or the countdown is not done */
+	if (ret && static_branch_unlikely(&gom_profile_key))
 		gom_profile_tick_bulk(ptrs, nr, size, cls, _RET_IP_);
 	return nr;
 }

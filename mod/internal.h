@@ -644,8 +644,8 @@ unsigned int gom_mcache_span_ages(unsigned int cls, u32 *ages,
 void *gom_mcache_refill(unsigned int cls, gfp_t gfp);
 void *gom_mcache_alloc_nested(unsigned int cls, gfp_t gfp, int node);
 bool gom_mcache_free_slow(const void *ptr);
-int gom_mcache_alloc_bulk(unsigned int cls, gfp_t gfp, size_t nr,
-			  void **ptrs);
+int gom_mcache_alloc_bulk(unsigned int cls, size_t size, gfp_t gfp,
+			  size_t nr, void **ptrs);
 size_t gom_mcache_free_bulk(size_t nr, void **ptrs);
 
 /* profile.c */

@@ -244,28 +244,75 @@ bool gom_mcache_free_slow(const void *ptr)
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_free_slow);
 
-/* Fill @ptrs from the magazine, then the owned span a word at a time. */
-static size_t take_bulk(struct gom_mcache *mc, unsigned int cls, void **ptrs,
-			size_t nr)
+/*
+ * Hand out @n objects of @objs into @ptrs, clearing their marks. The
+ * magazine's top @n objects go in the order they were freed: as warm in
+ * the cache as last in, first out would hand them out.
+ */
+static __always_inline void mag_hand_out(void **objs, void **ptrs, size_t n)
 {
-	struct gom_mag *m = &mc->mag[cls];
-	struct gom_span *s = m->span;
-	unsigned long c;
-	size_t i = 0;
+	size_t i;
+	void *p;
 
-	while (i < nr && m->count) {
-		ptrs[i] = m->objs[--m->count];
-		gom_obj_unmark(ptrs[i++]);
+	for (i = 0; i < n; i++) {
+		p = objs[i];
+		ptrs[i] = p;
+		gom_obj_unmark(p);
 	}
-	while (s && i < nr && (s->cache || gom_span_claim(s))) {
+}
+
+/* Fill @ptrs from the claimed words of the owned span @s. */
+static size_t take_words(struct gom_span *s, void **ptrs, size_t nr)
+{
+	const unsigned int size = s->size;
+	unsigned long c, base;
+	size_t i = 0;
+	void *p;
+
+	while (i < nr && (s->cache || gom_span_claim(s))) {
+		base = s->cache_base;
 		for (c = s->cache; c && i < nr; c &= c - 1) {
-			ptrs[i] = (void *)(s->cache_base + __ffs(c) * s->size);
-			gom_obj_unmark(ptrs[i++]);
+			p = (void *)(base + __ffs(c) * size);
+			ptrs[i++] = p;
+			gom_obj_unmark(p);
 		}
 		WRITE_ONCE(s->cache, c);
 	}
+	return i;
+}
+
+/* Fill @ptrs from the magazine, then the owned span a word at a time. */
+static __always_inline size_t take_bulk(struct gom_mcache *mc,
+					unsigned int cls, void **ptrs,
+					size_t nr)
+{
+	struct gom_mag *m = &mc->mag[cls];
+	size_t i = min_t(size_t, m->count, nr);
+
+	m->count -= i;
+	mag_hand_out(m->objs + m->count, ptrs, i);
+	if (unlikely(i < nr) && m->span)
+		i += take_words(m->span, ptrs + i, nr - i);
 	m->allocs += i;
 	return i;
+}
+
+/*
+ * The heap profile's countdown for @bytes allocated in the section, as
+ * gom_mc_sample() for one object: 0 when no sample is due. Else 1, and
+ * the count is left for gom_profile_tick_bulk(), which finds the object
+ * that is the sample; a count above LONG_MAX / 2 (waiting to be rearmed,
+ * or profiling off) is left to it by the same unsigned comparison.
+ */
+static __always_inline int bulk_countdown(struct gom_mcache *mc,
+					  size_t bytes)
+{
+	unsigned long left = mc->sample_left - bytes;
+
+	if (unlikely(left > LONG_MAX / 2))
+		return 1;
+	mc->sample_left = left;
+	return 0;
 }
 
 /* Give back what a failed bulk allocation took. */
@@ -278,30 +325,15 @@ static void release_bulk(size_t nr, void **ptrs)
 	gom_mcentral_flush(ptrs, nr);
 }
 
-/**
- * gom_mcache_alloc_bulk() - allocate many objects of one class
- * @cls: size class
- * @gfp: the caller's allocation context
- * @nr: objects wanted
- * @ptrs: array of @nr pointers to fill
- *
- * Context: any context where kmalloc(@gfp) is allowed.
- * Return: 0 with @nr objects in @ptrs, or a negative errno with none.
- */
-int gom_mcache_alloc_bulk(unsigned int cls, gfp_t gfp, size_t nr,
-			  void **ptrs)
+/* gom_mcache_alloc_bulk() once the section could not fill @ptrs. */
+static noinline int alloc_bulk_slow(unsigned int cls, gfp_t gfp, size_t nr,
+				    void **ptrs, size_t done)
 {
 	struct gom_mcache *mc;
-	size_t done = 0;
 	void *obj;
 
+	might_alloc(gfp);
 	while (done < nr) {
-		if (gom_mc_trylock(&mc)) {
-			done += take_bulk(mc, cls, ptrs + done, nr - done);
-			gom_mc_unlock(mc);
-			if (done == nr)
-				break;
-		}
 		obj = gom_mcache_refill(cls, gfp);
 		if (IS_ERR(obj)) {
 			release_bulk(done, ptrs);
@@ -309,8 +341,43 @@ int gom_mcache_alloc_bulk(unsigned int cls, gfp_t gfp, size_t nr,
 		}
 		gom_obj_unmark(obj);
 		ptrs[done++] = obj;
+		if (done < nr && gom_mc_trylock(&mc)) {
+			done += take_bulk(mc, cls, ptrs + done, nr - done);
+			gom_mc_unlock(mc);
+		}
 	}
-	return 0;
+	return 1;
+}
+
+/**
+ * gom_mcache_alloc_bulk() - allocate many objects of one class
+ * @cls: size class
+ * @size: bytes asked for each, counted down to the next profile sample
+ * @gfp: the caller's allocation context
+ * @nr: objects wanted
+ * @ptrs: array of @nr pointers to fill
+ *
+ * Context: any context where kmalloc(@gfp) is allowed.
+ * Return: 0 with @nr objects in @ptrs and the heap profile's countdown
+ * done; 1 with them and the countdown left to gom_profile_tick_bulk(); or
+ * a negative errno with none.
+ */
+int gom_mcache_alloc_bulk(unsigned int cls, size_t size, gfp_t gfp,
+			  size_t nr, void **ptrs)
+{
+	struct gom_mcache *mc;
+	size_t done = 0;
+	int ret = 1;
+
+	if (likely(gom_mc_trylock(&mc))) {
+		done = take_bulk(mc, cls, ptrs, nr);
+		if (likely(done == nr))
+			ret = bulk_countdown(mc, nr * size);
+		gom_mc_unlock(mc);
+		if (likely(done == nr))
+			return ret;
+	}
+	return alloc_bulk_slow(cls, gfp, nr, ptrs, done);
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_alloc_bulk);
 
