@@ -504,8 +504,8 @@ static struct gom_span *obj_span(const void *obj, unsigned int *idxp)
  * the same word of @s->free_bits, as long as none repeats. Returns the
  * index of the first object that is not one of them, with its span in
  * *@nextp (NULL if it is not an object) and its index in *@nidxp. An
- * address in @s's pages is looked up in @s, not in the page map: the
- * caller holds @s's mcentral lock, so @s cannot be released.
+ * address that gom_index64() finds in @s is not looked up in the page
+ * map: the caller holds @s's mcentral lock, so @s cannot be released.
  */
 static unsigned int word_run(struct gom_span *s, void **objs, unsigned int i,
 			     unsigned int nr, unsigned int idx,
@@ -513,33 +513,30 @@ static unsigned int word_run(struct gom_span *s, void **objs, unsigned int i,
 			     unsigned int *nidxp)
 {
 	/* the span's fields in registers: a loop of loads and arithmetic */
-	const unsigned long base = s->base;
-	const unsigned long bytes = (unsigned long)s->npages << PAGE_SHIFT;
 	const unsigned int first = round_down(idx, BITS_PER_LONG);
+	/* from the word's first object, indexes are bits of the word */
+	const unsigned long base = gom_span_word_base(s, idx / BITS_PER_LONG);
 	/* the word's objects: its bits below @lim, fewer in the last word */
 	const unsigned int lim = min_t(unsigned int, s->nobjs - first,
 				       BITS_PER_LONG);
-	const u32 inv = s->inv;
+	const u64 inv = gom_span_inv64(s);
 	const u8 shift = s->shift;
-	unsigned long m = *mask, addr;
-	unsigned int x = 0;
+	unsigned long m = *mask, b = 0;
 
 	while (++i < nr) {
-		addr = (unsigned long)objs[i];
-		if (addr - base >= bytes) {
-			*nextp = obj_span(objs[i], nidxp);
-			*mask = m;
-			return i;
-		}
-		x = gom_index_at(base, inv, shift, addr);
-		/* unsigned: below @first wraps above the word too */
-		if (x - first >= lim || (m & BIT(x - first)))
+		/* objects below the word wrap above it, as others do */
+		b = gom_index64(base, inv, shift, (unsigned long)objs[i]);
+		if (b >= lim || (m & BIT(b)))
 			break;
-		m |= BIT(x - first);
+		m |= BIT(b);
 	}
-	*nextp = i < nr && gom_obj_valid(s, x) ? s : NULL;
-	*nidxp = x;
 	*mask = m;
+	if (i < nr && b + first < s->nobjs) {
+		*nextp = s;
+		*nidxp = b + first;
+	} else {
+		*nextp = i < nr ? obj_span(objs[i], nidxp) : NULL;
+	}
 	return i;
 }
 
