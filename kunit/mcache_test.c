@@ -477,7 +477,7 @@ static void mcache_drain_all_empties(struct kunit *test)
 static void mcache_counters(struct kunit *test)
 {
 	unsigned int cls = gom_size_class(256), cpu, i, nr;
-	unsigned long allocs, frees, bulk_allocs;
+	unsigned long allocs, frees, bulk_allocs, rate;
 	struct gom_mag *m;
 	void **objs;
 	int got;
@@ -485,6 +485,9 @@ static void mcache_counters(struct kunit *test)
 	nr = gom_classes[cls].mag_cap + 10;
 	objs = kunit_kcalloc(test, nr, sizeof(*objs), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, objs);
+	/* a sampled object's free takes the slow path, which flushes */
+	rate = READ_ONCE(gom_profile_rate);
+	gom_set_profile_rate(0);
 	migrate_disable();
 	cpu = smp_processor_id();
 	m = mag_of(cpu, cls);
@@ -514,6 +517,7 @@ static void mcache_counters(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, m->count, m->cap);
 	KUNIT_EXPECT_EQ(test, m->frees, frees + 40 + got);
 	migrate_enable();
+	gom_set_profile_rate(rate);
 }
 
 /*
