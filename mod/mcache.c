@@ -458,13 +458,6 @@ static __always_inline size_t free_run_any(const struct gom_span *s,
 	return free_run(s, src, max, dst, false);
 }
 
-/* Whether @p is the start of one of the objects of @s. */
-static bool in_span(const struct gom_span *s, const void *p)
-{
-	return gom_span_holds(s, (unsigned long)p) &&
-	       gom_obj_valid(s, gom_obj_index(s, (unsigned long)p));
-}
-
 /*
  * Mark @ptrs free and push what fits to the magazines; the objects that
  * must go straight to their spans are moved to the front of @ptrs, their
@@ -474,41 +467,46 @@ static bool in_span(const struct gom_span *s, const void *p)
  * Objects freed together often share a span: the span of the last one
  * stays (that object is in a magazine or on its way to its span, not
  * free in it), and the objects that follow are freed in a run checked
- * against it (free_run()) before the page map is looked at again.
+ * against it (free_run()). The page map is looked at only for an object
+ * a run stopped at: if that finds the same span, the object is marked,
+ * a double free.
  */
 static size_t push_bulk(struct gom_mcache *mc, size_t nr, void **ptrs,
 			size_t *nflush)
 {
 	unsigned int n = 0, room = 0, freed = 0;
-	struct gom_span *s = NULL;
+	struct gom_span *s = NULL, *t;
 	struct gom_mag *m = NULL;
-	size_t i = 0, k;
+	size_t i = 0, k, max;
+	bool stopped = true;
 
 	while (i < nr) {
-		if (!s || !in_span(s, ptrs[i])) {
+		if (stopped) {
 			if (ZERO_OR_NULL_PTR(ptrs[i])) {
 				i++;
+				stopped = !s;
 				continue;
 			}
-			s = bulk_span(mc, ptrs[i], &m, &n, &freed);
-			if (!s)
+			t = bulk_span(mc, ptrs[i], &m, &n, &freed);
+			if (!t || t == s)
 				break;
+			s = t;
 			/* another node's objects go straight to their span */
 			room = gom_numa_remote(mc, s) ? 0 : m->cap;
 		}
 		if (n < room) {
-			k = min_t(size_t, nr - i, room - n);
-			k = free_run_any(s, ptrs + i, k, m->objs + n);
+			max = min_t(size_t, nr - i, room - n);
+			k = free_run_any(s, ptrs + i, max, m->objs + n);
 			n += k;
 		} else {
-			k = free_run_any(s, ptrs + i, nr - i, ptrs + *nflush);
+			max = nr - i;
+			k = free_run_any(s, ptrs + i, max, ptrs + *nflush);
 			*nflush += k;
 		}
-		/* none: the object is marked, a double free */
-		if (!k)
-			break;
 		freed += k;
 		i += k;
+		/* not at the magazine's end: ptrs[i] is not a live one of s */
+		stopped = k < max;
 	}
 	bulk_save(m, n, freed);
 	return i;
