@@ -23,7 +23,10 @@
 #   gomstat, fastpath-cost, mkreplay, bench-report, kunit and the
 #   integration steps, whose own test cases are counted. Step logs:
 #   build/check/<step>.log; a step that runs for long prints its log's
-#   last line every minute.
+#   last line every minute. A step that failed on a kernel splat in QEMU
+#   has the splat summed up again (scripts/vm-run's "splat summary:"
+#   lines: the splat, the RIP, the call trace) just before the tally, so
+#   that a report keeping only the end of the output still shows it.
 #   Last line: "N passed, N failed, N skipped"; exit 1 if anything failed.
 set -euo pipefail
 
@@ -46,6 +49,7 @@ LOGDIR=$GOM_ROOT/build/check
 mkdir -p "$LOGDIR"
 PASS=0 FAIL=0 SKIP=0
 FAILED_STEPS=()
+SPLATS=()		# "splat summary:" lines of the failed steps
 
 step_setup() { "$GOM_ROOT/scripts/setup.sh"; }
 step_setup-paths() { "$GOM_ROOT/scripts/test-setup-paths.sh"; }
@@ -150,6 +154,10 @@ run_step() {
 		fi
 		echo "check: FAIL $name${sum:+ ($sum)} [${t}s] (log: $log)"
 		FAILED_STEPS+=("$name")
+		# a kernel splat's gist, repeated at the end (see vm-run)
+		while IFS= read -r line; do
+			SPLATS+=("check: $name: ${line#*splat summary: }")
+		done < <(grep -a 'splat summary: ' "$log" | head -6 || true)
 	fi
 	PASS=$((PASS + p)) FAIL=$((FAIL + f)) SKIP=$((SKIP + s))
 }
@@ -165,6 +173,9 @@ for s in "${STEPS[@]}"; do
 	if [[ $s == setup && " ${FAILED_STEPS[*]} " == *" setup "* ]]; then
 		echo "check: setup failed; later steps will likely fail too"
 	fi
+done
+for line in "${SPLATS[@]}"; do
+	echo "${line:0:400}"
 done
 echo "check: total time $(( $(date +%s) - T0 ))s${FAILED_STEPS[*]:+; failed steps: ${FAILED_STEPS[*]}}"
 echo "$PASS passed, $FAIL failed, $SKIP skipped"

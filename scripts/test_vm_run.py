@@ -15,7 +15,9 @@ script started, and kernels that die before it starts. Checked:
   - --boot-retries N boots up to N more times; 0 turns the second boot off;
   - a failed run prints the console around its first splat (the lines
     just before, the splat, the RIP and the trace after it, bounded), for
-    a log that stays on the machine that ran it.
+    a log that stays on the machine that ran it, and sums the splat up in
+    "splat summary:" lines (its first line, the RIP, the reliable frames)
+    that scripts/check.sh repeats at its end.
 
 usage: scripts/test_vm_run.py
 Prints "ok - ..." / "not ok - ..." lines and "N passed, N failed, N skipped".
@@ -55,6 +57,29 @@ TRACE = (BOOT + "GOM-VM-START\n" +
          "[    3.000001] RIP: 0010:gom_alloc+0x12/0x80 [gomalloc]\n" +
          "".join(f"[    3.{i + 2:06d}] trace {i}\n" for i in range(100)) +
          "GOM-VM-EXIT rc=0\n")
+
+# An oops as the kernel prints it: the gist is its first line, the RIP and
+# the reliable frames ("? " ones are guesses), innermost first.
+PANIC = (BOOT + "GOM-VM-START\n"
+         "[   81.170000] BUG: unable to handle page fault for address: ffffa0000042ee70\n"
+         "[   81.170001] #PF: supervisor write access in kernel mode\n"
+         "[   81.170002] Oops: 0002 [#1] PREEMPT_RT SMP NOPTI\n"
+         "[   81.170003] RIP: 0010:mark_sampled+0x21/0x60 [gomalloc]\n"
+         "[   81.170004] Code: 48 8b 47 08 85 c0\n"
+         "[   81.170005] RSP: 0018:ff47296bc012beb8 EFLAGS: 00010246\n"
+         "[   81.170006] Call Trace:\n"
+         "[   81.170007]  <IRQ>\n"
+         "[   81.170008]  ? __die+0x23/0x70\n"
+         "[   81.170009]  gom_profile_free+0x5e/0xb0 [gomalloc]\n"
+         "[   81.170010]  rcu_do_batch+0x1a5/0x4f0\n"
+         "[   81.170011]  </IRQ>\n"
+         "[   81.170012]  <TASK>\n"
+         "[   81.170013]  run_ksoftirqd+0x25/0x40\n"
+         "[   81.170014]  </TASK>\n"
+         "[   81.170015] Modules linked in: gomalloc\n"
+         "[   81.170016] ---[ end trace 0000000000000000 ]---\n"
+         "[   81.170017] RIP: 0010:mark_sampled+0x21/0x60 [gomalloc]\n"
+         "[   81.180219] Kernel panic - not syncing: Fatal exception in interrupt\n")
 
 
 class Tally:
@@ -155,8 +180,26 @@ def main():
                 and shown[-1] == "[    3.000070] trace 68",
                 f"a failed run shows the console around its first splat: "
                 f"10 lines before, the splat, 70 after ({len(shown)} shown)")
+        summary = [ln.split("splat summary: ", 1)[1] for ln in err.splitlines()
+                   if "splat summary: " in ln]
+        t.check(len(summary) == 2 and summary[0].startswith("kernel oops: Oops: double")
+                and summary[1] == "RIP: 0010:gom_alloc+0x12/0x80 [gomalloc]",
+                f"a splat without a call trace is summed up by its line and "
+                f"its RIP ({summary})")
+        rc, err, _, _ = run(tmp, [PANIC])
+        summary = [ln.split("splat summary: ", 1)[1] for ln in err.splitlines()
+                   if "splat summary: " in ln]
+        want = ["kernel oops: BUG: unable to handle page fault for address: "
+                "ffffa0000042ee70",
+                "RIP: 0010:mark_sampled+0x21/0x60 [gomalloc]",
+                "call trace: gom_profile_free [gomalloc] < rcu_do_batch < "
+                "run_ksoftirqd"]
+        t.check(rc == 1 and summary == want,
+                f"a panic's splat summary: its first line, the RIP and the "
+                f"reliable frames, innermost first ({summary})")
         rc, err, _, _ = run(tmp, [CLEAN])
-        t.check("console: " not in err, "a clean run shows no console lines")
+        t.check("console: " not in err and "splat summary" not in err,
+                "a clean run shows no console lines and no summary")
     print(f"{t.passed} passed, {t.failed} failed")
     return 1 if t.failed else 0
 
