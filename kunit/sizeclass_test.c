@@ -149,20 +149,22 @@ static void sizeclass_powers_of_two_are_classes(struct kunit *test)
 }
 
 /*
- * Check gom_obj_index() on every byte offset of a span of @npages pages
- * and @nobjs objects of class @cls: the index of the object for an object
- * start, at least @nobjs for any other offset. Returns the mismatches.
+ * Check gom_obj_index() and gom_index64() on every byte offset of a span
+ * of @npages pages and @nobjs objects of class @cls: the index of the
+ * object for an object start, at least @nobjs for any other offset; and
+ * gom_index64() at least @nobjs for the two pages on either side of the
+ * span too. Returns the mismatches.
  */
 static unsigned long check_index(struct kunit *test, unsigned int cls,
 				 unsigned int npages, unsigned int nobjs)
 {
 	const struct gom_class *k = &gom_classes[cls];
 	unsigned long off, end = (unsigned long)npages * PAGE_SIZE, bad = 0;
-	unsigned long next = 0, obj = 0;
+	unsigned long next = 0, obj = 0, idx64;
 	struct gom_span s = {
 		.base = 0x12345000UL,
 		.size = k->size,
-		.inv = k->inv,
+		.inv = gom_inv64(k->size >> k->shift, k->inv),
 		.shift = k->shift,
 		.nobjs = nobjs,
 	};
@@ -172,11 +174,13 @@ static unsigned long check_index(struct kunit *test, unsigned int cls,
 	for (off = 0; off < end; off++) {
 		start = off == next && obj < nobjs;
 		idx = gom_obj_index(&s, s.base + off);
-		if (start ? idx != obj : gom_obj_valid(&s, idx)) {
+		idx64 = gom_index64(s.base, s.inv, s.shift, s.base + off);
+		if (start ? idx != obj || idx64 != obj :
+			    gom_obj_valid(&s, idx) || idx64 < nobjs) {
 			if (!bad)
 				KUNIT_FAIL(test,
-					   "class %u, %u-page span: offset %lu gives index %u",
-					   cls, npages, off, idx);
+					   "class %u, %u-page span: offset %lu gives index %u (64-bit %lu)",
+					   cls, npages, off, idx, idx64);
 			bad++;
 		}
 		if (off == next) {
@@ -184,13 +188,27 @@ static unsigned long check_index(struct kunit *test, unsigned int cls,
 			obj++;
 		}
 	}
+	/* gom_index64() needs no range check: nothing outside is an object */
+	for (off = 1; off <= 2 * PAGE_SIZE; off++) {
+		if (gom_index64(s.base, s.inv, s.shift, s.base - off) < nobjs ||
+		    gom_index64(s.base, s.inv, s.shift,
+				s.base + end - 1 + off) < nobjs) {
+			if (!bad)
+				KUNIT_FAIL(test,
+					   "class %u, %u-page span: %lu bytes outside is an object",
+					   cls, npages, off);
+			bad++;
+		}
+	}
 	return bad;
 }
 
 /*
- * gom_obj_index() through a span filled from the class: exact for every
- * offset of the preferred and of the minimum span, so that a pointer
- * inside an object or in a span's tail is never taken for an object.
+ * gom_obj_index() and gom_index64() through a span filled from the class:
+ * exact for every offset of the preferred and of the minimum span, so
+ * that a pointer inside an object or in a span's tail is never taken for
+ * an object, and gom_index64() (a bulk free's check) for pointers just
+ * outside the span too.
  */
 static void sizeclass_obj_index_exact(struct kunit *test)
 {

@@ -252,8 +252,8 @@ struct gom_span {
 	unsigned long cache_base;	/* address of the object of bit 0 of
 					 * @cache
 					 */
+	u64 inv;			/* see gom_inv64() */
 	u32 size;			/* object size, from the class */
-	u32 inv;			/* see gom_obj_index() */
 	u8 shift;
 	u8 state;			/* GOM_SPAN_* */
 	u8 aorder;			/* order of its arena, set by the mheap */
@@ -296,15 +296,14 @@ static __always_inline unsigned int gom_index_at(unsigned long base, u32 inv,
 
 /*
  * The same over 64 bits, for a loop that checks many addresses against
- * one span: one Newton step lifts @s->inv to the inverse of the odd
- * factor modulo 2^64, and then gom_index64() is below @s->nobjs for the
+ * one span: one Newton step lifts the class's inverse @inv of @odd to the
+ * inverse modulo 2^64, which each span keeps in @s->inv (its low half is
+ * the 32-bit one), and then gom_index64() is below @s->nobjs for the
  * start of an object of @s and for no other address at all, so no range
  * check is needed besides it.
  */
-static __always_inline u64 gom_span_inv64(const struct gom_span *s)
+static __always_inline u64 gom_inv64(u64 odd, u64 inv)
 {
-	const u64 odd = s->size >> s->shift, inv = s->inv;
-
 	return inv * (2 - odd * inv);
 }
 
@@ -317,7 +316,7 @@ static __always_inline unsigned long gom_index64(unsigned long base, u64 inv,
 static __always_inline unsigned int gom_obj_index(const struct gom_span *s,
 						  unsigned long addr)
 {
-	return gom_index_at(s->base, s->inv, s->shift, addr);
+	return gom_index_at(s->base, (u32)s->inv, s->shift, addr);
 }
 
 static __always_inline bool gom_obj_valid(const struct gom_span *s,

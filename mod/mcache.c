@@ -430,7 +430,7 @@ static __always_inline size_t free_run(const struct gom_span *s, void **src,
 {
 	const unsigned long base = s->base, key = gom_free_key;
 	const unsigned int nobjs = s->nobjs, size = s->size;
-	const u64 inv = gom_span_inv64(s);
+	const u64 inv = s->inv;
 	const u8 shift = s->shift;
 	unsigned long a;
 	size_t i;

@@ -120,7 +120,7 @@ static void span_init(struct gom_span *s, struct gom_mcentral *c,
 	s->mag_off = gom_mag_off(c->cls);
 	s->nsampled = 0;
 	s->size = k->size;
-	s->inv = k->inv;
+	s->inv = gom_inv64(k->size >> k->shift, k->inv);
 	s->shift = k->shift;
 	s->npages = npages;
 	s->nobjs = npages == k->npages ? k->nobjs : npages * PAGE_SIZE / k->size;
@@ -519,7 +519,7 @@ static unsigned int word_run(struct gom_span *s, void **objs, unsigned int i,
 	/* the word's objects: its bits below @lim, fewer in the last word */
 	const unsigned int lim = min_t(unsigned int, s->nobjs - first,
 				       BITS_PER_LONG);
-	const u64 inv = gom_span_inv64(s);
+	const u64 inv = s->inv;
 	const u8 shift = s->shift;
 	unsigned long m = *mask, b = 0;
 
