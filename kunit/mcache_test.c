@@ -521,6 +521,70 @@ static void mcache_counters(struct kunit *test)
 }
 
 /*
+ * A bulk free of three classes interleaved with NULLs, one class in
+ * reverse order and more of it than its magazine holds: the span and the
+ * magazine change at every pointer. Each object goes to its class's
+ * magazine until that is full and then straight to its span, is counted
+ * once, and is free afterwards (a second free is a double free).
+ */
+static void mcache_bulk_free_mixed(struct kunit *test)
+{
+	static const size_t sizes[] = { 64, 256, 1024 };
+	unsigned int cls[3], k, i, nr, cpu;
+	unsigned long frees[3], rate;
+	long dbl = atomic_long_read(&gom_counters.double_frees);
+	struct gom_mag *m[3];
+	void **ptrs, **objs;
+
+	nr = gom_classes[gom_size_class(256)].mag_cap + 10;
+	ptrs = kunit_kcalloc(test, 4 * nr, sizeof(*ptrs), GFP_KERNEL);
+	objs = kunit_kcalloc(test, 3 * nr, sizeof(*objs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ptrs);
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	/* a sampled object's span sends its frees one by one */
+	rate = READ_ONCE(gom_profile_rate);
+	gom_set_profile_rate(0);
+	migrate_disable();
+	cpu = smp_processor_id();
+	for (k = 0; k < 3; k++) {
+		cls[k] = gom_size_class(sizes[k]);
+		m[k] = mag_of(cpu, cls[k]);
+		for (i = 0; i < nr; i++) {
+			objs[k * nr + i] = gom_alloc(sizes[k], GFP_KERNEL);
+			KUNIT_ASSERT_NOT_NULL(test, objs[k * nr + i]);
+		}
+		/* drained by mk_init(), and allocation does not fill it */
+		KUNIT_EXPECT_EQ(test, m[k]->count, 0U);
+		frees[k] = m[k]->frees;
+	}
+	for (i = 0; i < nr; i++) {
+		ptrs[4 * i] = objs[i];
+		ptrs[4 * i + 1] = objs[2 * nr - 1 - i];
+		ptrs[4 * i + 2] = objs[2 * nr + i];
+		ptrs[4 * i + 3] = NULL;
+	}
+	gom_free_bulk(4 * nr, ptrs);
+	for (k = 0; k < 3; k++) {
+		KUNIT_EXPECT_EQ_MSG(test, m[k]->frees, frees[k] + nr,
+				    "%zu bytes", sizes[k]);
+		KUNIT_EXPECT_EQ_MSG(test, m[k]->count, min(nr, m[k]->cap),
+				    "%zu bytes", sizes[k]);
+	}
+	for (i = 0; i < 3 * nr; i++)
+		KUNIT_EXPECT_EQ_MSG(test, gom_usable_size(objs[i]), (size_t)0,
+				    "object %u", i);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gom_counters.double_frees),
+			dbl);
+	/* one that went to the magazine, one that went to its span */
+	gom_free(objs[2 * nr - 1]);
+	gom_free(objs[nr]);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gom_counters.double_frees),
+			dbl + 2);
+	migrate_enable();
+	gom_set_profile_rate(rate);
+}
+
+/*
  * A request for another node leaves this CPU's caches alone, and counts
  * on it all the same: the allocation, and the free of the other node's
  * object, which goes straight back to its span.
@@ -614,6 +678,7 @@ static struct kunit_case gomalloc_mcache_cases[] = {
 	KUNIT_CASE(mcache_runcache_reuse_and_racing_free),
 	KUNIT_CASE(mcache_drain_all_empties),
 	KUNIT_CASE(mcache_counters),
+	KUNIT_CASE(mcache_bulk_free_mixed),
 	KUNIT_CASE(mcache_remote_alloc_bypasses_magazine),
 	KUNIT_CASE(mcache_remote_node_free_returns_to_span),
 	{}

@@ -381,81 +381,153 @@ int gom_mcache_alloc_bulk(unsigned int cls, size_t size, gfp_t gfp,
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_alloc_bulk);
 
-/* Save @n objects and @freed frees into @m, if there is one. */
-static void bulk_save(struct gom_mag *m, unsigned int n, unsigned int freed)
-{
-	if (m) {
-		m->count = n;
-		m->frees += freed;
-	}
-}
-
 /*
- * The span of @p, for push_bulk(), and in *@mp the magazine of its
- * class: when that is another than *@mp, the counts of the old one are
- * saved and *@np is the new one's. NULL for anything but a small object,
- * and for a span with a live sample, whose objects gom_free() finds again
- * in the profile: read once per span, as an object of the caller's that
- * is a sample was counted before the caller had it.
+ * struct bulk_free - push_bulk()'s state
+ * @base, @inv, @shift, @nobjs, @size: the span of the last object freed,
+ *	read once (the stores to the objects could alias it); @nobjs is 0
+ *	before the first, so that it is looked up
+ * @m: the magazine of that span's class, NULL before the first object
+ * @n0: its count when it became @m, for its frees count
+ * @local: its objects may go to @m (not another node's)
+ * @to_mag: @dst is in @m
+ * @ptrs: the caller's array, whose front takes the objects for their spans
+ * @nf: how many it has, @nf0 when @m became the magazine
+ * @dst: where the next object goes: @m's next slot or the front of @ptrs
+ * @stop: where the objects for @dst end: at the last pointer, or where
+ *	  @m would be full
+ * @end: the last pointer + 1
  */
-static inline struct gom_span *bulk_span(struct gom_mcache *mc, void *p,
-					 struct gom_mag **mp, unsigned int *np,
-					 unsigned int *freed)
-{
+struct bulk_free {
+	unsigned long base, nobjs;
+	u64 inv;
+	unsigned int size;
+	u8 shift;
+	bool local, to_mag;
 	struct gom_mag *m;
-	struct gom_span *s;
+	unsigned int n0;
+	void **ptrs;
+	size_t nf, nf0;
+	void **dst, **stop, **end;
+};
 
-	if (!gom_obj_span(p, &s) || READ_ONCE(s->nsampled))
-		return NULL;
-	m = (void *)mc + gom_mag_off(s->cls);
-	if (m != *mp) {
-		bulk_save(*mp, *np, *freed);
-		*freed = 0;
-		*mp = m;
-		*np = m->count;
+/* Take the count of @b's destination back from @b->dst. */
+static __always_inline void bulk_park(struct bulk_free *b)
+{
+	if (!b->m)
+		return;
+	if (b->to_mag)
+		b->m->count = b->dst - b->m->objs;
+	else
+		b->nf = b->dst - b->ptrs;
+}
+
+/* Point @b->dst at @b->m's free slots if it has some, else at ptrs. */
+static __always_inline void bulk_aim(struct bulk_free *b, void **p)
+{
+	struct gom_mag *m = b->m;
+
+	b->to_mag = b->local && m->count < m->cap;
+	if (b->to_mag) {
+		b->dst = m->objs + m->count;
+		b->stop = p + min_t(size_t, b->end - p, m->cap - m->count);
+	} else {
+		b->dst = b->ptrs + b->nf;
+		b->stop = b->end;
 	}
-	return s;
+}
+
+/* Count the frees of @b's magazine. */
+static __always_inline void bulk_count(struct bulk_free *b)
+{
+	b->m->frees += b->m->count - b->n0 + b->nf - b->nf0;
 }
 
 /*
- * Free @src[0..@max) into @dst[0..@max) while they are live objects of
- * @s: the start of an object of @s, not marked free. Returns how many
- * were; @dst may be @src or below it. The span's fields and the mark's
- * key are read once, as the stores to the objects could alias them; the
- * mark is gom_obj_mark_of()'s. @init is want_init_on_free(), a constant
- * in each copy of the loop.
+ * Make @s the span of @b, at pointer @p, switching to the magazine of its
+ * class. False for a span with a live sample, whose objects gom_free()
+ * must find again in the profile: read once per span, as an object of
+ * the caller's that is a sample was counted before the caller had it.
  */
-static __always_inline size_t free_run(const struct gom_span *s, void **src,
-				       size_t max, void **dst, bool init)
+static __always_inline bool bulk_enter(struct gom_mcache *mc,
+				       struct bulk_free *b, struct gom_span *s,
+				       void **p)
 {
-	const unsigned long base = s->base, key = gom_free_key;
-	const unsigned int nobjs = s->nobjs, size = s->size;
-	const u64 inv = s->inv;
-	const u8 shift = s->shift;
-	unsigned long a;
-	size_t i;
+	struct gom_mag *m = &mc->mag[s->cls];
+	/* another node's objects go straight to their span */
+	bool local = !gom_numa_remote(mc, s);
 
-	for (i = 0; i < max; i++) {
-		a = (unsigned long)src[i];
-		if (gom_index64(base, inv, shift, a) >= nobjs ||
-		    gom_obj_word((void *)a) == (key ^ a))
+	if (READ_ONCE(s->nsampled))
+		return false;
+	if (m != b->m || local != b->local) {
+		bulk_park(b);
+		if (b->m && m != b->m)
+			bulk_count(b);
+		if (m != b->m) {
+			b->n0 = m->count;
+			b->nf0 = b->nf;
+		}
+		b->m = m;
+		b->local = local;
+		bulk_aim(b, p);
+	}
+	b->base = s->base;
+	b->inv = s->inv;
+	b->shift = s->shift;
+	b->nobjs = s->nobjs;
+	b->size = s->size;
+	return true;
+}
+
+/*
+ * push_bulk() with @init, want_init_on_free(), a constant. Each object is
+ * checked against the span of the one before (the 64-bit object index,
+ * gom_index64(), is below the object count only for the start of one of
+ * its objects), and the page map is looked at only when that fails.
+ */
+static __always_inline size_t push_run(struct gom_mcache *mc, size_t nr,
+				       void **ptrs, size_t *nflush, bool init)
+{
+	const unsigned long key = gom_free_key;
+	struct bulk_free b = { .ptrs = ptrs, .end = ptrs + nr };
+	unsigned long a, e;
+	void **p;
+
+	b.stop = b.end;
+	for (p = ptrs; ; p++) {
+		if (p == b.stop) {
+			if (p == b.end)
+				break;
+			/* the magazine is full: the rest go to their spans */
+			bulk_park(&b);
+			b.to_mag = false;
+			b.dst = ptrs + b.nf;
+			b.stop = b.end;
+		}
+		a = (unsigned long)*p;
+		if (gom_index64(b.base, b.inv, b.shift, a) >= b.nobjs) {
+			if (ZERO_OR_NULL_PTR(a))
+				continue;
+			e = gom_pm_get(a);
+			if (!gom_pm_is_span(e) ||
+			    !bulk_enter(mc, &b, (struct gom_span *)e, p) ||
+			    gom_index64(b.base, b.inv, b.shift, a) >= b.nobjs)
+				break;
+		}
+		/* marked: a double free */
+		if (gom_obj_word((void *)a) == (key ^ a))
 			break;
 		if (init)
-			gom_clear_on_free((void *)a, size);
-		gom_hook_free((void *)a, size);
+			gom_clear_on_free((void *)a, b.size);
+		gom_hook_free((void *)a, b.size);
 		gom_obj_set_word((void *)a, key ^ a);
-		dst[i] = (void *)a;
+		*b.dst++ = (void *)a;
 	}
-	return i;
-}
-
-/* free_run(), init_on_free's static key tested once per run. */
-static __always_inline size_t free_run_any(const struct gom_span *s,
-					   void **src, size_t max, void **dst)
-{
-	if (want_init_on_free())
-		return free_run(s, src, max, dst, true);
-	return free_run(s, src, max, dst, false);
+	if (b.m) {
+		bulk_park(&b);
+		bulk_count(&b);
+	}
+	*nflush = b.nf;
+	return p - ptrs;
 }
 
 /*
@@ -463,53 +535,13 @@ static __always_inline size_t free_run_any(const struct gom_span *s,
  * must go straight to their spans are moved to the front of @ptrs, their
  * number in *@nflush. Returns the index of the first pointer that is not
  * a small object of gomalloc's waiting to be freed, or @nr.
- *
- * Objects freed together often share a span: the span of the last one
- * stays (that object is in a magazine or on its way to its span, not
- * free in it), and the objects that follow are freed in a run checked
- * against it (free_run()). The page map is looked at only for an object
- * a run stopped at: if that finds the same span, the object is marked,
- * a double free.
  */
 static size_t push_bulk(struct gom_mcache *mc, size_t nr, void **ptrs,
 			size_t *nflush)
 {
-	unsigned int n = 0, room = 0, freed = 0;
-	struct gom_span *s = NULL, *t;
-	struct gom_mag *m = NULL;
-	size_t i = 0, k, max;
-	bool stopped = true;
-
-	while (i < nr) {
-		if (stopped) {
-			if (ZERO_OR_NULL_PTR(ptrs[i])) {
-				i++;
-				stopped = !s;
-				continue;
-			}
-			t = bulk_span(mc, ptrs[i], &m, &n, &freed);
-			if (!t || t == s)
-				break;
-			s = t;
-			/* another node's objects go straight to their span */
-			room = gom_numa_remote(mc, s) ? 0 : m->cap;
-		}
-		if (n < room) {
-			max = min_t(size_t, nr - i, room - n);
-			k = free_run_any(s, ptrs + i, max, m->objs + n);
-			n += k;
-		} else {
-			max = nr - i;
-			k = free_run_any(s, ptrs + i, max, ptrs + *nflush);
-			*nflush += k;
-		}
-		freed += k;
-		i += k;
-		/* not at the magazine's end: ptrs[i] is not a live one of s */
-		stopped = k < max;
-	}
-	bulk_save(m, n, freed);
-	return i;
+	if (want_init_on_free())
+		return push_run(mc, nr, ptrs, nflush, true);
+	return push_run(mc, nr, ptrs, nflush, false);
 }
 
 /**
