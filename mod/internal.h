@@ -254,15 +254,6 @@ struct gom_span {
 					 */
 	u64 inv;			/* see gom_inv64() */
 	u32 size;			/* object size, from the class */
-	u8 shift;
-	u8 state;			/* GOM_SPAN_* */
-	u8 aorder;			/* order of its arena, set by the mheap */
-	u16 cls;			/* size class, never 0 */
-	u16 node;			/* NUMA node of its pages */
-	u16 nobjs;			/* objects in the span */
-	u16 nfree;			/* objects free in the span */
-	u16 npages;			/* pages of the span */
-	u16 next_word;			/* next word of @free_bits to claim */
 	u32 mag_off;			/* offset of its class's magazine in
 					 * struct gom_mcache, or of the
 					 * always full class-0 one while it
@@ -271,9 +262,25 @@ struct gom_span {
 	u32 nsampled;			/* live profiled objects, see
 					 * profile.c
 					 */
-	unsigned long born;		/* jiffies when it was carved */
+	u32 born;			/* jiffies when it was carved, the
+					 * low 32 bits: ages wrap after 2^32
+					 * jiffies
+					 */
+	u16 cls;			/* size class, never 0 */
+	u16 node;			/* NUMA node of its pages */
+	u16 nobjs;			/* objects in the span */
+	u16 nfree;			/* objects free in the span */
+	u16 npages;			/* pages of the span */
+	u16 next_word;			/* next word of @free_bits to claim */
+	u8 shift;
+	u8 state;			/* GOM_SPAN_* */
+	u8 aorder;			/* order of its arena, set by the mheap */
 	unsigned long free_bits[];	/* bit set: object free in the span */
 };
+
+/* The header is 80 bytes: the metadata a span costs is in the targets. */
+static_assert(!IS_ENABLED(CONFIG_64BIT) ||
+	      offsetof(struct gom_span, free_bits) == 80);
 
 enum gom_span_state {
 	GOM_SPAN_PARTIAL,
@@ -516,7 +523,7 @@ bool gom_object_is_free(unsigned long addr);
 /* How long ago @s was carved, in milliseconds, at jiffies @now. */
 static inline u32 gom_span_age(const struct gom_span *s, unsigned long now)
 {
-	return jiffies_to_msecs(now - READ_ONCE(s->born));
+	return jiffies_to_msecs((u32)now - READ_ONCE(s->born));
 }
 
 unsigned int gom_mcentral_span_ages(unsigned int cls, u32 *ages,
