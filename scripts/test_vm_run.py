@@ -13,6 +13,7 @@ script started, and kernels that die before it starts. Checked:
     yet) is booted once more: the run passes if the second boot is clean,
     warns, and keeps the first console log; it fails if both die;
   - --boot-retries N boots up to N more times; 0 turns the second boot off;
+  - --tcg-single asks QEMU for one TCG thread, and only then;
   - a failed run prints the console around its first splat (the lines
     just before, the splat, the RIP and the trace after it, bounded), for
     a log that stays on the machine that ran it, and sums the splat up in
@@ -37,6 +38,7 @@ FAKE_QEMU = r"""#!/bin/sh
 n=$(cat "$FAKE_QEMU_COUNT" 2>/dev/null || echo 0)
 n=$((n + 1))
 echo $n > "$FAKE_QEMU_COUNT"
+echo "$*" > "$FAKE_QEMU_COUNT.args"
 plan=$(echo "$FAKE_QEMU_PLAN" | cut -d: -f$n)
 [ -n "$plan" ] || { echo "fake qemu: no console for boot $n" >&2; exit 3; }
 cat "$plan"
@@ -124,6 +126,12 @@ def run(tmp, consoles, extra=()):
     return p.returncode, p.stderr, boots, log
 
 
+def qemu_args(tmp):
+    """The command line of the stand-in's last boot."""
+    with open(os.path.join(tmp, "count.args")) as f:
+        return f.read().split()
+
+
 def main():
     t = Tally()
     with tempfile.TemporaryDirectory(prefix="gom-vmrun-test-") as tmp:
@@ -138,6 +146,14 @@ def main():
         rc, err, boots, _ = run(tmp, [CLEAN])
         t.check(rc == 0 and boots == 1 and "WARN" not in err,
                 f"clean console: passes after one boot (rc {rc}, {boots} boot(s))")
+        t.check("-accel" not in qemu_args(tmp),
+                "by default QEMU picks its threads (no -accel)")
+        rc, err, boots, _ = run(tmp, [CLEAN], ["--tcg-single"])
+        args = qemu_args(tmp)
+        t.check(rc == 0 and "-accel" in args
+                and args[args.index("-accel") + 1] == "tcg,thread=single",
+                "--tcg-single runs the vCPUs on one thread "
+                "(-accel tcg,thread=single)")
 
         rc, err, boots, _ = run(tmp, [LATE_OOPS, CLEAN])
         t.check(rc == 1 and boots == 1 and "FAIL: kernel oops" in err,
