@@ -253,18 +253,23 @@ bpo_update() {
 	BPO_UPDATED=1
 }
 
-# bpo_newest: newest 6.12 ABI with amd64 headers, e.g. 6.12.95+deb12
+# bpo_newest: newest 6.12 ABI with amd64 headers, e.g. 6.12.95+deb12.
+# No reader here stops before its writer is done (grep -q, a loop left
+# early): under pipefail the writer's SIGPIPE would fail the pipeline,
+# as it did now and then on a fresh cache, where setup then found no
+# 6.12 kernel at all.
 bpo_newest() {
-	local p
-	bpo_apt apt-cache pkgnames linux-headers-6.12. |
-		sed -n 's/^linux-headers-\(6\.12\.[0-9][^-]*\)-amd64$/\1/p' | sort -rV |
-		while read -r p; do
-			if bpo_apt apt-cache show --no-all-versions "linux-headers-$p-amd64" 2>/dev/null |
-			   grep -q '^Version:'; then
-				echo "$p"
-				break
-			fi
-		done
+	local p abis
+	abis=$(bpo_apt apt-cache pkgnames linux-headers-6.12. |
+	       sed -n 's/^linux-headers-\(6\.12\.[0-9][^-]*\)-amd64$/\1/p' |
+	       sort -rV)
+	for p in $abis; do
+		if bpo_apt apt-cache show --no-all-versions "linux-headers-$p-amd64" 2>/dev/null |
+		   grep '^Version:' >/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
 }
 
 # unpack_headers KVER DEB...: linux-headers-KVER with its -common and

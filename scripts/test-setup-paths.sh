@@ -10,6 +10,8 @@
 #     unpack, record), including "Debian moved on": the image of the
 #     installed ABI is gone, so it updates, upgrades linux-headers-amd64 and
 #     fetches the new ABI's image;
+#   - the newest 6.12 ABI is the newest one apt-cache shows, its record
+#     read to the end (a reader that stops early fails under pipefail);
 #   - setup's backports step for 6.12 and 6.12-rt: image and headers
 #     unpacked into the cache, absolute paths in the headers turned into
 #     paths inside the cache, recorded;
@@ -211,6 +213,32 @@ rm -f "$T/calls"
 rc=$?
 check "setup_61 again: nothing to fetch, no apt-get update" \
 	eval "[[ $rc == 0 && ! -e $T/calls ]]"
+
+# ---- the newest 6.12 ABI, from apt-cache's answers --------------------------
+
+# apt-cache stubs: two ABIs (6.12.10 has no record, as when the index lists
+# a package it cannot show), each record far larger than a pipe's buffer,
+# so that a reader that stops at "Version:" makes the writer die of SIGPIPE
+newest=$(
+	bpo_apt() {
+		case "$1 $2" in
+		"apt-cache pkgnames")
+			printf 'linux-headers-6.12.%s\n' 9+deb12-amd64 \
+				10+deb12-amd64 9+deb12-common 9+deb12-rt-amd64 ;;
+		"apt-cache show")
+			[[ $4 == linux-headers-6.12.9+deb12-amd64 ]] || return 100
+			echo "Package: $4"
+			echo "Version: 6.12.9-1~bpo12+1"
+			for ((i = 0; i < 20000; i++)); do
+				echo "Description-md5: 0123456789abcdef0123456789abcdef"
+			done ;;
+		*) return 1 ;;
+		esac
+	}
+	bpo_newest
+)
+eq "bpo_newest: the newest ABI that apt-cache shows, its whole record read" \
+	"$newest" "6.12.9+deb12"
 
 # ---- 6.12 and 6.12-rt from backports ---------------------------------------
 
