@@ -275,6 +275,36 @@ static void api_gfp_zero(struct kunit *test)
 	}
 }
 
+/*
+ * __GFP_ZERO clears the whole slot of a dirty, reused object of every
+ * class: the line-a-step stores and their tail up to 1 KiB, memset()
+ * above.
+ */
+static void api_gfp_zero_every_class(struct kunit *test)
+{
+	unsigned int cls;
+
+	for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
+		size_t size = gom_classes[cls].size;
+		void *p, *q;
+
+		migrate_disable();
+		p = gom_alloc(size, GFP_KERNEL);
+		if (p) {
+			memset(p, 0xff, size);
+			gom_free(p);
+		}
+		q = gom_zalloc(size, GFP_KERNEL);
+		migrate_enable();
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		KUNIT_ASSERT_NOT_NULL(test, q);
+		KUNIT_EXPECT_PTR_EQ(test, q, p);
+		KUNIT_EXPECT_TRUE_MSG(test, all_zero(q, size),
+				      "class %u, %zu bytes", cls, size);
+		gom_free(q);
+	}
+}
+
 /* init_on_alloc=1: every allocation comes back cleared. */
 static void api_init_on_alloc(struct kunit *test)
 {
@@ -1247,6 +1277,7 @@ static struct kunit_case gomalloc_api_cases[] = {
 	KUNIT_CASE(api_large_objects),
 	KUNIT_CASE(api_atomic_irqs_off),
 	KUNIT_CASE(api_gfp_zero),
+	KUNIT_CASE(api_gfp_zero_every_class),
 	KUNIT_CASE(api_init_on_alloc),
 	KUNIT_CASE(api_init_on_free),
 	KUNIT_CASE(api_init_on_free_short_request),
