@@ -460,13 +460,13 @@ static __always_inline bool bulk_enter(struct gom_mcache *mc,
 		return false;
 	if (m != b->m || local != b->local) {
 		bulk_park(b);
-		if (b->m && m != b->m)
-			bulk_count(b);
 		if (m != b->m) {
+			if (b->m)
+				bulk_count(b);
+			b->m = m;
 			b->n0 = m->count;
 			b->nf0 = b->nf;
 		}
-		b->m = m;
 		b->local = local;
 		bulk_aim(b, p);
 	}
@@ -499,9 +499,7 @@ static __always_inline size_t push_run(struct gom_mcache *mc, size_t nr,
 				break;
 			/* the magazine is full: the rest go to their spans */
 			bulk_park(&b);
-			b.to_mag = false;
-			b.dst = ptrs + b.nf;
-			b.stop = b.end;
+			bulk_aim(&b, p);
 		}
 		a = (unsigned long)*p;
 		if (gom_index64(b.base, b.inv, b.shift, a) >= b.nobjs) {
