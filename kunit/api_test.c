@@ -812,7 +812,7 @@ static void api_double_free_small_other_cpu(struct kunit *test)
 	if (other < nr_cpu_ids && p && q) {
 		gom_free(p);
 		gom_free(q);
-		count = gom_mcache_of(other)->mag[gom_size_class(96)].count;
+		count = gom_mc_mag(gom_mcache_of(other), gom_size_class(96))->count;
 		ret = smp_call_function_single(other, free_fn, p, 1);
 		a = gom_alloc(96, GFP_KERNEL);
 		b = gom_alloc(96, GFP_KERNEL);
@@ -828,7 +828,7 @@ static void api_double_free_small_other_cpu(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ret, 0);
 	KUNIT_EXPECT_EQ(test, errs(&gom_counters.double_frees), dbl + 1);
 	KUNIT_EXPECT_EQ(test, errs(&gom_counters.invalid_frees), inv);
-	KUNIT_EXPECT_EQ(test, gom_mcache_of(other)->mag[gom_size_class(96)].count,
+	KUNIT_EXPECT_EQ(test, gom_mc_mag(gom_mcache_of(other), gom_size_class(96))->count,
 			count);
 	expect_handed_out_once(test, a, b, p, q, dbl);
 }
@@ -1165,7 +1165,7 @@ static void api_cpu_offline_drains(struct kunit *test)
 	cpu = cpumask_last(cpu_online_mask);
 	if (!cpu)
 		kunit_skip(test, "only the boot CPU is online");
-	m = &gom_mcache_of(cpu)->mag[cls];
+	m = gom_mc_mag(gom_mcache_of(cpu), cls);
 	KUNIT_ASSERT_EQ(test, smp_call_function_single(cpu, hot_fill_fn, &cls,
 						       1), 0);
 	KUNIT_EXPECT_GT(test, m->count, 0U);
@@ -1178,9 +1178,9 @@ static void api_cpu_offline_drains(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, cpu_online(cpu));
 	/* the CPU is dead: its magazines are not touched concurrently */
 	for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
-		KUNIT_EXPECT_EQ_MSG(test, gom_mcache_of(cpu)->mag[cls].count,
+		KUNIT_EXPECT_EQ_MSG(test, gom_mc_mag(gom_mcache_of(cpu), cls)->count,
 				    0U, "class %u", cls);
-		KUNIT_EXPECT_NULL_MSG(test, gom_mcache_of(cpu)->mag[cls].span,
+		KUNIT_EXPECT_NULL_MSG(test, gom_mc_mag(gom_mcache_of(cpu), cls)->span,
 				      "class %u", cls);
 	}
 	KUNIT_EXPECT_EQ(test, rc_count(cpu), 0U);

@@ -13,6 +13,7 @@
 #include <kunit/test.h>
 #include <linux/module.h>
 #include <linux/preempt.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include "gom_test.h"
@@ -22,7 +23,7 @@
 
 static struct gom_mag *mag_of(unsigned int cpu, unsigned int cls)
 {
-	return &gom_mcache_of(cpu)->mag[cls];
+	return gom_mc_mag(gom_mcache_of(cpu), cls);
 }
 
 static int mk_init(struct kunit *test)
@@ -238,7 +239,7 @@ struct mag_snap {
 
 static void snap(struct gom_mcache *mc, unsigned int cls, struct mag_snap *s)
 {
-	struct gom_mag *m = &mc->mag[cls];
+	struct gom_mag *m = gom_mc_mag(mc, cls);
 
 	s->span = m->span;
 	s->cache = s->span ? s->span->cache : 0;
@@ -437,8 +438,8 @@ static void mcache_drain_all_empties(struct kunit *test)
 	for_each_online_cpu(cpu) {
 		mc = gom_mcache_of(cpu);
 		for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
-			filled += mc->mag[cls].count;
-			owned += !!mc->mag[cls].span;
+			filled += gom_mc_mag(mc, cls)->count;
+			owned += !!gom_mc_mag(mc, cls)->span;
 		}
 		for (order = 0; order < GOM_RC_ORDERS; order++)
 			runs += mc->rc[order].count;
@@ -450,9 +451,9 @@ static void mcache_drain_all_empties(struct kunit *test)
 	for_each_online_cpu(cpu) {
 		mc = gom_mcache_of(cpu);
 		for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
-			KUNIT_EXPECT_EQ_MSG(test, mc->mag[cls].count, 0U,
+			KUNIT_EXPECT_EQ_MSG(test, gom_mc_mag(mc, cls)->count, 0U,
 					    "cpu %u class %u", cpu, cls);
-			KUNIT_EXPECT_NULL_MSG(test, mc->mag[cls].span,
+			KUNIT_EXPECT_NULL_MSG(test, gom_mc_mag(mc, cls)->span,
 					      "cpu %u class %u", cpu, cls);
 		}
 		for (order = 0; order < GOM_RC_ORDERS; order++)
@@ -668,7 +669,38 @@ static void mcache_remote_node_free_returns_to_span(struct kunit *test)
 	migrate_enable();
 }
 
+/*
+ * The magazines follow struct gom_mcache one after another, each as long
+ * as its class's capacity, without overlap, within 24 KiB (the six pages
+ * the documentation promises); the size-to-magazine table agrees with the
+ * class table for every small size.
+ */
+static void mcache_layout(struct kunit *test)
+{
+	struct gom_mcache *mc = gom_mcache_of(raw_smp_processor_id());
+	size_t end = sizeof(struct gom_mcache), size;
+	unsigned int cls;
+
+	for (cls = 0; cls < GOM_NR_CLASSES; cls++) {
+		KUNIT_EXPECT_GE_MSG(test, (size_t)gom_mag_off(cls), end,
+				    "class %u", cls);
+		KUNIT_EXPECT_EQ_MSG(test, gom_mag_off(cls) % sizeof(long), 0U,
+				    "class %u", cls);
+		KUNIT_EXPECT_EQ_MSG(test, gom_mc_mag(mc, cls)->cap,
+				    (unsigned int)gom_classes[cls].mag_cap,
+				    "class %u", cls);
+		end = gom_mag_off(cls) +
+		      struct_size_t(struct gom_mag, objs, gom_classes[cls].mag_cap);
+	}
+	KUNIT_EXPECT_LE(test, end, (size_t)SZ_16K + SZ_8K);
+	for (size = 1; size <= GOM_SMALL_MAX; size++)
+		KUNIT_EXPECT_EQ_MSG(test, gom_mag_off_small(size),
+				    gom_mag_off(gom_size_class(size)),
+				    "size %zu", size);
+}
+
 static struct kunit_case gomalloc_mcache_cases[] = {
+	KUNIT_CASE(mcache_layout),
 	KUNIT_CASE(mcache_hit_returns_same_object),
 	KUNIT_CASE(mcache_alloc_in_address_order),
 	KUNIT_CASE(mcache_used_up_span_swapped),

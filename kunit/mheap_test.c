@@ -835,7 +835,7 @@ static void fb_check_grown(struct kunit *test, struct fb_state *fs,
 /* Whether this CPU's caches of @cls are empty and no span is partial. */
 static bool class_fresh(int nid, unsigned int cls)
 {
-	struct gom_mag *m = &gom_mcache_of(smp_processor_id())->mag[cls];
+	struct gom_mag *m = gom_mc_mag(gom_mcache_of(smp_processor_id()), cls);
 
 	return !READ_ONCE(gom_central(nid, cls)->nr_partial) && !m->span &&
 	       !m->count;

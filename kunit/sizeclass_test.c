@@ -291,7 +291,7 @@ static void sizeclass_magazine_parameters(struct kunit *test)
 
 		KUNIT_ASSERT_NOT_NULL(test, mc);
 		for (cls = 1; cls < GOM_NR_CLASSES; cls++)
-			KUNIT_EXPECT_EQ_MSG(test, mc->mag[cls].cap,
+			KUNIT_EXPECT_EQ_MSG(test, gom_mc_mag(mc, cls)->cap,
 					    (unsigned int)gom_classes[cls].mag_cap,
 					    "cpu %u class %u", cpu, cls);
 	}

@@ -118,10 +118,10 @@ static noinline void *init_object(void *obj, size_t slot)
  * sample. Out of line, so that the fast path keeps no register across a
  * call.
  */
-static noinline void *finish_slow(void *obj, unsigned int cls, size_t size,
-				  gfp_t flags, unsigned long caller,
-				  unsigned int how)
+static noinline void *finish_slow(void *obj, size_t size, gfp_t flags,
+				  unsigned long caller, unsigned int how)
 {
+	unsigned int cls = gom_size_class(size);
 	size_t slot = gom_classes[cls].size;
 
 	if (IS_ENABLED(CONFIG_KASAN_GENERIC))
@@ -142,23 +142,29 @@ static noinline void *finish_slow(void *obj, unsigned int cls, size_t size,
 	return gom_profile_alloc(obj, size, cls, caller);
 }
 
+/* init_object() for an object of @size bytes' class, out of line. */
+static noinline void *init_sized(void *obj, size_t size)
+{
+	return init_object(obj, gom_classes[gom_size_class(size)].size);
+}
+
 /*
- * Hand out a small object of class @cls, still marked free, for @size
- * bytes. Inline when nothing but its mark, or the whole object (which
- * clears the mark too), is to be cleared: the clear is then a tail call
- * to init_object(), so the fast path still keeps no register across a
- * call.
+ * Hand out a small object of @size bytes' class, still marked free.
+ * Inline when nothing but its mark, or the whole object (which clears
+ * the mark too), is to be cleared: the clear is then a tail call to
+ * init_sized(), so the fast path still keeps no register across a call.
+ * The class is not passed: the fast path does not need it (it found the
+ * magazine by gom_mag_off_small()), the slow ones find it again.
  */
-static __always_inline void *finish(void *obj, unsigned int cls, size_t size,
-				    gfp_t flags, unsigned long caller,
-				    unsigned int how)
+static __always_inline void *finish(void *obj, size_t size, gfp_t flags,
+				    unsigned long caller, unsigned int how)
 {
 	if (IS_ENABLED(CONFIG_KASAN_GENERIC) ||
 	    IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) || unlikely(how & GOM_SAMPLE) ||
 	    (!(how & GOM_FAST) && trace_gom_alloc_enabled()))
-		return finish_slow(obj, cls, size, flags, caller, how);
+		return finish_slow(obj, size, flags, caller, how);
 	if ((how & GOM_INIT) && unlikely(want_init_on_alloc(flags)))
-		return init_object(obj, gom_classes[cls].size);
+		return init_sized(obj, size);
 	gom_obj_unmark(obj);
 	return obj;
 }
@@ -178,9 +184,10 @@ static void *profile(void *obj, size_t size, unsigned int cls,
 }
 
 /* The magazine and the span's claimed word are empty, or it is nested. */
-static noinline void *alloc_miss(unsigned int cls, size_t size, gfp_t flags,
+static noinline void *alloc_miss(size_t size, gfp_t flags,
 				 unsigned long caller, bool init)
 {
+	unsigned int cls = gom_size_class(size);
 	void *obj;
 
 	might_alloc(flags);
@@ -189,16 +196,17 @@ static noinline void *alloc_miss(unsigned int cls, size_t size, gfp_t flags,
 		obj = gom_mcache_refill(cls, flags);
 	if (IS_ERR(obj))
 		return alloc_error(obj, size, flags);
-	obj = finish(obj, cls, size, flags, caller, how_init(init));
+	obj = finish(obj, size, flags, caller, how_init(init));
 	return profile(obj, size, cls, caller);
 }
 
 /*
- * An object of class @cls from this CPU's caches, else the slow path.
+ * An object of @size bytes' class, whose magazine is at @off, from this
+ * CPU's caches, else the slow path.
  * @fast: called by gom_alloc() with gom_alloc_hook_key off, so the
  * tracepoint is off too.
  */
-static __always_inline void *alloc_cached(unsigned int cls, size_t size,
+static __always_inline void *alloc_cached(u32 off, size_t size,
 					  gfp_t flags, unsigned long caller,
 					  bool init, bool fast)
 {
@@ -207,19 +215,18 @@ static __always_inline void *alloc_cached(unsigned int cls, size_t size,
 	void *obj;
 
 	if (unlikely(!gom_mc_trylock(&mc)))
-		return alloc_miss(cls, size, flags, caller, init);
-	if (unlikely(!gom_mc_pop(mc, cls, &obj))) {
+		return alloc_miss(size, flags, caller, init);
+	if (unlikely(!gom_mc_pop(mc, off, &obj))) {
 		gom_mc_unlock(mc);
-		return alloc_miss(cls, size, flags, caller, init);
+		return alloc_miss(size, flags, caller, init);
 	}
 	how = how_init(init) | (fast ? GOM_FAST : 0);
 	if (unlikely(gom_mc_sample(mc, size))) {
 		gom_mc_unlock(mc);
-		return finish_slow(obj, cls, size, flags, caller,
-				   how | GOM_SAMPLE);
+		return finish_slow(obj, size, flags, caller, how | GOM_SAMPLE);
 	}
 	gom_mc_unlock(mc);
-	return finish(obj, cls, size, flags, caller, how);
+	return finish(obj, size, flags, caller, how);
 }
 
 /* An order the run cache serves for a run of @npages, or -1. */
@@ -291,7 +298,7 @@ static noinline void *alloc_remote(unsigned int cls, size_t size,
 		obj = gom_mcache_alloc_nested(cls, flags, node);
 	if (IS_ERR(obj))
 		return alloc_error(obj, size, flags);
-	obj = finish(obj, cls, size, flags, caller,
+	obj = finish(obj, size, flags, caller,
 		     how_init(init) | (node + 1) << GOM_NODE_SHIFT);
 	return profile(obj, size, cls, caller);
 }
@@ -306,7 +313,7 @@ static void *alloc_plain(size_t size, gfp_t flags, int node,
 		return alloc_large(size, flags, node, caller);
 	if (node != NUMA_NO_NODE && gom_heap_node(node) != numa_mem_id())
 		return alloc_remote(cls, size, flags, node, caller, init);
-	return alloc_cached(cls, size, flags, caller, init, false);
+	return alloc_cached(gom_mag_off(cls), size, flags, caller, init, false);
 }
 
 /*
@@ -370,17 +377,17 @@ static noinline void *alloc_hooked(size_t size, gfp_t flags,
  */
 void *gom_alloc(size_t size, gfp_t flags)
 {
-	unsigned int cls;
+	u32 off;
 
 	if (static_branch_unlikely(&gom_alloc_hook_key))
 		return alloc_hooked(size, flags, _RET_IP_);
 	if (likely(size - 1 < GOM_SMALL_MAX))
-		cls = gom_size_class_small(size);
+		off = gom_mag_off_small(size);
 	else if (size - 1 < GOM_MAX_SMALL_SIZE)
-		cls = gom_size_class(size);
+		off = gom_mag_off(gom_size_class(size));
 	else
 		return alloc_large(size, flags, NUMA_NO_NODE, _RET_IP_);
-	return alloc_cached(cls, size, flags, _RET_IP_, true, true);
+	return alloc_cached(off, size, flags, _RET_IP_, true, true);
 }
 EXPORT_SYMBOL_GPL(gom_alloc);
 

@@ -578,11 +578,12 @@ struct gom_runcache {
 };
 
 /*
- * struct gom_mag - one CPU's cache of one size class: 512 bytes
+ * struct gom_mag - one CPU's cache of one size class
  *
  * @span is the span the CPU owns (Go's mcache.alloc[class]); @objs is a
  * magazine of freed objects, used before the span and flushed in batches
- * to the objects' spans when it fills.
+ * to the objects' spans when it fills. It holds @cap objects, the class's
+ * mag_cap: 54 up to 1 KiB, fewer above, 8 from 7.5 KiB.
  */
 struct gom_mag {
 	struct gom_span *span;
@@ -592,11 +593,16 @@ struct gom_mag {
 	unsigned long frees;
 	unsigned int refills;		/* spans taken from the mcentral */
 	unsigned int flushes;		/* batches sent back to spans */
-	void *objs[GOM_MAG_MAX];
+	void *objs[];
 };
 
 /*
  * struct gom_mcache - the caches of one CPU, allocated on its node
+ *
+ * The magazines follow the structure, each as big as its class's
+ * capacity, class 0's (which stays full: see struct gom_span.mag_off)
+ * only a header; gom_mag_off() says where. All of it fits in 24 KiB,
+ * taken as whole pages (gom_mcache_bytes).
  *
  * Touched only inside the CPU's section (gom_mc_trylock()), or by the
  * hotplug teardown once the CPU is dead.
@@ -610,15 +616,32 @@ struct gom_mcache {
 	struct lockdep_map dep_map;
 #endif
 	struct gom_runcache rc[GOM_RC_ORDERS];
-	struct gom_mag mag[GOM_NR_CLASSES] ____cacheline_aligned;
 };
 
 DECLARE_PER_CPU(struct gom_mcache *, gom_mcache_pcpu);
+extern u16 gom_mag_offs[GOM_NR_CLASSES];
+extern u16 gom_small_mag_offs[GOM_SMALL_MAX >> GOM_SMALL_STEP_SHIFT];
 
-/* Where class @cls's magazine is in struct gom_mcache. */
-static inline u32 gom_mag_off(unsigned int cls)
+/* Where class @cls's magazine is in a CPU's caches. */
+static __always_inline u32 gom_mag_off(unsigned int cls)
 {
-	return offsetof(struct gom_mcache, mag) + cls * sizeof(struct gom_mag);
+	return gom_mag_offs[cls];
+}
+
+/* Class @cls's magazine in @mc. */
+static __always_inline struct gom_mag *gom_mc_mag(struct gom_mcache *mc,
+						  unsigned int cls)
+{
+	return (void *)mc + gom_mag_off(cls);
+}
+
+/*
+ * gom_mag_off(gom_size_class_small(size)) for 1 to GOM_SMALL_MAX bytes,
+ * from the size - 1 the caller's range test computed: one table lookup.
+ */
+static __always_inline u32 gom_mag_off_small(size_t size)
+{
+	return gom_small_mag_offs[(size - 1) >> GOM_SMALL_STEP_SHIFT];
 }
 
 /* The caches of a possible CPU. */

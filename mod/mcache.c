@@ -46,6 +46,13 @@ EXPORT_PER_CPU_SYMBOL_GPL(gom_mcache_pcpu);
 
 DEFINE_STATIC_KEY_FALSE(gom_numa_key);
 
+/* Where each class's magazine is in a CPU's caches; set at load. */
+u16 gom_mag_offs[GOM_NR_CLASSES] __read_mostly;
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mag_offs);
+u16 gom_small_mag_offs[GOM_SMALL_MAX >> GOM_SMALL_STEP_SHIFT] __read_mostly;
+EXPORT_SYMBOL_GOM_INTERNAL(gom_small_mag_offs);
+static size_t gom_mcache_bytes __read_mostly;
+
 static struct workqueue_struct *gom_drain_wq;
 static DEFINE_PER_CPU(struct work_struct, gom_drain_work);
 static DEFINE_MUTEX(gom_drain_mutex);
@@ -92,7 +99,7 @@ void *gom_mcache_alloc_nested(unsigned int cls, gfp_t gfp, int node)
 
 	/* counted on this CPU, unless it interrupted its section */
 	if (!IS_ERR(obj) && gom_mc_trylock(&mc)) {
-		mc->mag[cls].allocs++;
+		gom_mc_mag(mc, cls)->allocs++;
 		gom_mc_unlock(mc);
 	}
 	return obj;
@@ -111,7 +118,7 @@ static void *span_next(struct gom_span *s)
 static struct gom_span *install(struct gom_mcache *mc, unsigned int cls,
 				struct gom_span *s)
 {
-	struct gom_mag *m = &mc->mag[cls];
+	struct gom_mag *m = gom_mc_mag(mc, cls);
 
 	if (m->span || s->node != mc->node)
 		return s;
@@ -142,9 +149,9 @@ void *gom_mcache_refill(unsigned int cls, gfp_t gfp)
 
 	if (!gom_mc_trylock(&mc))
 		return alloc_direct(cls, gfp, NUMA_NO_NODE);
-	obj = span_next(mc->mag[cls].span);
+	obj = span_next(gom_mc_mag(mc, cls)->span);
 	if (obj) {
-		mc->mag[cls].allocs++;
+		gom_mc_mag(mc, cls)->allocs++;
 		gom_mc_unlock(mc);
 		return obj;
 	}
@@ -153,8 +160,8 @@ void *gom_mcache_refill(unsigned int cls, gfp_t gfp)
 		gom_mc_unlock(mc);
 		return alloc_direct(cls, gfp, NUMA_NO_NODE);
 	}
-	old = mc->mag[cls].span;
-	mc->mag[cls].span = NULL;
+	old = gom_mc_mag(mc, cls)->span;
+	gom_mc_mag(mc, cls)->span = NULL;
 	node = mc->node;
 	gom_mc_unlock(mc);
 	s = gom_mcentral_cache_span(gom_central(node, cls), old, gfp);
@@ -163,7 +170,7 @@ void *gom_mcache_refill(unsigned int cls, gfp_t gfp)
 	/* The CPU may differ now; the span is ours alone until installed. */
 	obj = span_next(s);
 	if (gom_mc_trylock(&mc)) {
-		mc->mag[cls].allocs++;
+		gom_mc_mag(mc, cls)->allocs++;
 		s = install(mc, cls, s);
 		gom_mc_unlock(mc);
 	}
@@ -222,7 +229,7 @@ bool gom_mcache_free_slow(const void *ptr)
 	if (!gom_mc_trylock(&mc))
 		mc = NULL;
 	if (mc && gom_numa_remote(mc, s)) {
-		mc->mag[s->cls].frees++;
+		gom_mc_mag(mc, s->cls)->frees++;
 		gom_mc_unlock(mc);
 		mc = NULL;
 	}
@@ -230,7 +237,7 @@ bool gom_mcache_free_slow(const void *ptr)
 		gom_mcentral_flush(&obj, 1);
 		return true;
 	}
-	m = &mc->mag[s->cls];
+	m = gom_mc_mag(mc, s->cls);
 	if (m->count == m->cap) {
 		n = gom_classes[s->cls].batch;
 		mag_take_oldest(m, out, n);
@@ -286,7 +293,7 @@ static __always_inline size_t take_bulk(struct gom_mcache *mc,
 					unsigned int cls, void **ptrs,
 					size_t nr)
 {
-	struct gom_mag *m = &mc->mag[cls];
+	struct gom_mag *m = gom_mc_mag(mc, cls);
 	size_t i = min_t(size_t, m->count, nr);
 
 	m->count -= i;
@@ -452,7 +459,7 @@ static __always_inline bool bulk_enter(struct gom_mcache *mc,
 				       struct bulk_free *b, struct gom_span *s,
 				       void **p)
 {
-	struct gom_mag *m = &mc->mag[s->cls];
+	struct gom_mag *m = gom_mc_mag(mc, s->cls);
 	/* another node's objects go straight to their span */
 	bool local = !gom_numa_remote(mc, s);
 
@@ -574,7 +581,7 @@ EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_free_bulk);
 static unsigned int drain_step(struct gom_mcache *mc, unsigned int cls,
 			       void **out, struct gom_span **span)
 {
-	struct gom_mag *m = &mc->mag[cls];
+	struct gom_mag *m = gom_mc_mag(mc, cls);
 	unsigned int n = min_t(unsigned int, m->count, GOM_DRAIN_BATCH);
 
 	m->count -= n;
@@ -680,7 +687,7 @@ EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_drain_all);
 unsigned long gom_mcache_stat(unsigned int cpu, unsigned int cls,
 			      enum gom_mag_stat item)
 {
-	const struct gom_mag *m = &gom_mcache_of(cpu)->mag[cls];
+	const struct gom_mag *m = gom_mc_mag(gom_mcache_of(cpu), cls);
 
 	switch (item) {
 	case MAG_CACHED:
@@ -731,7 +738,7 @@ void gom_mcache_read(unsigned int cls, struct gom_class_stats *st)
 		st->frees += gom_mcache_stat(cpu, cls, MAG_FREES);
 		st->refills += gom_mcache_stat(cpu, cls, MAG_REFILLS);
 		st->flushes += gom_mcache_stat(cpu, cls, MAG_FLUSHES);
-		add_owned(st, &gom_mcache_of(cpu)->mag[cls]);
+		add_owned(st, gom_mc_mag(gom_mcache_of(cpu), cls));
 	}
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_read);
@@ -754,7 +761,7 @@ unsigned int gom_mcache_span_ages(unsigned int cls, u32 *ages,
 
 	rcu_read_lock();
 	for_each_possible_cpu(cpu) {
-		s = READ_ONCE(gom_mcache_of(cpu)->mag[cls].span);
+		s = READ_ONCE(gom_mc_mag(gom_mcache_of(cpu), cls)->span);
 		if (s && n < max)
 			ages[n++] = gom_span_age(s, now);
 	}
@@ -763,23 +770,61 @@ unsigned int gom_mcache_span_ages(unsigned int cls, u32 *ages,
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_span_ages);
 
+/*
+ * Place the magazines after struct gom_mcache, each 8-byte aligned and
+ * as big as its capacity; the size-to-magazine table follows.
+ */
+static void layout(void)
+{
+	size_t off = ALIGN(sizeof(struct gom_mcache), SMP_CACHE_BYTES);
+	unsigned int cls, i;
+
+	for (cls = 0; cls < GOM_NR_CLASSES; cls++) {
+		gom_mag_offs[cls] = off;
+		off += struct_size_t(struct gom_mag, objs,
+				     gom_classes[cls].mag_cap);
+	}
+	for (i = 0; i < ARRAY_SIZE(gom_small_mag_offs); i++)
+		gom_small_mag_offs[i] =
+			gom_mag_off(gom_size_class_small((i << GOM_SMALL_STEP_SHIFT) + 1));
+	gom_mcache_bytes = PAGE_ALIGN(off);
+}
+
+/*
+ * Whole pages of @nid, zeroed: alloc_pages_exact() on a node, which
+ * kmalloc() would round up to the next power of two.
+ */
+static void *pages_exact_node(int nid, size_t bytes)
+{
+	unsigned int order = get_order(bytes), i;
+	struct page *page;
+
+	page = alloc_pages_node(nid, GFP_KERNEL | __GFP_ZERO, order);
+	if (!page)
+		return NULL;
+	split_page(page, order);
+	for (i = PAGE_ALIGN(bytes) >> PAGE_SHIFT; i < 1U << order; i++)
+		__free_page(page + i);
+	return page_address(page);
+}
+
 static struct gom_mcache *mcache_new(unsigned int cpu)
 {
 	struct gom_mcache *mc;
 	unsigned int cls;
 
-	mc = kzalloc_node(sizeof(*mc), GFP_KERNEL, cpu_to_node(cpu));
+	mc = pages_exact_node(cpu_to_node(cpu), gom_mcache_bytes);
 	if (!mc)
 		return NULL;
 	mc->node = cpu_to_mem(cpu);
 	for (cls = 1; cls < GOM_NR_CLASSES; cls++)
-		mc->mag[cls].cap = gom_classes[cls].mag_cap;
+		gom_mc_mag(mc, cls)->cap = gom_classes[cls].mag_cap;
 	gom_runcache_init(mc->rc);
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
 	lockdep_init_map_type(&mc->dep_map, "gom_mcache", &gom_mc_key, 0,
 			      LD_WAIT_SPIN, LD_WAIT_INV, LD_LOCK_PERCPU);
 #endif
-	gom_meta_add(kmalloc_size_roundup(sizeof(*mc)));
+	gom_meta_add(gom_mcache_bytes);
 	return mc;
 }
 
@@ -806,6 +851,7 @@ int gom_mcache_init(void)
 		static_branch_enable(&gom_numa_key);
 	if (free_hooks())
 		static_branch_inc(&gom_free_hook_key);
+	layout();
 	gom_drain_wq = alloc_workqueue("gomalloc_drain", WQ_MEM_RECLAIM, 0);
 	if (!gom_drain_wq)
 		return -ENOMEM;
@@ -831,9 +877,10 @@ void gom_mcache_exit(void)
 	unsigned int cpu;
 
 	for_each_possible_cpu(cpu) {
-		if (gom_mcache_of(cpu))
-			gom_meta_add(-(long)kmalloc_size_roundup(sizeof(struct gom_mcache)));
-		kfree(gom_mcache_of(cpu));
+		if (gom_mcache_of(cpu)) {
+			gom_meta_add(-(long)gom_mcache_bytes);
+			free_pages_exact(gom_mcache_of(cpu), gom_mcache_bytes);
+		}
 		*per_cpu_ptr(&gom_mcache_pcpu, cpu) = NULL;
 	}
 	destroy_workqueue(gom_drain_wq);

@@ -66,17 +66,17 @@ static __always_inline void gom_mc_unlock(struct gom_mcache *mc)
 }
 
 /*
- * Take an object of class @cls, still marked, into *@objp: the magazine
- * first, then the owned span's claimed word. False if both are empty.
+ * Take an object of the class whose magazine is at @off (gom_mag_off()),
+ * still marked, into *@objp: the magazine first, then the owned span's
+ * claimed word. False if both are empty.
  */
-static __always_inline bool gom_mc_pop(struct gom_mcache *mc, unsigned int cls,
+static __always_inline bool gom_mc_pop(struct gom_mcache *mc, u32 off,
 				       void **objp)
 {
-	struct gom_mag *m = &mc->mag[cls];
+	struct gom_mag *m = (void *)mc + off;
 	struct gom_span *s;
 	unsigned int n;
 
-	OPTIMIZER_HIDE_VAR(m);	/* one base register, not a recomputed index */
 	n = m->count;
 	if (likely(n)) {
 		m->count = n - 1;
@@ -127,6 +127,13 @@ static __always_inline bool gom_obj_span(const void *ptr,
 	return true;
 }
 
+/* The magazine a free of an object of @s goes to. */
+static __always_inline struct gom_mag *gom_mc_mag_of(struct gom_mcache *mc,
+						     struct gom_span *s)
+{
+	return (void *)mc + READ_ONCE(s->mag_off);
+}
+
 /* Only with more than one node can a span be another node's. */
 DECLARE_STATIC_KEY_FALSE(gom_numa_key);
 
@@ -146,7 +153,7 @@ static __always_inline bool gom_mc_push(struct gom_mcache *mc,
 					struct gom_span *s, void *obj,
 					bool numa)
 {
-	struct gom_mag *m = (void *)mc + READ_ONCE(s->mag_off);
+	struct gom_mag *m = gom_mc_mag_of(mc, s);
 	unsigned int n = m->count;
 
 	if (unlikely(n == m->cap || (numa && gom_numa_remote(mc, s)) ||
