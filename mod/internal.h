@@ -135,7 +135,11 @@ static inline gfp_t gom_meta_gfp(gfp_t gfp)
  */
 struct gom_pm_root {
 	unsigned long nr;		/* leaves it can point to */
-	unsigned long *leaf[];		/* GOM_PM_LEAF_ENTRIES words each */
+	unsigned long slot[];		/* leaf li, GOM_PM_LEAF_ENTRIES words,
+					 * less li leaves' worth of bytes:
+					 * the entry of page pfn is at
+					 * slot[li] + pfn words
+					 */
 };
 
 extern struct gom_pm_root *gom_pm;
@@ -179,18 +183,19 @@ static __always_inline unsigned long gom_addr_pfn(unsigned long addr)
  * outside the heap: no lock, and no access to the memory at @addr. Every
  * root slot points to a leaf (a shared one full of GOM_PM_NONE until the
  * heap uses its memory), and nothing of the map is freed while the module
- * is loaded.
+ * is loaded. The slot is biased by the leaf's index, so the pfn itself
+ * indexes it: one shift and two loads.
  */
 static __always_inline unsigned long gom_pm_get(unsigned long addr)
 {
 	struct gom_pm_root *root = READ_ONCE(gom_pm);
 	unsigned long pfn = gom_addr_pfn(addr);
-	unsigned long *leaf;
+	unsigned long slot;
 
 	if (unlikely((pfn >> GOM_PM_LEAF_SHIFT) >= root->nr))
 		return GOM_PM_NONE;
-	leaf = READ_ONCE(root->leaf[pfn >> GOM_PM_LEAF_SHIFT]);
-	return READ_ONCE(leaf[pfn & (GOM_PM_LEAF_ENTRIES - 1)]);
+	slot = READ_ONCE(root->slot[pfn >> GOM_PM_LEAF_SHIFT]);
+	return READ_ONCE(((unsigned long *)slot)[pfn]);
 }
 
 /*
@@ -200,8 +205,8 @@ static __always_inline unsigned long gom_pm_get(unsigned long addr)
  */
 static __always_inline unsigned long *gom_pm_slot(unsigned long pfn)
 {
-	return &READ_ONCE(gom_pm)->leaf[pfn >> GOM_PM_LEAF_SHIFT]
-				       [pfn & (GOM_PM_LEAF_ENTRIES - 1)];
+	return (unsigned long *)(READ_ONCE(gom_pm)->slot[pfn >> GOM_PM_LEAF_SHIFT] +
+				 pfn * sizeof(long));
 }
 
 /* Entry @e with its tag replaced by @tag. */

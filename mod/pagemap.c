@@ -43,11 +43,23 @@ static DEFINE_SPINLOCK(gom_pm_lock);
 
 static size_t root_bytes(unsigned long nr)
 {
-	return struct_size((struct gom_pm_root *)NULL, leaf, nr);
+	return struct_size((struct gom_pm_root *)NULL, slot, nr);
 }
 
 /* The leaf every slot points to until the heap uses its memory. */
 static unsigned long *gom_pm_none;
+
+/* Root slot @li for @leaf: biased, see struct gom_pm_root. */
+static unsigned long to_slot(unsigned long *leaf, unsigned long li)
+{
+	return (unsigned long)leaf - li * GOM_PM_LEAF_ENTRIES * sizeof(long);
+}
+
+/* The leaf of root slot @li. */
+static unsigned long *slot_leaf(unsigned long slot, unsigned long li)
+{
+	return (unsigned long *)(slot + li * GOM_PM_LEAF_ENTRIES * sizeof(long));
+}
 
 static struct gom_pm_root *root_alloc(unsigned long nr, gfp_t gfp)
 {
@@ -59,7 +71,7 @@ static struct gom_pm_root *root_alloc(unsigned long nr, gfp_t gfp)
 		return NULL;
 	root->nr = nr;
 	for (li = 0; li < nr; li++)
-		root->leaf[li] = gom_pm_none;
+		root->slot[li] = to_slot(gom_pm_none, li);
 	gom_meta_add(root_bytes(nr));
 	return root;
 }
@@ -97,8 +109,8 @@ static int root_grow(unsigned long li, gfp_t gfp)
 	spin_lock_irqsave(&gom_pm_lock, flags);
 	old->root = gom_pm;
 	if (old->root->nr < nr) {
-		memcpy(root->leaf, old->root->leaf,
-		       old->root->nr * sizeof(root->leaf[0]));
+		memcpy(root->slot, old->root->slot,
+		       old->root->nr * sizeof(root->slot[0]));
 		WRITE_ONCE(gom_pm, root);
 		list_add(&old->list, &gom_pm_old);
 		root = NULL;
@@ -128,8 +140,8 @@ static int leaf_add(unsigned long li, gfp_t gfp)
 	if (!leaf)
 		return -ENOMEM;
 	spin_lock_irqsave(&gom_pm_lock, flags);
-	if (gom_pm->leaf[li] == gom_pm_none) {
-		WRITE_ONCE(gom_pm->leaf[li], leaf);
+	if (slot_leaf(gom_pm->slot[li], li) == gom_pm_none) {
+		WRITE_ONCE(gom_pm->slot[li], to_slot(leaf, li));
 		leaf = NULL;
 	}
 	spin_unlock_irqrestore(&gom_pm_lock, flags);
@@ -161,7 +173,7 @@ int gom_pm_prepare(unsigned long pfn, unsigned long n, gfp_t gfp)
 			return ret;
 	}
 	for (li = pfn >> GOM_PM_LEAF_SHIFT; li <= last; li++) {
-		if (READ_ONCE(gom_pm->leaf[li]) != gom_pm_none)
+		if (slot_leaf(READ_ONCE(gom_pm->slot[li]), li) != gom_pm_none)
 			continue;
 		ret = leaf_add(li, gfp);
 		if (ret)
@@ -259,8 +271,8 @@ void gom_pm_exit(void)
 		kfree(old);
 	}
 	for (li = 0; gom_pm && li < gom_pm->nr; li++) {
-		if (gom_pm->leaf[li] != gom_pm_none) {
-			free_page((unsigned long)gom_pm->leaf[li]);
+		if (slot_leaf(gom_pm->slot[li], li) != gom_pm_none) {
+			free_page((unsigned long)slot_leaf(gom_pm->slot[li], li));
 			gom_meta_add(-PAGE_SIZE);
 		}
 	}
