@@ -534,6 +534,8 @@ static inline u32 gom_span_age(const struct gom_span *s, unsigned long now)
 unsigned int gom_mcentral_span_ages(unsigned int cls, u32 *ages,
 				    unsigned int max);
 void gom_span_desc_free(struct gom_span *span);
+int gom_mcentral_caches_init(void);
+void gom_mcentral_caches_exit(bool leaked);
 
 /*
  * Take the next object of an owned span's claimed word. @c is the word;

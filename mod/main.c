@@ -214,6 +214,9 @@ static int __init gom_init(void)
 	ret = gom_pm_init();
 	if (ret)
 		goto stop_debug;
+	ret = gom_mcentral_caches_init();
+	if (ret)
+		goto free_pm;
 	ret = nodes_init();
 	if (ret)
 		goto free_nodes;
@@ -247,6 +250,8 @@ free_mcaches:
 	gom_mcache_exit();
 free_nodes:
 	nodes_exit();
+	gom_mcentral_caches_exit(false);
+free_pm:
 	gom_pm_exit();
 stop_debug:
 	gom_debug_exit();
@@ -271,6 +276,7 @@ static void __exit gom_exit(void)
 	gom_profile_exit();
 	gom_mcache_exit();
 	nodes_exit();
+	gom_mcentral_caches_exit(leaked);
 	gom_pm_exit();
 	gom_debug_exit();
 	if (leaked)
