@@ -535,7 +535,8 @@ unsigned int gom_mcentral_span_ages(unsigned int cls, u32 *ages,
 				    unsigned int max);
 void gom_span_desc_free(struct gom_span *span);
 int gom_mcentral_caches_init(void);
-void gom_mcentral_caches_exit(bool leaked);
+void gom_mcentral_caches_exit(void);
+void gom_mcentral_exit(struct gom_mcentral *c);
 
 /*
  * Take the next object of an owned span's claimed word. @c is the word;

@@ -145,9 +145,12 @@ static int cpu_dead(unsigned int cpu)
 
 static void nodes_exit(void)
 {
+	unsigned int cls;
 	int nid;
 
 	for_each_node(nid) {
+		for (cls = 0; gom_centrals[nid] && cls < GOM_NR_CLASSES; cls++)
+			gom_mcentral_exit(gom_central(nid, cls));
 		if (gom_heaps[nid])
 			gom_mheap_destroy(gom_heaps[nid]);
 		kfree(gom_heaps[nid]);
@@ -162,17 +165,20 @@ static int nodes_init(void)
 	unsigned int cls;
 	int nid;
 
+	/* what nodes_exit() finds allocated is set up */
 	for_each_node(nid) {
-		gom_heaps[nid] = kzalloc_node(sizeof(*gom_heaps[nid]),
-					      GFP_KERNEL, nid);
 		gom_centrals[nid] = kcalloc_node(GOM_NR_CLASSES,
 						 sizeof(*gom_centrals[nid]),
 						 GFP_KERNEL, nid);
-		if (!gom_heaps[nid] || !gom_centrals[nid])
+		if (!gom_centrals[nid])
 			return -ENOMEM;
-		gom_mheap_init(gom_heaps[nid], nid);
 		for (cls = 0; cls < GOM_NR_CLASSES; cls++)
 			gom_mcentral_init(gom_central(nid, cls), nid, cls);
+		gom_heaps[nid] = kzalloc_node(sizeof(*gom_heaps[nid]),
+					      GFP_KERNEL, nid);
+		if (!gom_heaps[nid])
+			return -ENOMEM;
+		gom_mheap_init(gom_heaps[nid], nid);
 	}
 	return 0;
 }
@@ -250,7 +256,7 @@ free_mcaches:
 	gom_mcache_exit();
 free_nodes:
 	nodes_exit();
-	gom_mcentral_caches_exit(false);
+	gom_mcentral_caches_exit();
 free_pm:
 	gom_pm_exit();
 stop_debug:
@@ -276,7 +282,7 @@ static void __exit gom_exit(void)
 	gom_profile_exit();
 	gom_mcache_exit();
 	nodes_exit();
-	gom_mcentral_caches_exit(leaked);
+	gom_mcentral_caches_exit();
 	gom_pm_exit();
 	gom_debug_exit();
 	if (leaked)

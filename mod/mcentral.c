@@ -157,27 +157,24 @@ int gom_mcentral_caches_init(void)
 	}
 	return 0;
 destroy:
-	gom_mcentral_caches_exit(false);
+	gom_mcentral_caches_exit();
 	return -ENOMEM;
 }
 
 /**
  * gom_mcentral_caches_exit() - destroy the descriptor caches
- * @leaked: spans are still allocated; their descriptors, and so the
- *	    caches, stay
  *
- * Context: process context (module exit), once every span went back to
- * the heap that could.
+ * Context: process context (module exit), after gom_mcentral_exit() of
+ * every mcentral.
  */
-void gom_mcentral_caches_exit(bool leaked)
+void gom_mcentral_caches_exit(void)
 {
 	unsigned int w;
 
 	/* descriptors waiting for a grace period, and their callbacks */
 	rcu_barrier();
 	for (w = 0; w <= GOM_DESC_WORDS; w++) {
-		if (!leaked)
-			kmem_cache_destroy(gom_desc_caches[w]);
+		kmem_cache_destroy(gom_desc_caches[w]);
 		gom_desc_caches[w] = NULL;
 	}
 }
@@ -278,6 +275,27 @@ void gom_mcentral_init(struct gom_mcentral *c, int node, unsigned int cls)
 	INIT_LIST_HEAD(&c->full);
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_init);
+
+/**
+ * gom_mcentral_exit() - free the descriptors of an mcentral's spans
+ * @c: the mcentral
+ *
+ * At unload, every span still listed holds objects that were never freed:
+ * their pages stay allocated with their arena, but nothing will look at
+ * the descriptors again.
+ *
+ * Context: process context (module exit), every CPU's caches drained.
+ */
+void gom_mcentral_exit(struct gom_mcentral *c)
+{
+	struct gom_span *s, *tmp;
+
+	list_splice_init(&c->full, &c->partial);
+	list_for_each_entry_safe(s, tmp, &c->partial, list) {
+		list_del(&s->list);
+		desc_discard(s);
+	}
+}
 
 /* Put a span that is not owned on the list its count says; c->lock held. */
 static void span_list(struct gom_mcentral *c, struct gom_span *s)
