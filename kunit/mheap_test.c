@@ -860,7 +860,9 @@ static int grown_order(struct kunit *test, struct gom_mheap *heap,
 /*
  * Allocate one object of @cls and check the span it came from: the
  * preferred size if the heap had a block for it or grew by one, else the
- * minimum, counted in spans_min.
+ * minimum, counted in spans_min. A class whose minimum span is not worth
+ * a hole (gom_hole_worth()) first grows the heap for its preferred span,
+ * unless grow_max_order is below it.
  */
 static noinline void fb_alloc_class(struct kunit *test, struct fb_state *fs,
 				    unsigned int cls)
@@ -870,8 +872,8 @@ static noinline void fb_alloc_class(struct kunit *test, struct fb_state *fs,
 	unsigned int mino = order_base_2(k->min_pages);
 	unsigned long arenas[GOM_MAX_ORDER + 1];
 	struct gom_class_stats before, after;
-	bool fresh, has_pref, has_min, want_pref;
-	unsigned int want, start;
+	bool fresh, has_pref, has_min, want_pref, spare;
+	unsigned int want, start, grow_min;
 	struct fb_obj *o = &fs->objs[fs->n];
 	struct gom_mheap *heap;
 	struct gom_span *s;
@@ -884,8 +886,12 @@ static noinline void fb_alloc_class(struct kunit *test, struct fb_state *fs,
 	fresh = class_fresh(nid, cls);
 	has_pref = gom_t_heap_has_block(heap, pref);
 	has_min = gom_t_heap_has_block(heap, mino);
-	want = gom_t_want_order(heap, mino);
-	start = gom_t_grow_order(heap, mino);
+	/* growth for the preferred span comes before a hole */
+	spare = !has_pref && k->min_pages != k->npages && !gom_hole_worth(k) &&
+		pref <= READ_ONCE(gom_grow_max_order);
+	grow_min = spare ? pref : mino;
+	want = gom_t_want_order(heap, grow_min);
+	start = gom_t_grow_order(heap, grow_min);
 	memcpy(arenas, heap->nr_arenas, sizeof(arenas));
 	o->p = gom_alloc(k->size, GFP_KERNEL);
 	grown = grown_order(test, heap, arenas);
@@ -911,7 +917,7 @@ static noinline void fb_alloc_class(struct kunit *test, struct fb_state *fs,
 				  s->npages == k->min_pages);
 		return;
 	}
-	if (has_pref || has_min) {
+	if (has_pref || (has_min && !spare)) {
 		want_pref = has_pref;
 		KUNIT_EXPECT_EQ_MSG(test, grown, -1, "class %u", cls);
 	} else {

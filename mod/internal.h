@@ -448,6 +448,8 @@ void gom_mheap_init(struct gom_mheap *heap, int node);
 unsigned long gom_mheap_destroy(struct gom_mheap *heap);
 int gom_mheap_grow(struct gom_mheap *heap, unsigned int min_order,
 		   gfp_t gfp);
+int gom_mheap_grow_spare(struct gom_mheap *heap, unsigned int order,
+			 gfp_t gfp);
 void *gom_mheap_alloc_run(struct gom_mheap *heap, unsigned int npages,
 			  struct gom_span *span);
 int gom_mheap_free_run(void *addr, unsigned int npages,
@@ -510,6 +512,20 @@ struct gom_class_stats {
 	unsigned long flushes;
 	unsigned long occupancy[GOM_OCC_BUCKETS];
 };
+
+/*
+ * Whether a hole of the heap too small for @k's preferred span should
+ * rather take a minimum span than the heap grow: only if that span holds
+ * GOM_HOLE_MIN_OBJS objects or more, which classes up to 1 KiB do in one
+ * page. Above, a minimum span holds one to three objects, each paying for
+ * a descriptor and a trip to the heap.
+ */
+#define GOM_HOLE_MIN_OBJS	4
+
+static inline bool gom_hole_worth(const struct gom_class *k)
+{
+	return k->min_nobjs >= GOM_HOLE_MIN_OBJS;
+}
 
 void gom_mcentral_init(struct gom_mcentral *c, int node, unsigned int cls);
 struct gom_span *gom_mcentral_cache_span(struct gom_mcentral *c,

@@ -225,6 +225,27 @@ static void mark_all(struct gom_span *s)
 	gom_debug_carve(s->base, s->nobjs, s->size);
 }
 
+/*
+ * Carve @s of @k's preferred size, or of its minimum size in a hole that
+ * is worth it (gom_hole_worth()) or when the heap cannot grow for the
+ * preferred size.
+ */
+static bool carve_some(struct gom_mcentral *c, struct gom_span *s,
+		       const struct gom_class *k, gfp_t gfp)
+{
+	if (carve(c, s, k->npages))
+		return true;
+	if (k->min_pages == k->npages)
+		return false;
+	/* as SLUB tries its preferred slab order: spare memory only */
+	if (!gom_hole_worth(k) &&
+	    !gom_mheap_grow_spare(gom_heaps[c->node], order_base_2(k->npages),
+				  gfp) &&
+	    carve(c, s, k->npages))
+		return true;
+	return carve(c, s, k->min_pages);
+}
+
 /* Carve a new span, owned by the caller; grows the heap if it must. */
 static struct gom_span *span_new(struct gom_mcentral *c, gfp_t gfp)
 {
@@ -235,8 +256,7 @@ static struct gom_span *span_new(struct gom_mcentral *c, gfp_t gfp)
 
 	if (!s)
 		return ERR_PTR(-ENOMEM);
-	while (!carve(c, s, k->npages) &&
-	       (k->min_pages == k->npages || !carve(c, s, k->min_pages))) {
+	while (!carve_some(c, s, k, gfp)) {
 		err = gom_mheap_grow(gom_heaps[c->node],
 				     order_base_2(k->min_pages), gfp);
 		if (!err && (++tries < GOM_CARVE_TRIES || (gfp & __GFP_NOFAIL)))

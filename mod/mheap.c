@@ -497,6 +497,39 @@ static bool limited(unsigned int min_order, gfp_t gfp)
 	       limit;
 }
 
+static int grow(struct gom_mheap *heap, unsigned int min_order, gfp_t gfp,
+		bool spare)
+{
+	unsigned int order, want;
+	struct page *page;
+	unsigned long pfn;
+
+	if (min_order > GOM_MAX_ORDER)
+		return -ENOMEM;
+	if (limited(min_order, gfp)) {
+		if (spare)
+			return -EDQUOT;
+		gom_mheap_release_all(0);
+	}
+	want = grow_want(heap, min_order);
+	page = alloc_block(heap, &order, want, min_order, gfp);
+	if (!page) {
+		if (limited(min_order, gfp))
+			return -EDQUOT;
+		if (!spare)
+			count_failure(heap);
+		return -ENOMEM;
+	}
+	pfn = page_to_pfn(page);
+	if (gom_pm_prepare(pfn, 1UL << order, gfp)) {
+		__free_pages(page, order);
+		atomic_long_sub(PAGE_SIZE << order, &gom_arena_bytes);
+		return -ENOMEM;
+	}
+	add_arena(heap, pfn, order, want);
+	return 0;
+}
+
 /**
  * gom_mheap_grow() - add an arena from the page allocator to a heap
  * @heap: the heap
@@ -514,32 +547,31 @@ static bool limited(unsigned int min_order, gfp_t gfp)
  */
 int gom_mheap_grow(struct gom_mheap *heap, unsigned int min_order, gfp_t gfp)
 {
-	unsigned int order, want;
-	struct page *page;
-	unsigned long pfn;
-
-	if (min_order > GOM_MAX_ORDER)
-		return -ENOMEM;
-	if (limited(min_order, gfp))
-		gom_mheap_release_all(0);
-	want = grow_want(heap, min_order);
-	page = alloc_block(heap, &order, want, min_order, gfp);
-	if (!page) {
-		if (limited(min_order, gfp))
-			return -EDQUOT;
-		count_failure(heap);
-		return -ENOMEM;
-	}
-	pfn = page_to_pfn(page);
-	if (gom_pm_prepare(pfn, 1UL << order, gfp)) {
-		__free_pages(page, order);
-		atomic_long_sub(PAGE_SIZE << order, &gom_arena_bytes);
-		return -ENOMEM;
-	}
-	add_arena(heap, pfn, order, want);
-	return 0;
+	return grow(heap, min_order, gfp, false);
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mheap_grow);
+
+/**
+ * gom_mheap_grow_spare() - grow a heap for a block larger than needed
+ * @heap: the heap
+ * @order: order of the block wanted, where a smaller one would do
+ * @gfp: allocation context of the caller
+ *
+ * As gom_mheap_grow() down to @order, but as the page allocator gives
+ * spare memory: no reclaim, retries or reserves, whatever @gfp allows,
+ * and nothing above grow_max_order. A failure is not a grow failure.
+ *
+ * Context: any context where alloc_pages(@gfp) is allowed. No gomalloc
+ * lock may be held.
+ * Return: 0 on success, -EDQUOT or -ENOMEM.
+ */
+int gom_mheap_grow_spare(struct gom_mheap *heap, unsigned int order, gfp_t gfp)
+{
+	if (order > READ_ONCE(gom_grow_max_order))
+		return -ENOMEM;
+	return grow(heap, order, spare_gfp(gfp), true);
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mheap_grow_spare);
 
 /* Detach the smallest wholly free arena that @keep_pages lets go. */
 static bool detach_empty(struct gom_mheap *h, unsigned long keep_pages,
