@@ -142,7 +142,7 @@ static void mcache_used_up_span_swapped(struct kunit *test)
 	unsigned long refills, full;
 	struct gom_mcentral *c;
 	struct gom_mag *m;
-	void *objs[8] = { };
+	void *objs[32] = { };
 
 	nobjs = gom_classes[cls].nobjs;
 	KUNIT_ASSERT_LT(test, nobjs, (unsigned int)ARRAY_SIZE(objs));

@@ -39,8 +39,8 @@ MAG_MIN = 8             # ...but never fewer than this many objects
 WASTE_LIMIT = 0.125     # tail waste bound; requests above 128 bytes get at
 GROW_LIMIT = 1.125      # most GROW_LIMIT times their size
 MIN_SPAN_PAGES = 4      # smallest span
-MIN_SPAN_OBJS = 4       # objects a span should hold...
-MAX_SPAN_PAGES = 16     # ...unless that needs more pages than this
+MIN_SPAN_OBJS = 16      # objects a span should hold...
+MAX_SPAN_PAGES = 32     # ...unless that needs more pages than this
 
 
 def pow2(n):
