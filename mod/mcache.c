@@ -770,6 +770,11 @@ unsigned int gom_mcache_span_ages(unsigned int cls, u32 *ages,
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_span_ages);
 
+/* Every magazine's offset, even at GOM_MAG_MAX objects each, is a u16. */
+static_assert(sizeof(struct gom_mcache) + SMP_CACHE_BYTES +
+	      GOM_NR_CLASSES * (sizeof(struct gom_mag) +
+				GOM_MAG_MAX * sizeof(void *)) <= U16_MAX);
+
 /*
  * Place the magazines after struct gom_mcache, each 8-byte aligned and
  * as big as its capacity; the size-to-magazine table follows.
