@@ -217,6 +217,38 @@ static void mheap_grow_adds_one_arena(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, h->pages_total, b.pages_total);
 }
 
+/*
+ * Growth for a span larger than needed (gom_mheap_grow_spare()): refused
+ * above grow_max_order and under a memory limit it would cross, without
+ * counting a grow failure; else one arena of the order asked for. (That
+ * it does not give back free arenas under the limit, as a growth that
+ * needs its block does, cannot be seen here: setting the limit wakes the
+ * scavenger, which gives them back too.)
+ */
+static void mheap_grow_spare(struct kunit *test)
+{
+	struct mh_ctx *x = mh_ctx(test);
+	struct gom_mheap *h = x->h;
+	unsigned long failures = h->grow_failures;
+	struct mh_base b;
+
+	base_of(h, &b);
+	set_cap(1);
+	KUNIT_EXPECT_EQ(test, gom_mheap_grow_spare(h, 2, GFP_KERNEL), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, h->pages_total, b.pages_total);
+	set_cap(2);
+	KUNIT_ASSERT_EQ(test, gom_mheap_grow_spare(h, 2, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, h->nr_arenas[2], b.arenas[2] + 1);
+	KUNIT_EXPECT_EQ(test, h->pages_total, b.pages_total + 4);
+	/* no room left */
+	KUNIT_ASSERT_EQ(test, gom_set_mem_limit(gom_heap_bytes()), 0);
+	KUNIT_EXPECT_EQ(test, gom_mheap_grow_spare(h, 2, GFP_KERNEL), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, h->grow_failures, failures);
+	mh_restore();
+	gom_mheap_release(h, 0);
+	KUNIT_EXPECT_EQ(test, h->pages_total, b.pages_total);
+}
+
 /* One page splits the arena into one free block of every lower order. */
 static void mheap_split_and_merge(struct kunit *test)
 {
@@ -1500,6 +1532,7 @@ static struct kunit_case gomalloc_mheap_cases[] = {
 	KUNIT_CASE(mheap_grow_when_full),
 	KUNIT_CASE(mheap_release_arenas),
 	KUNIT_CASE(mheap_grow_order_cap),
+	KUNIT_CASE(mheap_grow_spare),
 	KUNIT_CASE(mheap_bad_free_run),
 	KUNIT_CASE(mheap_recache_run),
 	KUNIT_CASE(mheap_destroy_releases_all),
