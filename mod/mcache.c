@@ -144,14 +144,16 @@ void *gom_mcache_refill(unsigned int cls, gfp_t gfp)
 {
 	struct gom_span *old, *s;
 	struct gom_mcache *mc;
+	struct gom_mag *m;
 	void *obj;
 	int node;
 
 	if (!gom_mc_trylock(&mc))
 		return alloc_direct(cls, gfp, NUMA_NO_NODE);
-	obj = span_next(gom_mc_mag(mc, cls)->span);
+	m = gom_mc_mag(mc, cls);
+	obj = span_next(m->span);
 	if (obj) {
-		gom_mc_mag(mc, cls)->allocs++;
+		m->allocs++;
 		gom_mc_unlock(mc);
 		return obj;
 	}
@@ -160,8 +162,8 @@ void *gom_mcache_refill(unsigned int cls, gfp_t gfp)
 		gom_mc_unlock(mc);
 		return alloc_direct(cls, gfp, NUMA_NO_NODE);
 	}
-	old = gom_mc_mag(mc, cls)->span;
-	gom_mc_mag(mc, cls)->span = NULL;
+	old = m->span;
+	m->span = NULL;
 	node = mc->node;
 	gom_mc_unlock(mc);
 	s = gom_mcentral_cache_span(gom_central(node, cls), old, gfp);
@@ -796,8 +798,8 @@ static void layout(void)
 }
 
 /*
- * Whole pages of @nid, zeroed: alloc_pages_exact() on a node, which
- * kmalloc() would round up to the next power of two.
+ * Whole pages of @nid, zeroed, which kmalloc() would round up to the
+ * next power of two: alloc_pages_exact_nid(), which modules cannot call.
  */
 static void *pages_exact_node(int nid, size_t bytes)
 {

@@ -127,13 +127,6 @@ static __always_inline bool gom_obj_span(const void *ptr,
 	return true;
 }
 
-/* The magazine a free of an object of @s goes to. */
-static __always_inline struct gom_mag *gom_mc_mag_of(struct gom_mcache *mc,
-						     struct gom_span *s)
-{
-	return (void *)mc + READ_ONCE(s->mag_off);
-}
-
 /* Only with more than one node can a span be another node's. */
 DECLARE_STATIC_KEY_FALSE(gom_numa_key);
 
@@ -153,7 +146,7 @@ static __always_inline bool gom_mc_push(struct gom_mcache *mc,
 					struct gom_span *s, void *obj,
 					bool numa)
 {
-	struct gom_mag *m = gom_mc_mag_of(mc, s);
+	struct gom_mag *m = (void *)mc + READ_ONCE(s->mag_off);
 	unsigned int n = m->count;
 
 	if (unlikely(n == m->cap || (numa && gom_numa_remote(mc, s)) ||
