@@ -186,16 +186,21 @@ static __always_inline unsigned long gom_addr_pfn(unsigned long addr)
  * is loaded. The slot is biased by the leaf's index, so the pfn itself
  * indexes it: one shift and two loads.
  */
+static __always_inline unsigned long *gom_pm_entry(struct gom_pm_root *root,
+						   unsigned long pfn)
+{
+	return (unsigned long *)READ_ONCE(root->slot[pfn >> GOM_PM_LEAF_SHIFT]) +
+	       pfn;
+}
+
 static __always_inline unsigned long gom_pm_get(unsigned long addr)
 {
 	struct gom_pm_root *root = READ_ONCE(gom_pm);
 	unsigned long pfn = gom_addr_pfn(addr);
-	unsigned long slot;
 
 	if (unlikely((pfn >> GOM_PM_LEAF_SHIFT) >= root->nr))
 		return GOM_PM_NONE;
-	slot = READ_ONCE(root->slot[pfn >> GOM_PM_LEAF_SHIFT]);
-	return READ_ONCE(((unsigned long *)slot)[pfn]);
+	return READ_ONCE(*gom_pm_entry(root, pfn));
 }
 
 /*
@@ -205,8 +210,7 @@ static __always_inline unsigned long gom_pm_get(unsigned long addr)
  */
 static __always_inline unsigned long *gom_pm_slot(unsigned long pfn)
 {
-	return (unsigned long *)(READ_ONCE(gom_pm)->slot[pfn >> GOM_PM_LEAF_SHIFT] +
-				 pfn * sizeof(long));
+	return gom_pm_entry(READ_ONCE(gom_pm), pfn);
 }
 
 /* Entry @e with its tag replaced by @tag. */

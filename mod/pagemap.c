@@ -264,15 +264,16 @@ int gom_pm_init(void)
 void gom_pm_exit(void)
 {
 	struct gom_pm_old *old, *tmp;
-	unsigned long li;
+	unsigned long li, *leaf;
 
 	list_for_each_entry_safe(old, tmp, &gom_pm_old, list) {
 		root_free(old->root);
 		kfree(old);
 	}
 	for (li = 0; gom_pm && li < gom_pm->nr; li++) {
-		if (slot_leaf(gom_pm->slot[li], li) != gom_pm_none) {
-			free_page((unsigned long)slot_leaf(gom_pm->slot[li], li));
+		leaf = slot_leaf(gom_pm->slot[li], li);
+		if (leaf != gom_pm_none) {
+			free_page((unsigned long)leaf);
 			gom_meta_add(-PAGE_SIZE);
 		}
 	}
