@@ -74,7 +74,7 @@ static size_t desc_size(unsigned int cls)
  * its next bucket, 96 to 512 bytes, a tenth more of what gomalloc spends
  * besides the objects. Indexed by bitmap words.
  */
-#define GOM_DESC_WORDS		32
+#define GOM_DESC_WORDS		BITS_TO_LONGS(GOM_MAX_SPAN_OBJS)
 static struct kmem_cache *gom_desc_caches[GOM_DESC_WORDS + 1];
 
 static struct kmem_cache *desc_cache(unsigned int cls)
@@ -145,18 +145,16 @@ int gom_mcentral_caches_init(void)
 
 	for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
 		words = BITS_TO_LONGS(gom_classes[cls].nobjs);
-		if (WARN_ON(words > GOM_DESC_WORDS))
-			goto destroy;
 		if (gom_desc_caches[words])
 			continue;
 		snprintf(name, sizeof(name), "gom_span_%zu", desc_size(cls));
 		gom_desc_caches[words] = kmem_cache_create(name, desc_size(cls),
 							   0, 0, NULL);
 		if (!gom_desc_caches[words])
-			goto destroy;
+			goto destroy_caches;
 	}
 	return 0;
-destroy:
+destroy_caches:
 	gom_mcentral_caches_exit();
 	return -ENOMEM;
 }
