@@ -487,6 +487,40 @@ static void mcentral_flush_refuses_claimed(struct kunit *test)
 	gom_mcentral_trim(x->c, 0);
 }
 
+/*
+ * Objects of several spans in random order, as a magazine flushes them
+ * after random frees: each goes back once, the spans' counts and lists
+ * agree, and a later copy of an object of a span the batch emptied is
+ * refused, whether the span was kept or given back.
+ */
+static void mcentral_flush_random_order(struct kunit *test)
+{
+	struct mc_ctx *x = idle_central(test, numa_mem_id());
+	long dbl = gom_t_dbl(), inv = gom_t_inv();
+	unsigned int i, j, n = 2 * x->nobjs;
+	void **objs = x->objs;
+
+	KUNIT_ASSERT_EQ(test, take_n(x->c, objs, n), (int)n);
+	KUNIT_EXPECT_EQ(test, x->c->nr_full, 2UL);
+	/* a fixed shuffle (Fisher-Yates with a multiplicative hash) */
+	for (i = n - 1; i > 0; i--) {
+		j = (u32)(i * 2654435761U) % (i + 1);
+		swap(objs[i], objs[j]);
+	}
+	x->again[0] = objs[n / 2];
+	give_back(objs, n);
+	gom_mcentral_flush(x->again, 1);
+	KUNIT_EXPECT_EQ(test, gom_t_dbl(), dbl + 1);
+	KUNIT_EXPECT_EQ(test, gom_t_inv(), inv);
+	KUNIT_EXPECT_EQ(test, gom_mcentral_inuse(x->c), 0UL);
+	KUNIT_EXPECT_EQ(test, x->c->nr_full, 0UL);
+	/* one wholly free span is kept (empty_spans), the other released */
+	KUNIT_EXPECT_EQ(test, x->c->nr_empty, 1UL);
+	KUNIT_EXPECT_EQ(test, x->c->objs_free, (unsigned long)x->nobjs);
+	expect_occ_consistent(test, x->c);
+	gom_mcentral_trim(x->c, 0);
+}
+
 /* A flushed batch may mix nodes: each object goes to its own mcentral. */
 static void mcentral_flush_mixed_nodes(struct kunit *test)
 {
@@ -576,6 +610,7 @@ static struct kunit_case gomalloc_mcentral_cases[] = {
 	KUNIT_CASE(mcentral_occupancy_buckets),
 	KUNIT_CASE(mcentral_double_free_at_flush),
 	KUNIT_CASE(mcentral_flush_refuses_claimed),
+	KUNIT_CASE(mcentral_flush_random_order),
 	KUNIT_CASE(mcentral_flush_mixed_nodes),
 	KUNIT_CASE(mcentral_min_span),
 	{}

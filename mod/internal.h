@@ -275,8 +275,13 @@ struct gom_span {
 					 * low 32 bits: ages wrap after 2^32
 					 * jiffies
 					 */
-	u16 cls;			/* size class, never 0 */
-	u16 node;			/* NUMA node of its pages */
+	union {
+		struct {
+			u16 cls;	/* size class, never 0 */
+			u16 node;	/* NUMA node of its pages */
+		};
+		u32 home;		/* both: which mcentral it is of */
+	};
 	u16 nobjs;			/* objects in the span */
 	u16 nfree;			/* objects free in the span */
 	u16 npages;			/* pages of the span */

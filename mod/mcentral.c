@@ -537,12 +537,11 @@ void *gom_mcentral_alloc(struct gom_mcentral *c, gfp_t gfp)
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_alloc);
 
-/* Objects of @mask (word @w of @s) that are in its owner's cache. */
+/* Objects of @mask (word @w of the owned span @s) in its owner's cache. */
 static unsigned long owner_cached(struct gom_span *s, unsigned int w,
 				  unsigned long mask)
 {
-	if (s->state != GOM_SPAN_OWNED ||
-	    READ_ONCE(s->cache_base) != gom_span_word_base(s, w))
+	if (READ_ONCE(s->cache_base) != gom_span_word_base(s, w))
 		return 0;
 	return READ_ONCE(s->cache) & mask;
 }
@@ -557,14 +556,18 @@ static void refuse_bits(struct gom_span *s, unsigned int w,
 				(w * BITS_PER_LONG + b) * s->size), why, true);
 }
 
-/* Free the objects @mask of word @w of @s; c->lock held. */
-static bool span_put(struct gom_mcentral *c, struct gom_span *s,
-		     unsigned int w, unsigned long mask)
+/*
+ * Set the bits @mask of word @w of @s, whose state is @state; c->lock
+ * held. Returns how many objects that freed: bits already set, or in the
+ * owner's claimed word, are refused.
+ */
+static __always_inline unsigned int put_word(struct gom_span *s, u8 state,
+					     unsigned int w,
+					     unsigned long mask)
 {
 	unsigned long bad, old;
-	unsigned int n;
 
-	bad = owner_cached(s, w, mask);
+	bad = state == GOM_SPAN_OWNED ? owner_cached(s, w, mask) : 0;
 	if (unlikely(bad)) {
 		refuse_bits(s, w, bad, "object was never handed out");
 		mask &= ~bad;
@@ -574,11 +577,12 @@ static bool span_put(struct gom_mcentral *c, struct gom_span *s,
 		refuse_bits(s, w, old & mask, "object already free in its span");
 		mask &= ~old;
 	}
-	n = hweight_long(mask);
-	if (s->state == GOM_SPAN_OWNED || !n)
-		return false;
-	s->nfree += n;
-	c->objs_free += n;
+	return hweight_long(mask);
+}
+
+/* put_span() for a span that was full or is now wholly free. */
+static noinline void relist(struct gom_mcentral *c, struct gom_span *s)
+{
 	if (s->state == GOM_SPAN_FULL) {
 		s->state = GOM_SPAN_PARTIAL;
 		list_move(&s->list, &c->partial);
@@ -586,15 +590,32 @@ static bool span_put(struct gom_mcentral *c, struct gom_span *s,
 		c->nr_partial++;
 	}
 	if (s->nfree < s->nobjs)
-		return false;
+		return;
 	c->nr_empty++;
 	list_move_tail(&s->list, &c->partial);
-	return span_check_empty(c, s);
+	span_check_empty(c, s);
 }
 
 /*
- * The span of @obj and the object's index in it, if @obj is the start of
- * a small object of gomalloc's; else NULL. Lockless.
+ * Count @n objects put_word() freed in @s, whose state is @state, and
+ * list it by what is free now; c->lock held. An owned span is counted
+ * when it is handed back.
+ */
+static __always_inline void put_span(struct gom_mcentral *c,
+				     struct gom_span *s, u8 state,
+				     unsigned int n)
+{
+	if (state == GOM_SPAN_OWNED || !n)
+		return;
+	s->nfree += n;
+	c->objs_free += n;
+	if (unlikely(state == GOM_SPAN_FULL || s->nfree >= s->nobjs))
+		relist(c, s);
+}
+
+/*
+ * The span of @obj, if @obj is the start of a small object of gomalloc's;
+ * else NULL. Lockless.
  */
 static struct gom_span *obj_span(const void *obj, unsigned int *idxp)
 {
@@ -608,58 +629,86 @@ static struct gom_span *obj_span(const void *obj, unsigned int *idxp)
 }
 
 /*
- * Add to *@mask the objects that follow @objs[@i], object @idx of @s, in
- * the same word of @s->free_bits, as long as none repeats. Returns the
- * index of the first object that is not one of them, with its span in
- * *@nextp (NULL if it is not an object) and its index in *@nidxp. An
- * address that gom_index64() finds in @s is not looked up in the page
- * map: the caller holds @s's mcentral lock, so @s cannot be released.
+ * find_span() for a span of another mcentral than *@cp: switch to its
+ * lock and look @obj up again under it, as a span cannot be released
+ * while its mcentral's lock is held.
  */
-static unsigned int word_run(struct gom_span *s, void **objs, unsigned int i,
-			     unsigned int nr, unsigned int idx,
-			     unsigned long *mask, struct gom_span **nextp,
-			     unsigned int *nidxp)
+static noinline struct gom_span *relock(struct gom_mcentral **cp,
+					u32 *home, unsigned long *flags,
+					struct gom_span *s, void *obj)
 {
-	/* the span's fields in registers: a loop of loads and arithmetic */
-	const unsigned int first = round_down(idx, BITS_PER_LONG);
-	/* from the word's first object, indexes are bits of the word */
-	const unsigned long base = gom_span_word_base(s, idx / BITS_PER_LONG);
-	/* the word's objects: its bits below @lim, fewer in the last word */
-	const unsigned int lim = min_t(unsigned int, s->nobjs - first,
-				       BITS_PER_LONG);
-	const u64 inv = s->inv;
-	const u8 shift = s->shift;
-	unsigned long m = *mask, b = 0;
+	struct gom_mcentral *c = *cp;
+	unsigned int idx;
 
-	while (++i < nr) {
-		/* objects below the word wrap above it, as others do */
-		b = gom_index64(base, inv, shift, (unsigned long)objs[i]);
-		if (b >= lim || (m & BIT(b)))
-			break;
-		m |= BIT(b);
-	}
-	*mask = m;
-	if (i < nr && b + first < s->nobjs) {
-		*nextp = s;
-		*nidxp = b + first;
-	} else {
-		*nextp = i < nr ? obj_span(objs[i], nidxp) : NULL;
-	}
-	return i;
-}
-
-/* Switch to the lock of @s's mcentral, if @c is another one. */
-static struct gom_mcentral *relock(struct gom_mcentral *c, struct gom_span *s,
-				   unsigned long *flags)
-{
-	struct gom_mcentral *want = span_central(s);
-
-	if (want == c)
-		return c;
 	if (c)
 		spin_unlock_irqrestore(&c->lock, *flags);
-	spin_lock_irqsave(&want->lock, *flags);
-	return want;
+	c = span_central(s);
+	spin_lock_irqsave(&c->lock, *flags);
+	*cp = c;
+	*home = s->home;
+	return obj_span(obj, &idx) == s ? s : NULL;
+}
+
+/*
+ * The span of @obj, with its mcentral's lock held (*@cp, whose spans'
+ * gom_span.home is *@home, 0 before the first). NULL if @obj is no longer
+ * an object: its span went back to the heap since it was validated, so
+ * it was freed twice. Whether it is the start of one of the span's
+ * objects is left to the caller.
+ */
+static __always_inline struct gom_span *find_span(struct gom_mcentral **cp,
+						  u32 *home,
+						  unsigned long *flags,
+						  void *obj)
+{
+	unsigned long e = gom_pm_get((unsigned long)obj);
+	struct gom_span *s = (struct gom_span *)e;
+
+	if (unlikely(!gom_pm_is_span(e)))
+		return NULL;
+	/* class 0 has no spans: no span's home is 0 */
+	if (unlikely(s->home != *home))
+		return relock(cp, home, flags, s, obj);
+	return s;
+}
+
+/*
+ * Free the object at @p and those after it in the same span, a bitmap
+ * word at a time, with the span's index arithmetic in registers;
+ * c->lock held. Returns where the first object not in the span is.
+ */
+static __always_inline void **flush_span(struct gom_mcentral *c,
+					 struct gom_span *s, void **p,
+					 void **end)
+{
+	const unsigned long base = s->base, nobjs = s->nobjs;
+	const u64 inv = s->inv;
+	const u8 shift = s->shift, state = s->state;
+	unsigned long b, first, lim, mask;
+	unsigned int n = 0;
+
+	/* addresses below the span wrap above it */
+	b = gom_index64(base, inv, shift, (unsigned long)*p);
+	if (unlikely(b >= nobjs)) {
+		gom_refuse_free(*p, "object already free", true);
+		return p + 1;
+	}
+	do {
+		/* the word's objects: its bits below @lim, fewer in the last */
+		first = round_down(b, BITS_PER_LONG);
+		lim = min_t(unsigned long, nobjs - first, BITS_PER_LONG);
+		mask = BIT(b - first);
+		while (++p < end) {
+			b = gom_index64(base, inv, shift, (unsigned long)*p);
+			if (b - first >= lim || (mask & BIT(b - first)))
+				break;
+			mask |= BIT(b - first);
+		}
+		/* a repeated object starts a word of its own: refused there */
+		n += put_word(s, state, first / BITS_PER_LONG, mask);
+	} while (p < end && b < nobjs);
+	put_span(c, s, state, n);
+	return p;
 }
 
 /**
@@ -668,46 +717,31 @@ static struct gom_mcentral *relock(struct gom_mcentral *c, struct gom_span *s,
  * @nr: number of objects
  *
  * Objects may be of any class and node; each goes to the mcentral of its
- * span, consecutive objects of one span word together, with one atomic
- * operation. Each object is looked up once; when the flush moves to
- * another mcentral's lock it looks the object up again under that lock (a
- * span cannot be released while its mcentral's lock is held), so the
- * second copy of an object freed twice is refused even if its span is
- * gone.
+ * span. An object is looked up in the page map only when it is not in
+ * the span of the one before; objects that follow it in its span are
+ * found by the span's index arithmetic, those of one bitmap word freed
+ * with one atomic operation, and the span's counts and lists updated
+ * once.
  *
  * Context: any; takes mcentral locks one at a time.
  */
 void gom_mcentral_flush(void **objs, unsigned int nr)
 {
-	struct gom_span *s, *next = NULL;
+	void **p = objs, **end = objs + nr;
 	struct gom_mcentral *c = NULL;
-	unsigned int i, idx, nidx = 0;
-	unsigned long flags = 0, mask;
+	unsigned long flags = 0;
+	struct gom_span *s;
+	u32 home = 0;
 
 	rcu_read_lock();
-	if (nr)
-		next = obj_span(objs[0], &nidx);
-	for (i = 0; i < nr; ) {
-		s = next;
-		idx = nidx;
-		if (s && span_central(s) != c) {
-			c = relock(c, s, &flags);
-			if (obj_span(objs[i], &idx) != s)
-				s = NULL;
+	while (p < end) {
+		s = find_span(&c, &home, &flags, *p);
+		if (s) {
+			p = flush_span(c, s, p, end);
+		} else {
+			gom_refuse_free(*p, "object already free", true);
+			p++;
 		}
-		if (!s) {
-			gom_refuse_free(objs[i], "object already free", true);
-			if (++i < nr)
-				next = obj_span(objs[i], &nidx);
-			continue;
-		}
-		mask = BIT(idx % BITS_PER_LONG);
-		/* objects that follow in the same word go with one OR */
-		i = word_run(s, objs, i, nr, idx, &mask, &next, &nidx);
-		/* a released span's objects are looked up again */
-		if (span_put(c, s, idx / BITS_PER_LONG, mask) && i < nr &&
-		    next == s)
-			next = obj_span(objs[i], &nidx);
 	}
 	if (c)
 		spin_unlock_irqrestore(&c->lock, flags);
