@@ -396,6 +396,10 @@ EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_alloc_bulk);
  *	read once (the stores to the objects could alias it); @nobjs is 0
  *	before the first, so that it is looked up
  * @m: the magazine of that span's class, NULL before the first object
+ * @mag_off: its offset in the CPU's struct gom_mcache, U32_MAX before
+ *	     the first object: a span whose gom_span.mag_off is the same
+ *	     (its class, no live sample) and of the same locality needs no
+ *	     switch of magazine
  * @n0: its count when it became @m, for its frees count
  * @local: its objects may go to @m (not another node's)
  * @to_mag: @dst is in @m
@@ -413,6 +417,7 @@ struct bulk_free {
 	u8 shift;
 	bool local, to_mag;
 	struct gom_mag *m;
+	u32 mag_off;
 	unsigned int n0;
 	void **ptrs;
 	size_t nf, nf0;
@@ -451,6 +456,16 @@ static __always_inline void bulk_count(struct bulk_free *b)
 	b->m->frees += b->m->count - b->n0 + b->nf - b->nf0;
 }
 
+/* Read the index arithmetic of @s, the span of @b's next objects. */
+static __always_inline void bulk_span(struct bulk_free *b, struct gom_span *s)
+{
+	b->base = s->base;
+	b->inv = s->inv;
+	b->shift = s->shift;
+	b->nobjs = s->nobjs;
+	b->size = s->size;
+}
+
 /*
  * Make @s the span of @b, at pointer @p, switching to the magazine of its
  * class. False for a span with a live sample, whose objects gom_free()
@@ -479,12 +494,17 @@ static __always_inline bool bulk_enter(struct gom_mcache *mc,
 		b->local = local;
 		bulk_aim(b, p);
 	}
-	b->base = s->base;
-	b->inv = s->inv;
-	b->shift = s->shift;
-	b->nobjs = s->nobjs;
-	b->size = s->size;
+	b->mag_off = gom_mag_off(s->cls);
+	bulk_span(b, s);
 	return true;
+}
+
+/* Whether @s's objects go where those of @b's span go. */
+static __always_inline bool bulk_same(struct gom_mcache *mc,
+				      struct bulk_free *b, struct gom_span *s)
+{
+	return READ_ONCE(s->mag_off) == b->mag_off &&
+	       gom_numa_remote(mc, s) != b->local;
 }
 
 /*
@@ -497,7 +517,9 @@ static __always_inline size_t push_run(struct gom_mcache *mc, size_t nr,
 				       void **ptrs, size_t *nflush, bool init)
 {
 	const unsigned long key = gom_free_key;
-	struct bulk_free b = { .ptrs = ptrs, .end = ptrs + nr };
+	struct bulk_free b = { .ptrs = ptrs, .end = ptrs + nr,
+			       .mag_off = U32_MAX };
+	struct gom_span *s;
 	unsigned long a, e;
 	void **p;
 
@@ -515,9 +537,15 @@ static __always_inline size_t push_run(struct gom_mcache *mc, size_t nr,
 			if (ZERO_OR_NULL_PTR(a))
 				continue;
 			e = gom_pm_get(a);
-			if (!gom_pm_is_span(e) ||
-			    !bulk_enter(mc, &b, (struct gom_span *)e, p) ||
-			    gom_index64(b.base, b.inv, b.shift, a) >= b.nobjs)
+			if (!gom_pm_is_span(e))
+				break;
+			s = (struct gom_span *)e;
+			/* another span of the same magazine: its arithmetic */
+			if (likely(bulk_same(mc, &b, s)))
+				bulk_span(&b, s);
+			else if (!bulk_enter(mc, &b, s, p))
+				break;
+			if (gom_index64(b.base, b.inv, b.shift, a) >= b.nobjs)
 				break;
 		}
 		/* marked: a double free */
