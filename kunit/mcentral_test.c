@@ -3,8 +3,8 @@
  * KUnit suite gomalloc_mcentral: the spans of one size class on one node
  * (mod/mcentral.c): spans handed to a CPU and taken back, objects taken
  * straight from the lists, the list transitions and their counters, the
- * occupancy histogram, the empty-span reserve, minimum spans, and double
- * frees caught when objects come back.
+ * occupancy histogram, the empty-span reserve and the spare spans beyond
+ * it, minimum spans, and double frees caught when objects come back.
  *
  * The cases drive the global mcentral of a class no other code uses while
  * the suite runs (1408-byte objects, eleven to a four-page span) from a
@@ -13,6 +13,7 @@
  * gom_mcentral_flush(), as gom_free() does.
  */
 #include <kunit/test.h>
+#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/nodemask.h>
 #include <linux/slab.h>
@@ -29,22 +30,27 @@ struct mc_ctx {
 	void **again;
 };
 
-static unsigned int mc_saved_cap;
+static unsigned int mc_saved_cap, mc_saved_delay;
 
 static int mc_suite_init(struct kunit_suite *suite)
 {
 	mc_saved_cap = READ_ONCE(gom_grow_max_order);
+	mc_saved_delay = READ_ONCE(gom_empty_ms);
 	return 0;
 }
 
 static void mc_suite_exit(struct kunit_suite *suite)
 {
 	WRITE_ONCE(gom_grow_max_order, mc_saved_cap);
+	WRITE_ONCE(gom_empty_ms, mc_saved_delay);
 }
 
+/* No delayed trim of spare spans while a case counts them (an hour). */
 static int mc_init(struct kunit *test)
 {
 	WRITE_ONCE(gom_grow_max_order, mc_saved_cap);
+	WRITE_ONCE(gom_empty_ms, 3600 * MSEC_PER_SEC);
+	gom_mcentral_trim_stop();
 	gom_shrink_all();
 	return 0;
 }
@@ -54,6 +60,7 @@ static void mc_exit(struct kunit *test)
 	struct gom_t_hold *hold = test->priv;
 
 	WRITE_ONCE(gom_grow_max_order, mc_saved_cap);
+	WRITE_ONCE(gom_empty_ms, mc_saved_delay);
 	if (hold)
 		gom_t_release_held(hold);
 }
@@ -249,10 +256,10 @@ static void mcentral_cache_span_cycle(struct kunit *test)
 	gom_mcentral_uncache(s2);
 	KUNIT_EXPECT_EQ(test, c->nr_owned, 0UL);
 	KUNIT_EXPECT_EQ(test, gom_mcentral_inuse(c), 0UL);
-	/* one wholly free span is kept (empty_spans), the other released */
-	KUNIT_EXPECT_EQ(test, c->nr_empty, 1UL);
-	KUNIT_EXPECT_EQ(test, x->heap->small_spans, spans + 1);
-	KUNIT_EXPECT_EQ(test, gom_mcentral_trim(c, 0), 1UL);
+	/* both wholly free spans are kept, one of them spare */
+	KUNIT_EXPECT_EQ(test, c->nr_empty, 2UL);
+	KUNIT_EXPECT_EQ(test, x->heap->small_spans, spans + 2);
+	KUNIT_EXPECT_EQ(test, gom_mcentral_trim(c, 0), 2UL);
 	KUNIT_EXPECT_EQ(test, c->nr_partial, 0UL);
 	KUNIT_EXPECT_EQ(test, c->objs_total, 0UL);
 	KUNIT_EXPECT_EQ(test, c->objs_free, 0UL);
@@ -318,8 +325,9 @@ static void mcentral_alloc_direct(struct kunit *test)
 }
 
 /*
- * Wholly free spans: the mcentral keeps empty_spans (default 1) of them
- * and gives the others back to the heap; trim gives back the rest.
+ * Wholly free spans: the mcentral keeps empty_spans (default 1) of them,
+ * and the others until the heap would grow (gom_mcentral_reclaim()) or a
+ * trim; a spare span is handed out again as it is.
  */
 static void mcentral_empty_span_reserve(struct kunit *test)
 {
@@ -339,10 +347,22 @@ static void mcentral_empty_span_reserve(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, x->heap->small_spans, spans + 2);
 
 	give_back(objs + x->nobjs, x->nobjs);
-	/* the second empty span went back to the heap */
+	/* the second empty span is spare: kept, and handed out again */
+	KUNIT_EXPECT_EQ(test, x->c->nr_empty, 2UL);
+	KUNIT_EXPECT_EQ(test, x->c->nr_partial, 2UL);
+	KUNIT_EXPECT_EQ(test, x->c->nr_full, 0UL);
+	KUNIT_EXPECT_EQ(test, x->heap->small_spans, spans + 2);
+	expect_occ_consistent(test, x->c);
+	KUNIT_ASSERT_EQ(test, take_n(x->c, objs, x->nobjs), (int)x->nobjs);
+	KUNIT_EXPECT_EQ(test, x->heap->small_spans, spans + 2);
+	KUNIT_EXPECT_EQ(test, x->c->nr_empty, 1UL);
+	give_back(objs, x->nobjs);
+
+	/* what the heap does before it grows: the reserve stays */
+	KUNIT_EXPECT_EQ(test, gom_mcentral_reclaim(x->c->node), 1UL);
+	KUNIT_EXPECT_EQ(test, gom_mcentral_reclaim(x->c->node), 0UL);
 	KUNIT_EXPECT_EQ(test, x->c->nr_empty, 1UL);
 	KUNIT_EXPECT_EQ(test, x->c->nr_partial, 1UL);
-	KUNIT_EXPECT_EQ(test, x->c->nr_full, 0UL);
 	KUNIT_EXPECT_EQ(test, x->c->objs_free, (unsigned long)x->nobjs);
 	KUNIT_EXPECT_EQ(test, x->c->objs_total, (unsigned long)x->nobjs);
 	KUNIT_EXPECT_EQ(test, x->heap->small_spans, spans + 1);
@@ -355,6 +375,31 @@ static void mcentral_empty_span_reserve(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, x->c->objs_free, 0UL);
 	KUNIT_EXPECT_EQ(test, x->heap->small_spans, spans);
 	expect_occ_consistent(test, x->c);
+}
+
+/*
+ * A spare wholly free span goes back to the heap empty_delay_ms after it
+ * became spare, by itself; the reserve stays.
+ */
+static void mcentral_spare_span_delayed(struct kunit *test)
+{
+	struct mc_ctx *x = idle_central(test, numa_mem_id());
+	unsigned long spans = x->heap->small_spans, waited = 0;
+
+	WRITE_ONCE(gom_empty_ms, 50);
+	KUNIT_ASSERT_EQ(test, take_n(x->c, x->objs, 2 * x->nobjs),
+			2 * (int)x->nobjs);
+	give_back(x->objs, 2 * x->nobjs);
+	while (READ_ONCE(x->c->nr_empty) > 1 && waited < 20000) {
+		msleep(50);
+		waited += 50;
+	}
+	kunit_info(test, "spare span released after %lu ms\n", waited);
+	KUNIT_EXPECT_EQ(test, x->c->nr_empty, 1UL);
+	KUNIT_EXPECT_EQ(test, x->c->objs_total, (unsigned long)x->nobjs);
+	KUNIT_EXPECT_EQ(test, x->heap->small_spans, spans + 1);
+	expect_occ_consistent(test, x->c);
+	KUNIT_EXPECT_EQ(test, gom_mcentral_trim(x->c, 0), 1UL);
 }
 
 /* Trim leaves spans with objects in use, and owned spans, alone. */
@@ -514,9 +559,8 @@ static void mcentral_flush_random_order(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gom_t_inv(), inv);
 	KUNIT_EXPECT_EQ(test, gom_mcentral_inuse(x->c), 0UL);
 	KUNIT_EXPECT_EQ(test, x->c->nr_full, 0UL);
-	/* one wholly free span is kept (empty_spans), the other released */
-	KUNIT_EXPECT_EQ(test, x->c->nr_empty, 1UL);
-	KUNIT_EXPECT_EQ(test, x->c->objs_free, (unsigned long)x->nobjs);
+	KUNIT_EXPECT_EQ(test, x->c->nr_empty, 2UL);
+	KUNIT_EXPECT_EQ(test, x->c->objs_free, 2UL * x->nobjs);
 	expect_occ_consistent(test, x->c);
 	gom_mcentral_trim(x->c, 0);
 }
@@ -606,6 +650,7 @@ static struct kunit_case gomalloc_mcentral_cases[] = {
 	KUNIT_CASE(mcentral_cache_span_cycle),
 	KUNIT_CASE(mcentral_alloc_direct),
 	KUNIT_CASE(mcentral_empty_span_reserve),
+	KUNIT_CASE(mcentral_spare_span_delayed),
 	KUNIT_CASE(mcentral_trim_keeps_used_spans),
 	KUNIT_CASE(mcentral_occupancy_buckets),
 	KUNIT_CASE(mcentral_double_free_at_flush),

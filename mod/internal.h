@@ -28,6 +28,7 @@
  *   per-CPU section (gom_mc_trylock(); preemption disabled, never waits)
  *     - takes no lock: refills, flushes and growth run outside it
  *   gom_mcentral.lock	(irq-safe)
+ *     -> queue_delayed_work() of the spare spans' trim (workqueue's locks)
  *     -> gom_mheap.lock	(irq-safe)
  *          -> queue_delayed_work() of the scavenger (workqueue's own locks)
  *   gom_pm_lock		(irq-safe, leaf: page map leaves and root)
@@ -544,6 +545,9 @@ void *gom_mcentral_alloc(struct gom_mcentral *c, gfp_t gfp);
 void gom_mcentral_flush(void **objs, unsigned int nr);
 unsigned long gom_mcentral_trim(struct gom_mcentral *c, unsigned long keep);
 unsigned long gom_mcentral_trim_all(void);
+unsigned long gom_mcentral_reclaim(int nid);
+extern unsigned int gom_empty_ms;
+void gom_mcentral_trim_stop(void);
 unsigned long gom_mcentral_inuse(struct gom_mcentral *c);
 void gom_mcentral_read(unsigned int cls, struct gom_class_stats *st);
 void gom_mcentral_occupancy(struct gom_mcentral *c, unsigned long *occ);

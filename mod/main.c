@@ -255,6 +255,7 @@ free_mcaches:
 	gom_profile_exit();
 	gom_mcache_exit();
 free_nodes:
+	gom_mcentral_trim_stop();
 	nodes_exit();
 	gom_mcentral_caches_exit();
 free_pm:
@@ -273,6 +274,7 @@ static void __exit gom_exit(void)
 	cancel_work_sync(&gom_shrink_work);
 	gom_shrink_all();
 	cpuhp_remove_state_nocalls(gom_cpuhp_state);
+	gom_mcentral_trim_stop();
 	gom_mcentral_trim_all();
 	/* Freeing spans above may have scheduled the scavenger again. */
 	gom_scavenger_stop();

@@ -8,9 +8,14 @@
  * span is used up, gom_mcentral_cache_span() takes it back and hands out
  * a partial one in the same lock round trip, or carves a new span out of
  * the mheap. A span whose objects are all free stays at the tail of the
- * partial list while the mcentral keeps fewer than gom_empty_spans such
- * spans, and otherwise goes back to the mheap, which merges its pages
- * with their free neighbours.
+ * partial list, where it is handed out last, and goes back to the mheap,
+ * which merges its pages with their free neighbours, only past a reserve
+ * of gom_empty_spans per class and node, and then lazily: when the heap
+ * would otherwise grow (gom_mcentral_reclaim(), before any growth), or
+ * empty_delay_ms after it became spare (trim_work()). A burst that frees
+ * a class's spans and allocates them again thus reuses them as they are,
+ * descriptor and page map entries included, and memory that stays idle
+ * still goes back, before the heap asks the page allocator for more.
  *
  * A span prefers its class's span size and falls back to the class's
  * minimum span (one page for classes up to PAGE_SIZE) when the heap has
@@ -25,9 +30,10 @@
  *
  * Locking: gom_mcentral.lock, taken with interrupts disabled, protects the
  * lists, the counters and the state of the spans that are not owned. It
- * nests outside gom_mheap.lock. Nothing here runs inside a CPU's section.
- * Counters are read without the lock; the occupancy histogram walks the
- * partial list under it.
+ * nests outside gom_mheap.lock; the delayed trim is queued under it, and
+ * takes the locks one class at a time. Nothing here runs inside a CPU's
+ * section. Counters are read without the lock; the occupancy histogram
+ * walks the partial list under it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -41,6 +47,18 @@
 static unsigned int gom_empty_spans = 1;
 module_param_named(empty_spans, gom_empty_spans, uint, 0644);
 MODULE_PARM_DESC(empty_spans, "Free spans each size class keeps per node before returning pages to the heap");
+
+/* Delay before spare wholly free spans go back to the heap. */
+unsigned int gom_empty_ms = 1000;
+EXPORT_SYMBOL_GOM_INTERNAL(gom_empty_ms);
+module_param_named(empty_delay_ms, gom_empty_ms, uint, 0644);
+MODULE_PARM_DESC(empty_delay_ms, "Delay before wholly free spans beyond empty_spans go back to the heap");
+
+/* Nodes whose mcentrals may keep wholly free spans beyond the reserve. */
+static DECLARE_BITMAP(gom_spare_nodes, MAX_NUMNODES);
+
+static void trim_work(struct work_struct *work);
+static DECLARE_DELAYED_WORK(gom_trim_work, trim_work);
 
 /* Tries of carving a span before giving up on a heap others keep taking. */
 #define GOM_CARVE_TRIES		8
@@ -235,16 +253,23 @@ static bool carve_some(struct gom_mcentral *c, struct gom_span *s,
 		return true;
 	if (k->min_pages == k->npages)
 		return false;
-	/* as SLUB tries its preferred slab order: spare memory only */
+	/*
+	 * Spare spans of the node first, then, as SLUB tries its preferred
+	 * slab order, spare memory only.
+	 */
 	if (!gom_hole_worth(k) &&
-	    !gom_mheap_grow_spare(gom_heaps[c->node], order_base_2(k->npages),
-				  gfp) &&
-	    carve(c, s, k->npages))
+	    ((gom_mcentral_reclaim(c->node) && carve(c, s, k->npages)) ||
+	     (!gom_mheap_grow_spare(gom_heaps[c->node],
+				    order_base_2(k->npages), gfp) &&
+	      carve(c, s, k->npages))))
 		return true;
 	return carve(c, s, k->min_pages);
 }
 
-/* Carve a new span, owned by the caller; grows the heap if it must. */
+/*
+ * Carve a new span, owned by the caller; gives the node's spare spans back
+ * to the heap, and then grows it, if it must.
+ */
 static struct gom_span *span_new(struct gom_mcentral *c, gfp_t gfp)
 {
 	const struct gom_class *k = class_of(c);
@@ -255,6 +280,8 @@ static struct gom_span *span_new(struct gom_mcentral *c, gfp_t gfp)
 	if (!s)
 		return ERR_PTR(-ENOMEM);
 	while (!carve_some(c, s, k, gfp)) {
+		if (gom_mcentral_reclaim(c->node))
+			continue;
 		err = gom_mheap_grow(gom_heaps[c->node],
 				     order_base_2(k->min_pages), gfp);
 		if (!err && (++tries < GOM_CARVE_TRIES || (gfp & __GFP_NOFAIL)))
@@ -363,16 +390,20 @@ static void span_release(struct gom_mcentral *c, struct gom_span *s)
 }
 
 /*
- * Release @s if it is wholly free and @c keeps enough such spans; returns
- * whether it did.
+ * @s is listed: if it is wholly free beyond @c's reserve, it is spare,
+ * left for gom_mcentral_reclaim() or trim_work() to give back; c->lock
+ * held.
  */
-static bool span_check_empty(struct gom_mcentral *c, struct gom_span *s)
+static void span_check_empty(struct gom_mcentral *c, struct gom_span *s)
 {
 	if (s->state != GOM_SPAN_PARTIAL || s->nfree < s->nobjs ||
 	    c->nr_empty <= READ_ONCE(gom_empty_spans))
-		return false;
-	span_release(c, s);
-	return true;
+		return;
+	if (!test_bit(c->node, gom_spare_nodes))
+		set_bit(c->node, gom_spare_nodes);
+	/* a timer any context may arm, unless armed: the work runs in a task */
+	queue_delayed_work(system_unbound_wq, &gom_trim_work,
+			   msecs_to_jiffies(READ_ONCE(gom_empty_ms)));
 }
 
 /* An owned span comes back: list it by what is free now; c->lock held. */
@@ -794,6 +825,54 @@ unsigned long gom_mcentral_trim_all(void)
 	return n;
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_trim_all);
+
+/**
+ * gom_mcentral_reclaim() - give a node's spare wholly free spans back
+ * @nid: the node
+ *
+ * Every class of @nid keeps its reserve of wholly free spans
+ * (empty_spans) and gives the others back to the heap. The growth paths
+ * call it before they grow the heap, so that spare spans never cost the
+ * page allocator memory.
+ *
+ * Context: any; takes the node's mcentral locks one at a time.
+ * Return: spans released.
+ */
+unsigned long gom_mcentral_reclaim(int nid)
+{
+	unsigned long n = 0;
+	unsigned int cls;
+
+	/* cleared first: a span kept spare from now on sets it again */
+	if (!test_bit(nid, gom_spare_nodes) ||
+	    !test_and_clear_bit(nid, gom_spare_nodes))
+		return 0;
+	for (cls = 1; cls < GOM_NR_CLASSES; cls++)
+		n += gom_mcentral_trim(gom_central(nid, cls),
+				       READ_ONCE(gom_empty_spans));
+	return n;
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_reclaim);
+
+/* Spare spans that stayed so for empty_delay_ms go back to the heap. */
+static void trim_work(struct work_struct *work)
+{
+	int nid;
+
+	for_each_node(nid)
+		gom_mcentral_reclaim(nid);
+}
+
+/**
+ * gom_mcentral_trim_stop() - wait for the delayed trim and cancel it
+ *
+ * Context: process context (module exit), once nothing frees any more.
+ */
+void gom_mcentral_trim_stop(void)
+{
+	cancel_delayed_work_sync(&gom_trim_work);
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_trim_stop);
 
 /**
  * gom_span_free_objects() - objects free in a span, its owner's cache
