@@ -332,6 +332,7 @@ static void mcentral_alloc_direct(struct kunit *test)
 static void mcentral_empty_span_reserve(struct kunit *test)
 {
 	struct mc_ctx *x = idle_central(test, numa_mem_id());
+	struct gom_class_stats st;
 	void **objs = x->objs;
 	unsigned long spans = x->heap->small_spans;
 
@@ -349,6 +350,9 @@ static void mcentral_empty_span_reserve(struct kunit *test)
 	give_back(objs + x->nobjs, x->nobjs);
 	/* the second empty span is spare: kept, and handed out again */
 	KUNIT_EXPECT_EQ(test, x->c->nr_empty, 2UL);
+	gom_class_stats(x->cls, &st);
+	KUNIT_EXPECT_EQ(test, st.spans_empty, 2UL);
+	KUNIT_EXPECT_EQ(test, st.spans_partial, 2UL);
 	KUNIT_EXPECT_EQ(test, x->c->nr_partial, 2UL);
 	KUNIT_EXPECT_EQ(test, x->c->nr_full, 0UL);
 	KUNIT_EXPECT_EQ(test, x->heap->small_spans, spans + 2);

@@ -512,6 +512,7 @@ struct gom_class_stats {
 	unsigned long spans_full;
 	unsigned long spans_owned;
 	unsigned long spans_min;	/* fallback spans of minimum size */
+	unsigned long spans_empty;	/* partial ones wholly free: kept */
 	unsigned long objects_total;	/* objects in all spans */
 	unsigned long objects_inuse;	/* handed out */
 	unsigned long objects_free;	/* free in spans, owned ones included */

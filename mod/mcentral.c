@@ -952,6 +952,7 @@ void gom_mcentral_read(unsigned int cls, struct gom_class_stats *st)
 		st->spans_full += READ_ONCE(c->nr_full);
 		st->spans_owned += READ_ONCE(c->nr_owned);
 		st->spans_min += READ_ONCE(c->nr_min);
+		st->spans_empty += READ_ONCE(c->nr_empty);
 		st->objects_total += READ_ONCE(c->objs_total);
 		st->objects_free += READ_ONCE(c->objs_free);
 		gom_mcentral_occupancy(c, st->occupancy);

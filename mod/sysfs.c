@@ -411,6 +411,7 @@ GOM_STAT_RO(class, spans_partial, "%lu", class_stats(cls).spans_partial);
 GOM_STAT_RO(class, spans_full, "%lu", class_stats(cls).spans_full);
 GOM_STAT_RO(class, spans_owned, "%lu", class_stats(cls).spans_owned);
 GOM_STAT_RO(class, spans_min, "%lu", class_stats(cls).spans_min);
+GOM_STAT_RO(class, spans_empty, "%lu", class_stats(cls).spans_empty);
 GOM_STAT_RO(class, objects_total, "%lu", class_stats(cls).objects_total);
 GOM_STAT_RO(class, objects_inuse, "%lu", class_stats(cls).objects_inuse);
 GOM_STAT_RO(class, objects_free, "%lu", class_stats(cls).objects_free);
@@ -474,6 +475,7 @@ static struct attribute *class_attrs[] = {
 	&class_spans_full_attr.attr,
 	&class_spans_owned_attr.attr,
 	&class_spans_min_attr.attr,
+	&class_spans_empty_attr.attr,
 	&class_objects_total_attr.attr,
 	&class_objects_inuse_attr.attr,
 	&class_objects_free_attr.attr,

@@ -38,12 +38,14 @@ def pc(total, **cpus):
 
 
 def cls(size, pages, per_span, spans, partial, full, owned, nmin, total,
-        inuse, free, cached, allocs, frees, refills, flushes, occupancy):
+        inuse, free, cached, allocs, frees, refills, flushes, occupancy,
+        empty=0):
     return {
         "object_size": size, "span_pages": pages,
         "objects_per_span": per_span, "spans": spans,
         "spans_partial": partial, "spans_full": full,
-        "spans_owned": owned, "spans_min": nmin, "objects_total": total,
+        "spans_owned": owned, "spans_min": nmin, "spans_empty": empty,
+        "objects_total": total,
         "objects_inuse": inuse, "objects_free": free,
         "objects_cached": cached, "allocs": allocs, "frees": frees,
         "refills": refills, "flushes": flushes, "occupancy": occupancy,
@@ -822,6 +824,8 @@ class TestCheck(Base):
          "objects_per_span 2 + spans_min * 1 = 2"),
         ("classes/32768/spans_min", "3",
          "classes/32768: spans_min 3 > spans 2"),
+        ("classes/8/spans_empty", "2",
+         "classes/8: spans_empty 2 > spans_partial 1"),
         ("classes/4096/object_size", "4095",
          "classes/4096: object_size 4095 != directory name"),
         ("heap/pages_inuse", "101",
