@@ -362,8 +362,12 @@ static void mcentral_empty_span_reserve(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, x->c->nr_empty, 1UL);
 	give_back(objs, x->nobjs);
 
+	/* the shrinker counts the spare span as reclaimable */
+	KUNIT_EXPECT_EQ(test, gom_mcentral_spare_pages(),
+			(unsigned long)gom_classes[x->cls].npages);
 	/* what the heap does before it grows: the reserve stays */
 	KUNIT_EXPECT_EQ(test, gom_mcentral_reclaim(x->c->node), 1UL);
+	KUNIT_EXPECT_EQ(test, gom_mcentral_spare_pages(), 0UL);
 	KUNIT_EXPECT_EQ(test, gom_mcentral_reclaim(x->c->node), 0UL);
 	KUNIT_EXPECT_EQ(test, x->c->nr_empty, 1UL);
 	KUNIT_EXPECT_EQ(test, x->c->nr_partial, 1UL);

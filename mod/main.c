@@ -83,7 +83,7 @@ static unsigned long shrink_count(struct shrinker *s,
 	struct gom_heap_stats st = { 0 };
 
 	gom_mheap_read(&st);
-	return st.pages_free;
+	return st.pages_free + gom_mcentral_spare_pages();
 }
 
 /*

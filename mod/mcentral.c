@@ -854,6 +854,35 @@ unsigned long gom_mcentral_reclaim(int nid)
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_reclaim);
 
+/**
+ * gom_mcentral_spare_pages() - pages of the spare wholly free spans
+ *
+ * What gom_mcentral_reclaim() of every node would give back, counted at
+ * each class's preferred span size: the shrinker reports it as
+ * reclaimable, as it is until empty_delay_ms has passed.
+ *
+ * Context: any; counters are read without a lock.
+ * Return: the pages.
+ */
+unsigned long gom_mcentral_spare_pages(void)
+{
+	unsigned long n = 0, empty, keep = READ_ONCE(gom_empty_spans);
+	unsigned int cls;
+	int nid;
+
+	for_each_node(nid) {
+		if (!gom_centrals[nid] || !test_bit(nid, gom_spare_nodes))
+			continue;
+		for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
+			empty = READ_ONCE(gom_central(nid, cls)->nr_empty);
+			if (empty > keep)
+				n += (empty - keep) * gom_classes[cls].npages;
+		}
+	}
+	return n;
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_spare_pages);
+
 /* Spare spans that stayed so for empty_delay_ms go back to the heap. */
 static void trim_work(struct work_struct *work)
 {
