@@ -60,7 +60,8 @@ h = d[\"heap\"]
 assert len(h[\"arenas_by_order\"]) == len(h[\"free_blocks\"])
 assert isinstance(h[\"grow_fallbacks\"] + h[\"grow_failures\"], int)
 for c in d[\"classes\"].values():
-    assert {\"spans_owned\", \"spans_min\", \"objects_total\"} <= set(c)'"
+    assert {\"spans_owned\", \"spans_min\", \"spans_empty\",
+            \"objects_total\"} <= set(c)'"
 
 # The limit line: none by default, then a limit against the heap.
 run "gomstat: no limit by default" grep -q '^limit:  no limit, heap ' /out/gomstat-idle.txt
@@ -109,7 +110,8 @@ want = {
               "high_water"},
     "classes/*": {"object_size", "span_pages", "objects_per_span", "spans",
                   "spans_partial", "spans_full", "spans_owned", "spans_min",
-                  "objects_total", "objects_inuse", "objects_free",
+                  "spans_empty", "objects_total", "objects_inuse",
+                  "objects_free",
                   "objects_cached", "allocs", "frees", "refills", "flushes",
                   "occupancy"},
     "clients/*": {"bytes_inuse", "objects_inuse", "allocs"},

@@ -32,7 +32,7 @@ fi
 TOP="bytes_inuse bytes_cached bytes_heap metadata_bytes invalid_frees double_frees alloc_failures alloc_limited debug_reports faults_injected mem_limit profile_rate"
 HEAP="arenas arenas_by_order arena_bytes pages_total pages_inuse pages_free pages_released free_blocks large_spans large_bytes grow_fallbacks grow_failures"
 STACK="stacks segments bytes_reserved bytes_inuse high_water"
-CLASS="object_size span_pages objects_per_span spans spans_partial spans_full spans_owned spans_min objects_total objects_inuse objects_free objects_cached allocs frees refills flushes occupancy"
+CLASS="object_size span_pages objects_per_span spans spans_partial spans_full spans_owned spans_min spans_empty objects_total objects_inuse objects_free objects_cached allocs frees refills flushes occupancy"
 PERCPU="objects_cached allocs frees refills flushes"
 CLIENT="bytes_inuse objects_inuse allocs"	# clients/<module>/, once sampled
 
@@ -160,7 +160,7 @@ class_sums() {
 		rd per "$c/objects_per_span"; rd spans "$c/spans"
 		rd part "$c/spans_partial"; rd full "$c/spans_full"
 		rd owned "$c/spans_owned"; rd nmin "$c/spans_min"
-		rd total "$c/objects_total"
+		rd empty "$c/spans_empty"; rd total "$c/objects_total"
 		rd inuse "$c/objects_inuse"; rd free "$c/objects_free"
 		rd cached "$c/objects_cached"
 		read -r line < "$c/occupancy"
@@ -170,6 +170,9 @@ class_sums() {
 		mper=$((mpages * PAGE / size))
 		if [ "$spans" -ne $((part + full + owned)) ]; then
 			echo "  ${c##*/}: spans $spans != partial $part + full $full + owned $owned"; bad=1
+		fi
+		if [ "$empty" -gt "$part" ]; then
+			echo "  ${c##*/}: spans_empty $empty > spans_partial $part"; bad=1
 		fi
 		if [ "$occ" -ne "$spans" ]; then
 			echo "  ${c##*/}: sum(occupancy) $occ != spans $spans"; bad=1
