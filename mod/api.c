@@ -251,10 +251,7 @@ static void *alloc_run(unsigned int npages, gfp_t flags, int node)
 	}
 	heap = gom_heaps[gom_heap_node(node)];
 	while (!(p = gom_mheap_alloc_run(heap, npages, NULL))) {
-		/* the node's spare spans, before the page allocator */
-		if (gom_mcentral_reclaim(heap->node))
-			continue;
-		err = gom_mheap_grow(heap, order_base_2(npages), flags);
+		err = gom_mcentral_grow(heap->node, order_base_2(npages), flags);
 		if (err)
 			return ERR_PTR(err);
 	}

@@ -547,6 +547,7 @@ void gom_mcentral_flush(void **objs, unsigned int nr);
 unsigned long gom_mcentral_trim(struct gom_mcentral *c, unsigned long keep);
 unsigned long gom_mcentral_trim_all(void);
 unsigned long gom_mcentral_reclaim(int nid);
+int gom_mcentral_grow(int nid, unsigned int order, gfp_t gfp);
 unsigned long gom_mcentral_spare_pages(void);
 extern unsigned int gom_empty_ms;
 void gom_mcentral_trim_stop(void);

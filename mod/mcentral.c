@@ -253,16 +253,16 @@ static bool carve_some(struct gom_mcentral *c, struct gom_span *s,
 		return true;
 	if (k->min_pages == k->npages)
 		return false;
-	/*
-	 * Spare spans of the node first, then, as SLUB tries its preferred
-	 * slab order, spare memory only.
-	 */
-	if (!gom_hole_worth(k) &&
-	    ((gom_mcentral_reclaim(c->node) && carve(c, s, k->npages)) ||
-	     (!gom_mheap_grow_spare(gom_heaps[c->node],
-				    order_base_2(k->npages), gfp) &&
-	      carve(c, s, k->npages))))
-		return true;
+	if (!gom_hole_worth(k)) {
+		/* the node's spare spans first */
+		if (gom_mcentral_reclaim(c->node) && carve(c, s, k->npages))
+			return true;
+		/* then, as SLUB tries its preferred slab order, spare memory */
+		if (!gom_mheap_grow_spare(gom_heaps[c->node],
+					  order_base_2(k->npages), gfp) &&
+		    carve(c, s, k->npages))
+			return true;
+	}
 	return carve(c, s, k->min_pages);
 }
 
@@ -280,10 +280,8 @@ static struct gom_span *span_new(struct gom_mcentral *c, gfp_t gfp)
 	if (!s)
 		return ERR_PTR(-ENOMEM);
 	while (!carve_some(c, s, k, gfp)) {
-		if (gom_mcentral_reclaim(c->node))
-			continue;
-		err = gom_mheap_grow(gom_heaps[c->node],
-				     order_base_2(k->min_pages), gfp);
+		err = gom_mcentral_grow(c->node, order_base_2(k->min_pages),
+					gfp);
 		if (!err && (++tries < GOM_CARVE_TRIES || (gfp & __GFP_NOFAIL)))
 			continue;
 		desc_discard(s);
@@ -882,6 +880,27 @@ unsigned long gom_mcentral_spare_pages(void)
 	return n;
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_spare_pages);
+
+/**
+ * gom_mcentral_grow() - make room in a node's heap
+ * @nid: the node
+ * @order: order of the smallest block that serves the caller
+ * @gfp: the caller's allocation context
+ *
+ * Gives the node's spare spans back to the heap (gom_mcentral_reclaim()),
+ * and grows the heap only if there were none: what a small span or a
+ * page run that found no room does before it tries again.
+ *
+ * Context: as gom_mheap_grow(); no gomalloc lock may be held.
+ * Return: 0 to try again, or gom_mheap_grow()'s error.
+ */
+int gom_mcentral_grow(int nid, unsigned int order, gfp_t gfp)
+{
+	if (gom_mcentral_reclaim(nid))
+		return 0;
+	return gom_mheap_grow(gom_heaps[nid], order, gfp);
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_grow);
 
 /* Spare spans that stayed so for empty_delay_ms go back to the heap. */
 static void trim_work(struct work_struct *work)
