@@ -396,10 +396,6 @@ EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_alloc_bulk);
  *	read once (the stores to the objects could alias it); @nobjs is 0
  *	before the first, so that it is looked up
  * @m: the magazine of that span's class, NULL before the first object
- * @mag_off: its offset in the CPU's struct gom_mcache, U32_MAX before
- *	     the first object: a span whose gom_span.mag_off is the same
- *	     (its class, no live sample) and of the same locality needs no
- *	     switch of magazine
  * @n0: its count when it became @m, for its frees count
  * @local: its objects may go to @m (not another node's)
  * @to_mag: @dst is in @m
@@ -417,7 +413,6 @@ struct bulk_free {
 	u8 shift;
 	bool local, to_mag;
 	struct gom_mag *m;
-	u32 mag_off;
 	unsigned int n0;
 	void **ptrs;
 	size_t nf, nf0;
@@ -494,16 +489,19 @@ static __always_inline bool bulk_enter(struct gom_mcache *mc,
 		b->local = local;
 		bulk_aim(b, p);
 	}
-	b->mag_off = gom_mag_off(s->cls);
 	bulk_span(b, s);
 	return true;
 }
 
-/* Whether @s's objects go where those of @b's span go. */
+/*
+ * Whether @s's objects go where those of @b's span go: its gom_span.mag_off
+ * leads to @b->m, so it is of that class and holds no live sample (a
+ * sampled span's leads to class 0's), and it is of the same locality.
+ */
 static __always_inline bool bulk_same(struct gom_mcache *mc,
 				      struct bulk_free *b, struct gom_span *s)
 {
-	return READ_ONCE(s->mag_off) == b->mag_off &&
+	return (void *)mc + READ_ONCE(s->mag_off) == (void *)b->m &&
 	       gom_numa_remote(mc, s) != b->local;
 }
 
@@ -517,8 +515,7 @@ static __always_inline size_t push_run(struct gom_mcache *mc, size_t nr,
 				       void **ptrs, size_t *nflush, bool init)
 {
 	const unsigned long key = gom_free_key;
-	struct bulk_free b = { .ptrs = ptrs, .end = ptrs + nr,
-			       .mag_off = U32_MAX };
+	struct bulk_free b = { .ptrs = ptrs, .end = ptrs + nr };
 	struct gom_span *s;
 	unsigned long a, e;
 	void **p;
