@@ -185,9 +185,9 @@ EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_refill);
 /* Take the oldest @n objects out of @m into @out; section. */
 static void mag_take_oldest(struct gom_mag *m, void **out, unsigned int n)
 {
-	memcpy(out, m->objs, n * sizeof(void *));
+	gom_move_ptrs(out, m->objs, n);
 	m->count -= n;
-	memmove(m->objs, m->objs + n, m->count * sizeof(void *));
+	gom_move_ptrs(m->objs, m->objs + n, m->count);
 	m->flushes++;
 }
 
@@ -205,7 +205,8 @@ static void mag_take_oldest(struct gom_mag *m, void **out, unsigned int n)
  */
 bool gom_mcache_free_slow(const void *ptr)
 {
-	void *out[GOM_MAG_MAX / 2 + 1], *obj = (void *)ptr;
+	void *out[GOM_MAG_MAX / 2 + 1] __uninitialized;
+	void *obj = (void *)ptr;
 	struct gom_mcache *mc;
 	struct gom_span *s;
 	unsigned int n = 0;
@@ -501,7 +502,9 @@ static __always_inline bool bulk_enter(struct gom_mcache *mc,
 static __always_inline bool bulk_same(struct gom_mcache *mc,
 				      struct bulk_free *b, struct gom_span *s)
 {
-	return (void *)mc + READ_ONCE(s->mag_off) == (void *)b->m &&
+	if ((void *)mc + READ_ONCE(s->mag_off) != (void *)b->m)
+		return false;
+	return !static_branch_unlikely(&gom_numa_key) ||
 	       gom_numa_remote(mc, s) != b->local;
 }
 

@@ -66,7 +66,7 @@ static unsigned int take_runs(int node, unsigned int order, void **runs,
  */
 static noinline void *refill(int node, unsigned int order)
 {
-	void *runs[GOM_RC_BATCH];
+	void *runs[GOM_RC_BATCH] __uninitialized;
 	struct gom_runcache *rc;
 	struct gom_mcache *mc;
 	unsigned int n, i = 0;
@@ -136,12 +136,12 @@ static noinline void spill(struct gom_mcache *mc, unsigned int order,
 			   void *run)
 {
 	struct gom_runcache *rc = &mc->rc[order];
-	void *out[GOM_RC_BATCH];
+	void *out[GOM_RC_BATCH] __uninitialized;
 	unsigned int n = rc->cap / 2;
 
-	memcpy(out, rc->runs, n * sizeof(void *));
+	gom_move_ptrs(out, rc->runs, n);
 	rc->count -= n;
-	memmove(rc->runs, rc->runs + n, rc->count * sizeof(void *));
+	gom_move_ptrs(rc->runs, rc->runs + n, rc->count);
 	rc->runs[rc->count++] = run;
 	gom_mc_unlock(mc);
 	flush_runs(out, n, order);
