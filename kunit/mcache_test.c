@@ -586,6 +586,57 @@ static void mcache_bulk_free_mixed(struct kunit *test)
 }
 
 /*
+ * A bulk free whose objects hop from span to span refuses an interior
+ * pointer of the span it just entered and of another span, and an object
+ * freed twice, and frees everything else.
+ */
+static void mcache_bulk_free_scattered(struct kunit *test)
+{
+	enum { SPANS = 4, SIZE = 1024, BAD = 3 };
+	unsigned int per = gom_classes[gom_size_class(SIZE)].nobjs;
+	unsigned int nr = SPANS * per, i, j, hops = 0;
+	long dbl = atomic_long_read(&gom_counters.double_frees);
+	long inv = atomic_long_read(&gom_counters.invalid_frees);
+	struct gom_span *prev = NULL;
+	unsigned long rate;
+	void **objs, **ptrs;
+
+	objs = kunit_kcalloc(test, nr, sizeof(*objs), GFP_KERNEL);
+	ptrs = kunit_kcalloc(test, nr + BAD, sizeof(*ptrs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	KUNIT_ASSERT_NOT_NULL(test, ptrs);
+	rate = READ_ONCE(gom_profile_rate);
+	gom_set_profile_rate(0);
+	for (i = 0; i < nr; i++) {
+		objs[i] = gom_alloc(SIZE, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+	}
+	/* round robin over blocks of a span's worth: mostly a new span */
+	for (i = 0, j = 0; i < nr; i++, j++) {
+		if (i == 5)
+			ptrs[j++] = ptrs[4] + 8;	/* the span just entered */
+		if (i == 9)	/* after one of span 0: inside one of span 2 */
+			ptrs[j++] = ptrs[2] + SIZE / 2;
+		ptrs[j] = objs[(i % SPANS) * per + i / SPANS];
+		if (i && gom_t_span_of(ptrs[j]) != prev)
+			hops++;
+		prev = gom_t_span_of(ptrs[j]);
+	}
+	ptrs[j] = ptrs[1];
+	KUNIT_ASSERT_GE_MSG(test, hops, nr / 2,
+			    "objects of few spans: nothing to hop over");
+	gom_free_bulk(nr + BAD, ptrs);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gom_counters.invalid_frees),
+			inv + 2);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gom_counters.double_frees),
+			dbl + 1);
+	for (i = 0; i < nr; i++)
+		KUNIT_EXPECT_EQ_MSG(test, gom_usable_size(objs[i]), (size_t)0,
+				    "object %u", i);
+	gom_set_profile_rate(rate);
+}
+
+/*
  * A request for another node leaves this CPU's caches alone, and counts
  * on it all the same: the allocation, and the free of the other node's
  * object, which goes straight back to its span.
@@ -711,6 +762,7 @@ static struct kunit_case gomalloc_mcache_cases[] = {
 	KUNIT_CASE(mcache_drain_all_empties),
 	KUNIT_CASE(mcache_counters),
 	KUNIT_CASE(mcache_bulk_free_mixed),
+	KUNIT_CASE(mcache_bulk_free_scattered),
 	KUNIT_CASE(mcache_remote_alloc_bypasses_magazine),
 	KUNIT_CASE(mcache_remote_node_free_returns_to_span),
 	{}
