@@ -182,7 +182,7 @@ static void mcache_used_up_span_swapped(struct kunit *test)
 		gom_free(objs[i]);
 }
 
-/* Freeing into a full magazine sends its oldest half back to the spans. */
+/* Freeing into a full magazine sends all of it back to the spans. */
 static void mcache_flush_on_overflow(struct kunit *test)
 {
 	unsigned int cls = gom_size_class(MK_SIZE), cpu, i, cap;
@@ -210,11 +210,10 @@ static void mcache_flush_on_overflow(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, m->flushes, flushes);
 	gom_free(objs[cap]);
 	KUNIT_EXPECT_EQ(test, m->flushes, flushes + 1);
-	KUNIT_EXPECT_EQ(test, m->count, cap - k->batch + 1);
-	/* the newest objects stayed, the oldest went back to their spans */
-	KUNIT_EXPECT_PTR_EQ(test, m->objs[m->count - 1], objs[cap]);
-	KUNIT_EXPECT_PTR_EQ(test, m->objs[0], objs[k->batch]);
-	for (i = 0; i < k->batch; i++)
+	/* the full magazine went back to the spans, the new free stays */
+	KUNIT_EXPECT_EQ(test, m->count, 1U);
+	KUNIT_EXPECT_PTR_EQ(test, m->objs[0], objs[cap]);
+	for (i = 0; i < cap; i++)
 		KUNIT_EXPECT_TRUE_MSG(test, gom_object_is_free((unsigned long)objs[i]),
 				      "object %u", i);
 	KUNIT_EXPECT_FALSE(test, gom_object_is_free((unsigned long)objs[cap]));

@@ -12,7 +12,7 @@
  *
  * Frees go to a per-CPU magazine of the object's class, which allocation
  * uses first (LIFO, so the object is still in the cache) and which, when
- * full, sends its oldest half back to the objects' spans in one batch. A
+ * full, goes back whole to the objects' spans in one batch. A
  * free of another node's object goes straight back to its span, so a
  * CPU's caches only hold memory of its node.
  *
@@ -182,21 +182,29 @@ void *gom_mcache_refill(unsigned int cls, gfp_t gfp)
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_refill);
 
-/* Take the oldest @n objects out of @m into @out; section. */
-static void mag_take_oldest(struct gom_mag *m, void **out, unsigned int n)
+/*
+ * Empty the full magazine @m into @out and return how many objects that
+ * was; section. A full magazine goes back whole, as Bonwick's magazine
+ * layer exchanges a full magazine and SLUB a full sheaf: one flush per
+ * capacity's worth of frees, and no objects to move down. The owned
+ * span's claimed word serves the allocations until frees fill it again.
+ */
+static unsigned int mag_take_all(struct gom_mag *m, void **out)
 {
+	unsigned int n = m->count;
+
 	gom_move_ptrs(out, m->objs, n);
-	m->count -= n;
-	gom_move_ptrs(m->objs, m->objs + n, m->count);
+	m->count = 0;
 	m->flushes++;
+	return n;
 }
 
 /**
  * gom_mcache_free_slow() - free a small object the fast path could not
  * @ptr: the pointer
  *
- * Handles a full magazine (its oldest half goes back to the spans after
- * the section), another node's object, init_on_free, an interrupted
+ * Handles a full magazine (it goes back to the spans after the section),
+ * another node's object, init_on_free, an interrupted
  * section, and an object already in a magazine (refused).
  *
  * Context: any context where kfree() is allowed.
@@ -205,7 +213,7 @@ static void mag_take_oldest(struct gom_mag *m, void **out, unsigned int n)
  */
 bool gom_mcache_free_slow(const void *ptr)
 {
-	void *out[GOM_MAG_MAX / 2 + 1] __uninitialized;
+	void *out[GOM_MAG_MAX] __uninitialized;
 	void *obj = (void *)ptr;
 	struct gom_mcache *mc;
 	struct gom_span *s;
@@ -241,10 +249,8 @@ bool gom_mcache_free_slow(const void *ptr)
 		return true;
 	}
 	m = gom_mc_mag(mc, s->cls);
-	if (m->count == m->cap) {
-		n = gom_classes[s->cls].batch;
-		mag_take_oldest(m, out, n);
-	}
+	if (m->count == m->cap)
+		n = mag_take_all(m, out);
 	m->objs[m->count++] = obj;
 	m->frees++;
 	gom_mc_unlock(mc);

@@ -13,7 +13,7 @@
  * max waste:  worst rounding loss of one object: what a request one byte
  *             above the previous class gets beyond what it asked for, as
  *             a share of the request.
- * mag:        per-CPU magazine capacity (objects); a flush moves half of it.
+ * mag:        per-CPU magazine capacity (objects); a full one is flushed whole.
  *
  * class  bytes/obj  pages  objects  min pages  tail waste  max waste  mag
  *     1          8      4     2048          1       0.00%    700.00%   54
@@ -112,7 +112,6 @@
  * @min_pages: pages of the smallest span
  * @min_nobjs: objects per smallest span
  * @mag_cap: per-CPU magazine capacity
- * @batch: objects moved per flush
  * @shift: trailing zero bits of @size
  * @inv: inverse of (@size >> @shift) modulo 2^32; an offset's object index
  *	 is ror32(offset * @inv, @shift), below the object count only for
@@ -125,7 +124,6 @@ struct gom_class {
 	u16 min_pages;
 	u16 min_nobjs;
 	u16 mag_cap;
-	u8 batch;
 	u8 shift;
 	u32 inv;
 };

@@ -102,7 +102,6 @@ def annotate(classes):
         c['inv'] = pow(c['size'] >> shift, -1, 1 << 32)
         cap = max(MAG_MIN, min(MAG_MAX, MAG_BYTES // c['size']))
         c['mag_cap'] = cap
-        c['batch'] = cap // 2
         prev = c['size']
 
 
@@ -182,7 +181,7 @@ HEADER = """/* SPDX-License-Identifier: GPL-2.0 */
  * max waste:  worst rounding loss of one object: what a request one byte
  *             above the previous class gets beyond what it asked for, as
  *             a share of the request.
- * mag:        per-CPU magazine capacity (objects); a flush moves half of it.
+ * mag:        per-CPU magazine capacity (objects); a full one is flushed whole.
  *
 %(table)s
  */
@@ -207,7 +206,6 @@ HEADER = """/* SPDX-License-Identifier: GPL-2.0 */
  * @min_pages: pages of the smallest span
  * @min_nobjs: objects per smallest span
  * @mag_cap: per-CPU magazine capacity
- * @batch: objects moved per flush
  * @shift: trailing zero bits of @size
  * @inv: inverse of (@size >> @shift) modulo 2^32; an offset's object index
  *	 is ror32(offset * @inv, @shift), below the object count only for
@@ -220,7 +218,6 @@ struct gom_class {
 	u16 min_pages;
 	u16 min_nobjs;
 	u16 mag_cap;
-	u8 batch;
 	u8 shift;
 	u32 inv;
 };
@@ -266,9 +263,9 @@ def render(classes):
     t8, t128 = lookup_tables(classes)
     rows = []
     for i, c in enumerate(classes, 1):
-        rows.append('\t[%d] = { %d, %d, %d, %d, %d, %d, %d, %d, 0x%08x },' %
+        rows.append('\t[%d] = { %d, %d, %d, %d, %d, %d, %d, 0x%08x },' %
                     (i, c['size'], c['npages'], c['nobjs'], c['min_pages'],
-                     c['min_nobjs'], c['mag_cap'], c['batch'], c['shift'],
+                     c['min_nobjs'], c['mag_cap'], c['shift'],
                      c['inv']))
     d = {
         'page': PAGE_SIZE, 'table': table_comment(classes),
