@@ -499,12 +499,14 @@ EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_cache_span);
  */
 bool gom_span_claim(struct gom_span *s)
 {
-	unsigned int nwords = BITS_TO_LONGS(s->nobjs);
+	unsigned int w, nwords = BITS_TO_LONGS(s->nobjs);
 	unsigned long bits;
 
 	while (s->next_word < nwords) {
-		bits = xchg(&s->free_bits[s->next_word], 0);
-		WRITE_ONCE(s->cache_base, gom_span_word_base(s, s->next_word++));
+		w = s->next_word;
+		bits = xchg(&s->free_bits[w], 0);
+		WRITE_ONCE(s->next_word, w + 1);
+		WRITE_ONCE(s->cache_base, gom_span_word_base(s, w));
 		if (bits) {
 			WRITE_ONCE(s->cache, bits);
 			return true;
@@ -570,7 +572,8 @@ EXPORT_SYMBOL_GOM_INTERNAL(gom_mcentral_alloc);
 static unsigned long owner_cached(struct gom_span *s, unsigned int w,
 				  unsigned long mask)
 {
-	if (READ_ONCE(s->cache_base) != gom_span_word_base(s, w))
+	/* the claimed word is the one before the next to claim */
+	if (READ_ONCE(s->next_word) != w + 1)
 		return 0;
 	return READ_ONCE(s->cache) & mask;
 }
