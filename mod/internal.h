@@ -194,14 +194,18 @@ static __always_inline unsigned long *gom_pm_entry(struct gom_pm_root *root,
 	       pfn;
 }
 
-static __always_inline unsigned long gom_pm_get(unsigned long addr)
+/* gom_pm_get() of page @pfn of the direct map, with @root read once. */
+static __always_inline unsigned long gom_pm_get_in(struct gom_pm_root *root,
+						   unsigned long pfn)
 {
-	struct gom_pm_root *root = READ_ONCE(gom_pm);
-	unsigned long pfn = gom_addr_pfn(addr);
-
 	if (unlikely((pfn >> GOM_PM_LEAF_SHIFT) >= root->nr))
 		return GOM_PM_NONE;
 	return READ_ONCE(*gom_pm_entry(root, pfn));
+}
+
+static __always_inline unsigned long gom_pm_get(unsigned long addr)
+{
+	return gom_pm_get_in(READ_ONCE(gom_pm), gom_addr_pfn(addr));
 }
 
 /*

@@ -523,7 +523,8 @@ static __always_inline bool bulk_same(struct gom_mcache *mc,
 static __always_inline size_t push_run(struct gom_mcache *mc, size_t nr,
 				       void **ptrs, size_t *nflush, bool init)
 {
-	const unsigned long key = gom_free_key;
+	const unsigned long key = gom_free_key, start = PAGE_OFFSET;
+	struct gom_pm_root *root = READ_ONCE(gom_pm);
 	struct bulk_free b = { .ptrs = ptrs, .end = ptrs + nr };
 	struct gom_span *s;
 	unsigned long a, e;
@@ -540,9 +541,8 @@ static __always_inline size_t push_run(struct gom_mcache *mc, size_t nr,
 		}
 		a = (unsigned long)*p;
 		if (gom_index64(b.base, b.inv, b.shift, a) >= b.nobjs) {
-			if (ZERO_OR_NULL_PTR(a))
-				continue;
-			e = gom_pm_get(a);
+			/* NULL is outside the map: the caller frees it alone */
+			e = gom_pm_get_in(root, (a - start) >> PAGE_SHIFT);
 			if (!gom_pm_is_span(e))
 				break;
 			s = (struct gom_span *)e;
@@ -592,7 +592,7 @@ static size_t push_bulk(struct gom_mcache *mc, size_t nr, void **ptrs,
  *
  * Objects go to the magazine while it has room, the rest straight to
  * their spans, a bitmap word at a time. Stops at the first pointer that
- * is not a small object waiting to be freed (a large run, a foreign
+ * is not a small object waiting to be freed (NULL, a large run, a foreign
  * pointer, a double free), for the caller to free alone.
  *
  * Context: any context where kfree() is allowed.
