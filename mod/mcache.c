@@ -523,7 +523,7 @@ static __always_inline bool bulk_same(struct gom_mcache *mc,
 static __always_inline size_t push_run(struct gom_mcache *mc, size_t nr,
 				       void **ptrs, size_t *nflush, bool init)
 {
-	const unsigned long key = gom_free_key, start = PAGE_OFFSET;
+	const unsigned long key = gom_free_key;
 	struct gom_pm_root *root = READ_ONCE(gom_pm);
 	struct bulk_free b = { .ptrs = ptrs, .end = ptrs + nr };
 	struct gom_span *s;
@@ -542,7 +542,7 @@ static __always_inline size_t push_run(struct gom_mcache *mc, size_t nr,
 		a = (unsigned long)*p;
 		if (gom_index64(b.base, b.inv, b.shift, a) >= b.nobjs) {
 			/* NULL is outside the map: the caller frees it alone */
-			e = gom_pm_get_in(root, (a - start) >> PAGE_SHIFT);
+			e = gom_pm_get_in(root, gom_addr_pfn(a));
 			if (!gom_pm_is_span(e))
 				break;
 			s = (struct gom_span *)e;
