@@ -636,6 +636,76 @@ static void mcache_bulk_free_scattered(struct kunit *test)
 }
 
 /*
+ * A bulk free whose objects mostly meet a new span sends them to their
+ * spans, not to the magazine, where they would spread the next bulk
+ * allocation too. That one takes the objects of the owned span (and of a
+ * new span once it is used up), whose bulk free goes to the magazine.
+ */
+static void mcache_bulk_spread(struct kunit *test)
+{
+	enum { SPANS = 4, SIZE = 640, NR = 16 };
+	unsigned int cls = gom_size_class(SIZE), per = gom_classes[cls].nobjs;
+	unsigned int n = SPANS * per, i, k, count, hops = 0, spans = 1;
+	struct gom_span *prev = NULL;
+	void **objs, *ptrs[NR];
+	struct gom_mcache *mc;
+	unsigned long rate;
+	struct gom_mag *m;
+
+	objs = kunit_kcalloc(test, n, sizeof(*objs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	rate = READ_ONCE(gom_profile_rate);
+	gom_set_profile_rate(0);
+	for (i = 0; i < n; i++) {
+		objs[i] = gom_alloc(SIZE, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+	}
+	/* round robin over blocks of a span's worth: mostly a new span */
+	for (i = 0; i < NR; i++) {
+		k = (i % SPANS) * per + i / SPANS;
+		ptrs[i] = objs[k];
+		objs[k] = NULL;
+		if (i && gom_t_span_of(ptrs[i]) != prev)
+			hops++;
+		prev = gom_t_span_of(ptrs[i]);
+	}
+	KUNIT_ASSERT_GE_MSG(test, hops, NR / 2,
+			    "objects of few spans: nothing to spread");
+	migrate_disable();
+	/* objects in the magazine, which a spread allocation passes over */
+	gom_mcache_drain_local();
+	mc = gom_mcache_of(smp_processor_id());
+	m = gom_mc_mag(mc, cls);
+	for (i = n - SPANS; i < n; i++) {
+		gom_free(objs[i]);
+		objs[i] = NULL;
+	}
+	count = m->count;
+	KUNIT_EXPECT_EQ(test, count, (unsigned int)SPANS);
+	gom_free_bulk(NR, ptrs);
+	KUNIT_EXPECT_TRUE(test, test_bit(cls, mc->spread));
+	KUNIT_EXPECT_EQ(test, m->count, count);
+	for (i = 0; i < NR; i++)
+		KUNIT_EXPECT_EQ_MSG(test, gom_usable_size(ptrs[i]), (size_t)0,
+				    "object %u", i);
+
+	KUNIT_EXPECT_EQ(test, gom_alloc_bulk(SIZE, GFP_KERNEL, NR, ptrs), NR);
+	KUNIT_EXPECT_EQ(test, m->count, count);
+	for (i = 1; i < NR; i++)
+		if (gom_t_span_of(ptrs[i]) != gom_t_span_of(ptrs[i - 1]))
+			spans++;
+	/* partial spans, each used up before the next */
+	KUNIT_EXPECT_LE(test, spans, SPANS + 1U);
+	gom_free_bulk(NR, ptrs);
+	KUNIT_EXPECT_FALSE(test, test_bit(cls, mc->spread));
+	KUNIT_EXPECT_EQ(test, m->count, count + NR);
+	migrate_enable();
+	for (i = 0; i < n; i++)
+		gom_free(objs[i]);
+	gom_set_profile_rate(rate);
+}
+
+/*
  * A request for another node leaves this CPU's caches alone, and counts
  * on it all the same: the allocation, and the free of the other node's
  * object, which goes straight back to its span.
@@ -762,6 +832,7 @@ static struct kunit_case gomalloc_mcache_cases[] = {
 	KUNIT_CASE(mcache_counters),
 	KUNIT_CASE(mcache_bulk_free_mixed),
 	KUNIT_CASE(mcache_bulk_free_scattered),
+	KUNIT_CASE(mcache_bulk_spread),
 	KUNIT_CASE(mcache_remote_alloc_bypasses_magazine),
 	KUNIT_CASE(mcache_remote_node_free_returns_to_span),
 	{}

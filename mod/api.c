@@ -641,8 +641,10 @@ static noinline void finish_bulk(unsigned int cls, size_t size, gfp_t flags,
  * @ptrs: array of @nr pointers to fill
  *
  * Objects come from the CPU's magazine first, then from the span the CPU
- * owns, a bitmap word (up to 64 objects) at a time. The gomalloc
- * counterpart of kmem_cache_alloc_bulk().
+ * owns, a bitmap word (up to 64 objects) at a time; from that span alone
+ * (and a new one when it is used up) after a bulk free whose objects were
+ * spread over many spans. The gomalloc counterpart of
+ * kmem_cache_alloc_bulk().
  *
  * Context: any context where kmalloc(@flags) is allowed.
  * Return: @nr, or 0 with nothing allocated.

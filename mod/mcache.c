@@ -297,18 +297,39 @@ static size_t take_words(struct gom_span *s, void **ptrs, size_t nr)
 	return i;
 }
 
-/* Fill @ptrs from the magazine, then the owned span a word at a time. */
+/* Fill @ptrs from the top of magazine @m. */
+static __always_inline size_t take_mag(struct gom_mag *m, void **ptrs,
+				       size_t nr)
+{
+	size_t n = min_t(size_t, m->count, nr);
+
+	m->count -= n;
+	mag_hand_out(m->objs + m->count, ptrs, n);
+	return n;
+}
+
+/*
+ * Fill @ptrs from the magazine, then the owned span a word at a time.
+ * When the last bulk free of the class found its objects spread over
+ * spans (struct gom_mcache.spread), they come from the owned span alone, and
+ * from a new one when it is used up (alloc_bulk_slow()): objects that
+ * share spans make a cheap bulk free, which puts them on top of the
+ * magazine, where the next bulk allocation takes them.
+ */
 static __always_inline size_t take_bulk(struct gom_mcache *mc,
 					unsigned int cls, void **ptrs,
 					size_t nr)
 {
 	struct gom_mag *m = gom_mc_mag(mc, cls);
-	size_t i = min_t(size_t, m->count, nr);
+	size_t i;
 
-	m->count -= i;
-	mag_hand_out(m->objs + m->count, ptrs, i);
-	if (unlikely(i < nr) && m->span)
-		i += take_words(m->span, ptrs + i, nr - i);
+	if (unlikely(test_bit(cls, mc->spread))) {
+		i = m->span ? take_words(m->span, ptrs, nr) : 0;
+	} else {
+		i = take_mag(m, ptrs, nr);
+		if (unlikely(i < nr) && m->span)
+			i += take_words(m->span, ptrs + i, nr - i);
+	}
 	m->allocs += i;
 	return i;
 }
@@ -403,7 +424,10 @@ EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_alloc_bulk);
  *	read once (the stores to the objects could alias it); @nobjs is 0
  *	before the first, so that it is looked up
  * @m: the magazine of that span's class, NULL before the first object
+ * @cls: that class
  * @n0: its count when it became @m, for its frees count
+ * @hops: how many times an object was not in the span of the one before,
+ *	  @hops0 when @m became the magazine
  * @local: its objects may go to @m (not another node's)
  * @to_mag: @dst is in @m
  * @ptrs: the caller's array, whose front takes the objects for their spans
@@ -420,7 +444,8 @@ struct bulk_free {
 	u8 shift;
 	bool local, to_mag;
 	struct gom_mag *m;
-	unsigned int n0;
+	unsigned int cls, n0;
+	unsigned int hops, hops0;
 	void **ptrs;
 	size_t nf, nf0;
 	void **dst, **stop, **end;
@@ -452,10 +477,27 @@ static __always_inline void bulk_aim(struct bulk_free *b, void **p)
 	}
 }
 
-/* Count the frees of @b's magazine. */
-static __always_inline void bulk_count(struct bulk_free *b)
+/*
+ * Count the frees of @b's magazine, and note for take_bulk() whether most
+ * of them met a new span (a first object always does). If so, those it
+ * took go to their spans instead, as SLUB's bulk free puts objects back
+ * in their slabs: on top of the magazine they would spread the next bulk
+ * allocation too.
+ */
+static __always_inline void bulk_count(struct gom_mcache *mc,
+				       struct bulk_free *b)
 {
-	b->m->frees += b->m->count - b->n0 + b->nf - b->nf0;
+	struct gom_mag *m = b->m;
+	unsigned int k = m->count - b->n0, n = k + b->nf - b->nf0;
+	bool spread = 4 * (b->hops - b->hops0) > n + 4;
+
+	m->frees += n;
+	__assign_bit(b->cls, mc->spread, spread);
+	if (unlikely(spread) && k) {
+		m->count = b->n0;
+		gom_move_ptrs(b->ptrs + b->nf, m->objs + b->n0, k);
+		b->nf += k;
+	}
 }
 
 /* Read the index arithmetic of @s, the span of @b's next objects. */
@@ -488,10 +530,12 @@ static __always_inline bool bulk_enter(struct gom_mcache *mc,
 		bulk_park(b);
 		if (m != b->m) {
 			if (b->m)
-				bulk_count(b);
+				bulk_count(mc, b);
 			b->m = m;
+			b->cls = s->cls;
 			b->n0 = m->count;
 			b->nf0 = b->nf;
+			b->hops0 = b->hops;
 		}
 		b->local = local;
 		bulk_aim(b, p);
@@ -551,6 +595,7 @@ static __always_inline size_t push_run(struct gom_mcache *mc, size_t nr,
 				bulk_span(&b, s);
 			else if (!bulk_enter(mc, &b, s, p))
 				break;
+			b.hops++;
 			if (gom_index64(b.base, b.inv, b.shift, a) >= b.nobjs)
 				break;
 		}
@@ -565,7 +610,7 @@ static __always_inline size_t push_run(struct gom_mcache *mc, size_t nr,
 	}
 	if (b.m) {
 		bulk_park(&b);
-		bulk_count(&b);
+		bulk_count(mc, &b);
 	}
 	*nflush = b.nf;
 	return p - ptrs;
@@ -591,7 +636,8 @@ static size_t push_bulk(struct gom_mcache *mc, size_t nr, void **ptrs,
  * @ptrs: the pointers; the array is used as scratch space
  *
  * Objects go to the magazine while it has room, the rest straight to
- * their spans, a bitmap word at a time. Stops at the first pointer that
+ * their spans, a bitmap word at a time; all of a class's go to their
+ * spans when most of them meet a new span. Stops at the first pointer that
  * is not a small object waiting to be freed (NULL, a large run, a foreign
  * pointer, a double free), for the caller to free alone.
  *
