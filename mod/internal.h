@@ -656,7 +656,10 @@ struct gom_mcache {
 	int node;			/* the CPU's memory node */
 	long sample_left;		/* bytes to the next profile sample */
 	struct rnd_state sample_rnd;	/* draws the distance after that */
-	/* classes whose last bulk free met a new span at most objects */
+	/*
+	 * classes whose last bulk free met a new span at more than a
+	 * quarter of its objects (take_bulk())
+	 */
 	DECLARE_BITMAP(spread, GOM_NR_CLASSES);
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
 	struct lockdep_map dep_map;

@@ -478,10 +478,11 @@ static __always_inline void bulk_aim(struct bulk_free *b, void **p)
 }
 
 /*
- * Count the frees of @b's magazine, and note for take_bulk() whether most
- * of them met a new span (a first object always does). If so, those it
- * took go to their spans instead, as SLUB's bulk free puts objects back
- * in their slabs: on top of the magazine they would spread the next bulk
+ * Count the frees of @b's magazine, and note for take_bulk() whether more
+ * than a quarter of them met a new span (the first always does; a few
+ * more are allowed for small counts). If so, the objects it took go to
+ * their spans instead, as SLUB's bulk free puts objects back in their
+ * slabs: on top of the magazine they would spread the next bulk
  * allocation too.
  */
 static __always_inline void bulk_count(struct gom_mcache *mc,
@@ -637,7 +638,7 @@ static size_t push_bulk(struct gom_mcache *mc, size_t nr, void **ptrs,
  *
  * Objects go to the magazine while it has room, the rest straight to
  * their spans, a bitmap word at a time; all of a class's go to their
- * spans when most of them meet a new span. Stops at the first pointer that
+ * spans when more than a quarter of them meet a new span. Stops at the first pointer that
  * is not a small object waiting to be freed (NULL, a large run, a foreign
  * pointer, a double free), for the caller to free alone.
  *
