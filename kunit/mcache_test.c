@@ -706,6 +706,64 @@ static void mcache_bulk_spread(struct kunit *test)
 }
 
 /*
+ * A spread class whose bulk allocation finds no new span -- mem_limit
+ * keeps the heap from growing, and what it holds is in use -- takes the
+ * objects its magazine holds after all, as gom_alloc() would. (Were the
+ * magazine drained in the background meanwhile, the objects would come
+ * back through their spans: the same ones.)
+ */
+static void mcache_bulk_spread_spared(struct kunit *test)
+{
+	enum { SIZE = 32768, NR = 4, MAX = 4096 };
+	unsigned int cls = gom_size_class(SIZE), i, k, n = 0;
+	unsigned long limit = READ_ONCE(gom_mem_limit), rate;
+	const gfp_t gfp = GFP_KERNEL | __GFP_NOWARN;
+	struct gom_mcache *mc;
+	void **objs, *ptrs[NR], *freed[NR];
+	int ret;
+
+	objs = kunit_kcalloc(test, MAX, sizeof(*objs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	rate = READ_ONCE(gom_profile_rate);
+	gom_set_profile_rate(0);
+	/* 0 would be no limit */
+	KUNIT_ASSERT_EQ(test, gom_set_mem_limit(max_t(long, gom_heap_bytes(),
+						      SZ_1M)), 0);
+	migrate_disable();
+	mc = gom_mcache_of(smp_processor_id());
+	while (n < MAX && (objs[n] = gom_alloc(SIZE, gfp)))
+		n++;
+	KUNIT_EXPECT_LT_MSG(test, n, (unsigned int)MAX, "the heap never ran out");
+	KUNIT_EXPECT_GE(test, n, (unsigned int)NR);
+	if (n < NR || n == MAX)
+		goto out;
+	for (i = 0; i < NR; i++) {
+		freed[i] = objs[--n];
+		gom_free(freed[i]);
+	}
+	__set_bit(cls, mc->spread);
+	ret = gom_mcache_alloc_bulk(cls, SIZE, gfp, NR, ptrs);
+	KUNIT_EXPECT_GE(test, ret, 0);
+	if (ret < 0)
+		goto out;
+	/* the objects freed to the magazine, each once */
+	for (i = 0; i < NR; i++) {
+		for (k = 0; k < NR && freed[k] != ptrs[i]; k++)
+			;
+		KUNIT_EXPECT_LT_MSG(test, k, (unsigned int)NR, "object %u", i);
+		if (k < NR)
+			freed[k] = NULL;
+	}
+	gom_free_bulk(NR, ptrs);
+out:
+	migrate_enable();
+	for (i = 0; i < n; i++)
+		gom_free(objs[i]);
+	gom_set_mem_limit(limit);
+	gom_set_profile_rate(rate);
+}
+
+/*
  * A request for another node leaves this CPU's caches alone, and counts
  * on it all the same: the allocation, and the free of the other node's
  * object, which goes straight back to its span.
@@ -833,6 +891,7 @@ static struct kunit_case gomalloc_mcache_cases[] = {
 	KUNIT_CASE(mcache_bulk_free_mixed),
 	KUNIT_CASE(mcache_bulk_free_scattered),
 	KUNIT_CASE(mcache_bulk_spread),
+	KUNIT_CASE(mcache_bulk_spread_spared),
 	KUNIT_CASE(mcache_remote_alloc_bypasses_magazine),
 	KUNIT_CASE(mcache_remote_node_free_returns_to_span),
 	{}

@@ -362,6 +362,23 @@ static void release_bulk(size_t nr, void **ptrs)
 	gom_mcentral_flush(ptrs, nr);
 }
 
+/*
+ * No new span for a bulk allocation: take what the magazine holds after
+ * all, which a spread class passed over. True if that filled @ptrs.
+ */
+static bool take_spared(unsigned int cls, size_t nr, void **ptrs,
+			size_t *done)
+{
+	struct gom_mcache *mc;
+
+	if (!gom_mc_trylock(&mc))
+		return false;
+	__clear_bit(cls, mc->spread);
+	*done += take_bulk(mc, cls, ptrs + *done, nr - *done);
+	gom_mc_unlock(mc);
+	return *done == nr;
+}
+
 /* gom_mcache_alloc_bulk() once the section could not fill @ptrs. */
 static noinline int alloc_bulk_slow(unsigned int cls, gfp_t gfp, size_t nr,
 				    void **ptrs, size_t done)
@@ -373,6 +390,8 @@ static noinline int alloc_bulk_slow(unsigned int cls, gfp_t gfp, size_t nr,
 	while (done < nr) {
 		obj = gom_mcache_refill(cls, gfp);
 		if (IS_ERR(obj)) {
+			if (take_spared(cls, nr, ptrs, &done))
+				return 1;
 			release_bulk(done, ptrs);
 			return PTR_ERR(obj);
 		}
