@@ -205,20 +205,25 @@ static noinline void *alloc_miss(size_t size, gfp_t flags,
  * CPU's caches, else the slow path.
  * @fast: called by gom_alloc() with gom_alloc_hook_key off, so the
  * tracepoint is off too.
+ * @node: the heap node the object must be of, or NUMA_NO_NODE; for a
+ * node, ERR_PTR(-EAGAIN) instead of the slow path, and the caller asks
+ * that node's mcentral.
  */
 static __always_inline void *alloc_cached(u32 off, size_t size,
 					  gfp_t flags, unsigned long caller,
-					  bool init, bool fast)
+					  bool init, bool fast, int node)
 {
 	struct gom_mcache *mc;
 	unsigned int how;
 	void *obj;
 
 	if (unlikely(!gom_mc_trylock(&mc)))
-		return alloc_miss(size, flags, caller, init);
-	if (unlikely(!gom_mc_pop(mc, off, &obj))) {
+		goto miss;
+	/* a request for a node: the task may be on another node's CPU now */
+	if (unlikely((node != NUMA_NO_NODE && mc->node != node) ||
+		     !gom_mc_pop(mc, off, &obj))) {
 		gom_mc_unlock(mc);
-		return alloc_miss(size, flags, caller, init);
+		goto miss;
 	}
 	how = how_init(init) | (fast ? GOM_FAST : 0);
 	if (unlikely(gom_mc_sample(mc, size))) {
@@ -227,6 +232,11 @@ static __always_inline void *alloc_cached(u32 off, size_t size,
 	}
 	gom_mc_unlock(mc);
 	return finish(obj, size, flags, caller, how);
+miss:
+	/* for a node, the refill could run on another node's CPU */
+	if (node != NUMA_NO_NODE)
+		return ERR_PTR(-EAGAIN);
+	return alloc_miss(size, flags, caller, init);
 }
 
 /* An order the run cache serves for a run of @npages, or -1. */
@@ -245,7 +255,9 @@ static void *alloc_run(unsigned int npages, gfp_t flags, int node)
 
 	if (order >= 0 && (node == NUMA_NO_NODE ||
 			   gom_heap_node(node) == numa_mem_id())) {
-		p = gom_runcache_alloc(order);
+		/* NULL too if the task has moved to another node's CPU */
+		p = gom_runcache_alloc(order, node == NUMA_NO_NODE ?
+					      NUMA_NO_NODE : gom_heap_node(node));
 		if (p)
 			return p;
 	}
@@ -308,12 +320,22 @@ static void *alloc_plain(size_t size, gfp_t flags, int node,
 			 unsigned long caller, bool init)
 {
 	unsigned int cls = gom_size_class(size);
+	int hnode;
+	void *obj;
 
 	if (!cls)
 		return alloc_large(size, flags, node, caller);
-	if (node != NUMA_NO_NODE && gom_heap_node(node) != numa_mem_id())
-		return alloc_remote(cls, size, flags, node, caller, init);
-	return alloc_cached(gom_mag_off(cls), size, flags, caller, init, false);
+	if (node == NUMA_NO_NODE)
+		return alloc_cached(gom_mag_off(cls), size, flags, caller,
+				    init, false, NUMA_NO_NODE);
+	hnode = gom_heap_node(node);
+	if (hnode == numa_mem_id()) {
+		obj = alloc_cached(gom_mag_off(cls), size, flags, caller,
+				   init, false, hnode);
+		if (obj != ERR_PTR(-EAGAIN))
+			return obj;
+	}
+	return alloc_remote(cls, size, flags, node, caller, init);
 }
 
 /*
@@ -387,7 +409,8 @@ void *gom_alloc(size_t size, gfp_t flags)
 		off = gom_mag_off(gom_size_class(size));
 	else
 		return alloc_large(size, flags, NUMA_NO_NODE, _RET_IP_);
-	return alloc_cached(off, size, flags, _RET_IP_, true, true);
+	return alloc_cached(off, size, flags, _RET_IP_, true, true,
+			    NUMA_NO_NODE);
 }
 EXPORT_SYMBOL_GPL(gom_alloc);
 
@@ -684,7 +707,8 @@ EXPORT_SYMBOL_GPL(gom_alloc_bulk);
  *	  undefined afterwards, as with kmem_cache_free_bulk()
  *
  * Small objects go to the CPU's magazine while it has room and the rest
- * straight back to their spans, a bitmap word at a time.
+ * straight back to their spans, a bitmap word at a time; all of a class's
+ * go back to their spans when more than a quarter of them meet a new span.
  *
  * Context: any context where kfree() is allowed.
  */

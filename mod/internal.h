@@ -813,7 +813,7 @@ void gom_unwind_init(void);
 void gom_unwind_exit(void);
 
 /* runcache.c: runs of 2^order pages, order below GOM_RC_ORDERS */
-void *gom_runcache_alloc(unsigned int order);
+void *gom_runcache_alloc(unsigned int order, int node);
 int gom_runcache_free(void *run, unsigned int order, unsigned long e);
 void gom_runcache_drain(struct gom_mcache *mc, bool local);
 void gom_runcache_init(struct gom_runcache *rc);

@@ -101,6 +101,8 @@ static void *own(void *run)
 /**
  * gom_runcache_alloc() - take a run of 2^@order pages from this CPU
  * @order: order of the run, below GOM_RC_ORDERS
+ * @node: the heap node the run must be on, or NUMA_NO_NODE: the caller
+ *	  may have moved to another node's CPU since it chose the cache
  *
  * An empty cache is refilled with a batch from the local heap.
  *
@@ -108,15 +110,18 @@ static void *own(void *run)
  * Return: the run, or NULL when neither the cache nor the local heap had
  * one (the caller grows the heap and asks the heap directly).
  */
-void *gom_runcache_alloc(unsigned int order)
+void *gom_runcache_alloc(unsigned int order, int node)
 {
 	struct gom_runcache *rc;
 	struct gom_mcache *mc;
 	void *run = NULL;
-	int node;
 
 	if (!gom_mc_trylock(&mc))
 		return NULL;
+	if (node != NUMA_NO_NODE && node != mc->node) {
+		gom_mc_unlock(mc);
+		return NULL;
+	}
 	rc = &mc->rc[order];
 	if (likely(rc->count))
 		run = rc->runs[--rc->count];
