@@ -277,6 +277,26 @@ static __always_inline void mag_hand_out(void **objs, void **ptrs, size_t n)
 	}
 }
 
+/*
+ * Fill @ptrs with up to @nr objects of the claimed word @c of @s, whose
+ * objects are free from bit @j up: one after another, without a bit
+ * search each. Returns how many; the word's bits left are in s->cache.
+ */
+static __always_inline size_t take_run(struct gom_span *s, unsigned long c,
+				       unsigned int j, void **ptrs, size_t nr)
+{
+	const unsigned int size = s->size;
+	size_t k = min_t(size_t, BITS_PER_LONG - j, nr), i;
+	unsigned long p = s->cache_base + j * size;
+
+	for (i = 0; i < k; i++, p += size) {
+		ptrs[i] = (void *)p;
+		gom_obj_unmark((void *)p);
+	}
+	WRITE_ONCE(s->cache, j + k < BITS_PER_LONG ? c << k : 0);
+	return k;
+}
+
 /* Fill @ptrs from the claimed words of the owned span @s. */
 static size_t take_words(struct gom_span *s, void **ptrs, size_t nr)
 {
@@ -286,8 +306,14 @@ static size_t take_words(struct gom_span *s, void **ptrs, size_t nr)
 	void *p;
 
 	while (i < nr && (s->cache || gom_span_claim(s))) {
+		c = s->cache;
+		/* free from its lowest set bit to the top: a run */
+		if ((c | (c - 1)) == ~0UL) {
+			i += take_run(s, c, __ffs(c), ptrs + i, nr - i);
+			continue;
+		}
 		base = s->cache_base;
-		for (c = s->cache; c && i < nr; c &= c - 1) {
+		for (; c && i < nr; c &= c - 1) {
 			p = (void *)(base + __ffs(c) * size);
 			ptrs[i++] = p;
 			gom_obj_unmark(p);
