@@ -705,19 +705,23 @@ static __always_inline struct gom_span *find_span(struct gom_mcentral **cp,
 }
 
 /*
- * Free the object at @p and those after it in the same span, a bitmap
- * word at a time, with the span's index arithmetic in registers;
- * c->lock held. Returns where the first object not in the span is.
+ * Free the object at @p and those after it in the same span; c->lock
+ * held. Their bits are gathered in @words, all zero on entry and again on
+ * return, with @touched marking the words that have some: in any order,
+ * each word takes one atomic OR, and an object costs a bit set in memory
+ * (an object already there is freed twice and refused). The span's index
+ * arithmetic stays in registers. Returns where the first object not in
+ * the span is.
  */
 static __always_inline void **flush_span(struct gom_mcentral *c,
 					 struct gom_span *s, void **p,
-					 void **end)
+					 void **end, unsigned long *words)
 {
 	const unsigned long base = s->base, nobjs = s->nobjs;
 	const u64 inv = s->inv;
 	const u8 shift = s->shift, state = s->state;
-	unsigned long b, first, lim, mask;
-	unsigned int n = 0;
+	unsigned long b, touched = 0;
+	unsigned int w, n = 0;
 
 	/* addresses below the span wrap above it */
 	b = gom_index64(base, inv, shift, (unsigned long)*p);
@@ -726,19 +730,19 @@ static __always_inline void **flush_span(struct gom_mcentral *c,
 		return p + 1;
 	}
 	do {
-		/* the word's objects: its bits below @lim, fewer in the last */
-		first = round_down(b, BITS_PER_LONG);
-		lim = min_t(unsigned long, nobjs - first, BITS_PER_LONG);
-		mask = BIT(b - first);
-		while (++p < end) {
-			b = gom_index64(base, inv, shift, (unsigned long)*p);
-			if (b - first >= lim || (mask & BIT(b - first)))
-				break;
-			mask |= BIT(b - first);
-		}
-		/* a repeated object starts a word of its own: refused there */
-		n += put_word(s, state, first / BITS_PER_LONG, mask);
-	} while (p < end && b < nobjs);
+		if (unlikely(__test_and_set_bit(b, words)))
+			gom_refuse_free(*p, "object already free in its span",
+					true);
+		__set_bit(b / BITS_PER_LONG, &touched);
+		if (++p == end)
+			break;
+		b = gom_index64(base, inv, shift, (unsigned long)*p);
+	} while (b < nobjs);
+	for (; touched; touched &= touched - 1) {
+		w = __ffs(touched);
+		n += put_word(s, state, w, words[w]);
+		words[w] = 0;
+	}
 	put_span(c, s, state, n);
 	return p;
 }
@@ -759,6 +763,7 @@ static __always_inline void **flush_span(struct gom_mcentral *c,
  */
 void gom_mcentral_flush(void **objs, unsigned int nr)
 {
+	unsigned long words[BITS_TO_LONGS(GOM_MAX_SPAN_OBJS)] = { };
 	void **p = objs, **end = objs + nr;
 	struct gom_mcentral *c = NULL;
 	unsigned long flags = 0;
@@ -769,7 +774,7 @@ void gom_mcentral_flush(void **objs, unsigned int nr)
 	while (p < end) {
 		s = find_span(&c, &home, &flags, *p);
 		if (s) {
-			p = flush_span(c, s, p, end);
+			p = flush_span(c, s, p, end, words);
 		} else {
 			gom_refuse_free(*p, "object already free", true);
 			p++;
