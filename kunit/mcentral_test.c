@@ -119,7 +119,8 @@ static void expect_occ_consistent(struct kunit *test, struct gom_mcentral *c)
 }
 
 /* The test class's mcentral on @node, which must have no span at all. */
-static struct mc_ctx *idle_central(struct kunit *test, int node)
+static struct mc_ctx *idle_central_of(struct kunit *test, int node,
+				      size_t size)
 {
 	struct mc_ctx *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
 
@@ -130,18 +131,23 @@ static struct mc_ctx *idle_central(struct kunit *test, int node)
 				 GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, x->objs);
 	KUNIT_ASSERT_NOT_NULL(test, x->again);
-	x->cls = gom_size_class(MC_SIZE);
+	x->cls = gom_size_class(size);
 	x->nobjs = gom_classes[x->cls].nobjs;
 	x->c = gom_central(node, x->cls);
 	x->heap = gom_heaps[node];
 	if (x->c->nr_partial || x->c->nr_full || x->c->nr_owned)
-		kunit_skip(test, "objects of %u bytes are still in use after a drain",
-			   MC_SIZE);
+		kunit_skip(test, "objects of %zu bytes are still in use after a drain",
+			   size);
 	KUNIT_EXPECT_EQ(test, x->c->objs_total, 0UL);
 	KUNIT_EXPECT_EQ(test, x->c->objs_free, 0UL);
 	KUNIT_EXPECT_EQ(test, x->c->nr_empty, 0UL);
 	KUNIT_EXPECT_EQ(test, x->c->nr_min, 0UL);
 	return x;
+}
+
+static struct mc_ctx *idle_central(struct kunit *test, int node)
+{
+	return idle_central_of(test, node, MC_SIZE);
 }
 
 static void mcentral_class_under_test(struct kunit *test)
@@ -465,6 +471,57 @@ static void mcentral_occupancy_buckets(struct kunit *test)
 	expect_occ_consistent(test, x->c);
 }
 
+/*
+ * A magazine's worth of objects of two spans of many objects, in turn, is
+ * swept span by span: each object is freed in its span, and one given
+ * twice in the batch is refused once.
+ */
+static void mcentral_flush_sweeps_spans(struct kunit *test)
+{
+	enum { SIZE = 64, NR = 48 };
+	struct mc_ctx *x = idle_central_of(test, numa_mem_id(), SIZE);
+	unsigned int i, n = x->nobjs;
+	long dbl = gom_t_dbl();
+	struct gom_span *s[2];
+	void *batch[NR + 1];
+
+	/* spans the flush sweeps (GOM_SWEEP_OBJS) */
+	KUNIT_ASSERT_GE(test, n, 128U);
+	KUNIT_ASSERT_EQ(test, take_n(x->c, x->objs, 2 * n), (int)(2 * n));
+	s[0] = gom_t_span_of(x->objs[0]);
+	s[1] = gom_t_span_of(x->objs[n]);
+	KUNIT_ASSERT_PTR_NE(test, s[0], s[1]);
+	KUNIT_ASSERT_PTR_EQ(test, gom_t_span_of(x->objs[2 * n - 1]), s[1]);
+	/* the even objects below NR of each span, a new span at every one */
+	for (i = 0; i < NR / 2; i++) {
+		batch[2 * i] = x->objs[2 * i];
+		batch[2 * i + 1] = x->objs[n + 2 * i];
+	}
+	batch[NR] = batch[3];
+	give_back(batch, NR + 1);
+	KUNIT_EXPECT_EQ(test, gom_t_dbl(), dbl + 1);
+	for (i = 0; i < NR; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, gom_obj_is_free(s[0], i), !(i & 1),
+				    "object %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, gom_obj_is_free(s[1], i), !(i & 1),
+				    "object %u", n + i);
+	}
+	KUNIT_EXPECT_EQ(test, (unsigned int)s[0]->nfree, (unsigned int)NR / 2);
+	KUNIT_EXPECT_EQ(test, (unsigned int)s[1]->nfree, (unsigned int)NR / 2);
+	expect_occ_consistent(test, x->c);
+
+	/* the rest, in address order */
+	for (i = 0, n = 0; i < 2 * x->nobjs; i++)
+		if ((i % x->nobjs) >= NR || (i & 1))
+			x->again[n++] = x->objs[i];
+	give_back(x->again, n);
+	KUNIT_EXPECT_EQ(test, (unsigned int)s[0]->nfree, x->nobjs);
+	KUNIT_EXPECT_EQ(test, (unsigned int)s[1]->nfree, x->nobjs);
+	KUNIT_EXPECT_EQ(test, gom_t_dbl(), dbl + 1);
+	KUNIT_EXPECT_EQ(test, gom_mcentral_inuse(x->c), 0UL);
+	gom_mcentral_trim(x->c, 0);
+}
+
 /* An object flushed twice is refused and counted; the span stays sane. */
 static void mcentral_double_free_at_flush(struct kunit *test)
 {
@@ -662,6 +719,7 @@ static struct kunit_case gomalloc_mcentral_cases[] = {
 	KUNIT_CASE(mcentral_trim_keeps_used_spans),
 	KUNIT_CASE(mcentral_occupancy_buckets),
 	KUNIT_CASE(mcentral_double_free_at_flush),
+	KUNIT_CASE(mcentral_flush_sweeps_spans),
 	KUNIT_CASE(mcentral_flush_refuses_claimed),
 	KUNIT_CASE(mcentral_flush_random_order),
 	KUNIT_CASE(mcentral_flush_mixed_nodes),

@@ -705,13 +705,41 @@ static __always_inline struct gom_span *find_span(struct gom_mcentral **cp,
 }
 
 /*
- * Free the object at @p and those after it in the same span; c->lock
- * held. Their bits are gathered in @words, all zero on entry and again on
- * return, with @touched marking the words that have some: in any order,
- * each word takes one atomic OR, and an object costs a bit set in memory
- * (an object already there is freed twice and refused). The span's index
- * arithmetic stays in registers. Returns where the first object not in
- * the span is.
+ * A span's objects in a flush are gathered in a bitmap on the stack,
+ * @words, all zero between spans, and @touched marks the words that have
+ * some: in any order, each word then takes one atomic OR, and an object
+ * costs a bit set in memory (bts), which also finds an object twice in
+ * the batch and refuses it. The span's index arithmetic stays in
+ * registers; c->lock is held.
+ */
+static __always_inline void gather(unsigned long b, void *obj,
+				   unsigned long *words,
+				   unsigned long *touched)
+{
+	if (unlikely(__test_and_set_bit(b, words)))
+		gom_refuse_free(obj, "object already free in its span", true);
+	__set_bit(b / BITS_PER_LONG, touched);
+}
+
+/* Put the words gather() filled back in @s, emptied, and count them. */
+static __always_inline void put_gathered(struct gom_mcentral *c,
+					 struct gom_span *s, u8 state,
+					 unsigned long *words,
+					 unsigned long touched)
+{
+	unsigned int w, n = 0;
+
+	for (; touched; touched &= touched - 1) {
+		w = __ffs(touched);
+		n += put_word(s, state, w, words[w]);
+		words[w] = 0;
+	}
+	put_span(c, s, state, n);
+}
+
+/*
+ * Free the object at @p and those after it in the same span. Returns
+ * where the first object not in the span is.
  */
 static __always_inline void **flush_span(struct gom_mcentral *c,
 					 struct gom_span *s, void **p,
@@ -721,7 +749,6 @@ static __always_inline void **flush_span(struct gom_mcentral *c,
 	const u64 inv = s->inv;
 	const u8 shift = s->shift, state = s->state;
 	unsigned long b, touched = 0;
-	unsigned int w, n = 0;
 
 	/* addresses below the span wrap above it */
 	b = gom_index64(base, inv, shift, (unsigned long)*p);
@@ -730,22 +757,54 @@ static __always_inline void **flush_span(struct gom_mcentral *c,
 		return p + 1;
 	}
 	do {
-		if (unlikely(__test_and_set_bit(b, words)))
-			gom_refuse_free(*p, "object already free in its span",
-					true);
-		__set_bit(b / BITS_PER_LONG, &touched);
+		gather(b, *p, words, &touched);
 		if (++p == end)
 			break;
 		b = gom_index64(base, inv, shift, (unsigned long)*p);
 	} while (b < nobjs);
-	for (; touched; touched &= touched - 1) {
-		w = __ffs(touched);
-		n += put_word(s, state, w, words[w]);
-		words[w] = 0;
-	}
-	put_span(c, s, state, n);
+	put_gathered(c, s, state, words, touched);
 	return p;
 }
+
+/*
+ * Free every object of @s in @p up to @end, the first one among them, and
+ * move the others down from @p, in any order. Returns where they end.
+ */
+static __always_inline void **sweep_span(struct gom_mcentral *c,
+					 struct gom_span *s, void **p,
+					 void **end, unsigned long *words)
+{
+	const unsigned long base = s->base, nobjs = s->nobjs;
+	const u64 inv = s->inv;
+	const u8 shift = s->shift, state = s->state;
+	unsigned long b, touched = 0;
+	void **q, **keep = p;
+
+	b = gom_index64(base, inv, shift, (unsigned long)*p);
+	if (unlikely(b >= nobjs)) {
+		gom_refuse_free(*p, "object already free", true);
+		*p = *--end;
+		return end;
+	}
+	for (q = p; q < end; q++) {
+		b = gom_index64(base, inv, shift, (unsigned long)*q);
+		if (b < nobjs)
+			gather(b, *q, words, &touched);
+		else
+			*keep++ = *q;
+	}
+	put_gathered(c, s, state, words, touched);
+	return keep;
+}
+
+/*
+ * Batches up to a magazine's size are swept span by span when their spans
+ * hold many objects: a burst of such objects freed in random order lies
+ * in a few spans, where one of a few objects each is as likely to be in
+ * a span of its own.
+ */
+#define GOM_SWEEP_MAX		64
+#define GOM_SWEEP_OBJS		128
 
 /**
  * gom_mcentral_flush() - return objects to their spans
@@ -757,7 +816,12 @@ static __always_inline void **flush_span(struct gom_mcentral *c,
  * the span of the one before; objects that follow it in its span are
  * found by the span's index arithmetic, those of one bitmap word freed
  * with one atomic operation, and the span's counts and lists updated
- * once.
+ * once. A batch of up to GOM_SWEEP_MAX objects, a magazine's worth in
+ * random order, is swept: each span of GOM_SWEEP_OBJS objects or more
+ * that is looked up takes all of its objects in the batch at once, while
+ * at least an eighth of those left are of it; a larger batch, other
+ * spans, or a batch spread over many spans go in runs. The order of
+ * @objs is lost.
  *
  * Context: any; takes mcentral locks one at a time.
  */
@@ -765,15 +829,22 @@ void gom_mcentral_flush(void **objs, unsigned int nr)
 {
 	unsigned long words[BITS_TO_LONGS(GOM_MAX_SPAN_OBJS)] = { };
 	void **p = objs, **end = objs + nr;
+	bool sweep = nr <= GOM_SWEEP_MAX;
 	struct gom_mcentral *c = NULL;
 	unsigned long flags = 0;
 	struct gom_span *s;
+	unsigned int left;
 	u32 home = 0;
 
 	rcu_read_lock();
 	while (p < end) {
 		s = find_span(&c, &home, &flags, *p);
-		if (s) {
+		if (s && sweep && s->nobjs >= GOM_SWEEP_OBJS) {
+			left = end - p;
+			end = sweep_span(c, s, p, end, words);
+			/* an eighth were of the span: others are worth a sweep */
+			sweep = 8 * (left - (end - p)) >= left;
+		} else if (s) {
 			p = flush_span(c, s, p, end, words);
 		} else {
 			gom_refuse_free(*p, "object already free", true);
