@@ -738,63 +738,49 @@ static __always_inline void put_gathered(struct gom_mcentral *c,
 }
 
 /*
- * Free the object at @p and those after it in the same span. Returns
- * where the first object not in the span is.
+ * Free the object at @p, which is of @s, and the objects of @s after it:
+ * those that follow it in the array, returning where the first other one
+ * is; or with @sweep, every one up to @end, moving the others down from
+ * @p in any order and returning where they end.
  */
 static __always_inline void **flush_span(struct gom_mcentral *c,
 					 struct gom_span *s, void **p,
-					 void **end, unsigned long *words)
+					 void **end, unsigned long *words,
+					 bool sweep)
 {
 	const unsigned long base = s->base, nobjs = s->nobjs;
 	const u64 inv = s->inv;
 	const u8 shift = s->shift, state = s->state;
 	unsigned long b, touched = 0;
+	void **q;
 
 	/* addresses below the span wrap above it */
 	b = gom_index64(base, inv, shift, (unsigned long)*p);
 	if (unlikely(b >= nobjs)) {
 		gom_refuse_free(*p, "object already free", true);
-		return p + 1;
-	}
-	do {
-		gather(b, *p, words, &touched);
-		if (++p == end)
-			break;
-		b = gom_index64(base, inv, shift, (unsigned long)*p);
-	} while (b < nobjs);
-	put_gathered(c, s, state, words, touched);
-	return p;
-}
-
-/*
- * Free every object of @s in @p up to @end, the first one among them, and
- * move the others down from @p, in any order. Returns where they end.
- */
-static __always_inline void **sweep_span(struct gom_mcentral *c,
-					 struct gom_span *s, void **p,
-					 void **end, unsigned long *words)
-{
-	const unsigned long base = s->base, nobjs = s->nobjs;
-	const u64 inv = s->inv;
-	const u8 shift = s->shift, state = s->state;
-	unsigned long b, touched = 0;
-	void **q, **keep = p;
-
-	b = gom_index64(base, inv, shift, (unsigned long)*p);
-	if (unlikely(b >= nobjs)) {
-		gom_refuse_free(*p, "object already free", true);
+		if (!sweep)
+			return p + 1;
 		*p = *--end;
 		return end;
 	}
-	for (q = p; q < end; q++) {
-		b = gom_index64(base, inv, shift, (unsigned long)*q);
-		if (b < nobjs)
-			gather(b, *q, words, &touched);
-		else
-			*keep++ = *q;
+	if (sweep) {
+		for (q = p; q < end; q++) {
+			b = gom_index64(base, inv, shift, (unsigned long)*q);
+			if (b < nobjs)
+				gather(b, *q, words, &touched);
+			else
+				*p++ = *q;
+		}
+	} else {
+		do {
+			gather(b, *p, words, &touched);
+			if (++p == end)
+				break;
+			b = gom_index64(base, inv, shift, (unsigned long)*p);
+		} while (b < nobjs);
 	}
 	put_gathered(c, s, state, words, touched);
-	return keep;
+	return p;
 }
 
 /*
@@ -841,11 +827,11 @@ void gom_mcentral_flush(void **objs, unsigned int nr)
 		s = find_span(&c, &home, &flags, *p);
 		if (s && sweep && s->nobjs >= GOM_SWEEP_OBJS) {
 			left = end - p;
-			end = sweep_span(c, s, p, end, words);
+			end = flush_span(c, s, p, end, words, true);
 			/* an eighth were of the span: others are worth a sweep */
 			sweep = 8 * (left - (end - p)) >= left;
 		} else if (s) {
-			p = flush_span(c, s, p, end, words);
+			p = flush_span(c, s, p, end, words, false);
 		} else {
 			gom_refuse_free(*p, "object already free", true);
 			p++;
