@@ -584,6 +584,18 @@ static void mcache_bulk_free_mixed(struct kunit *test)
 	gom_set_profile_rate(rate);
 }
 
+/* Fill @objs with @n objects of @size bytes each. */
+static void alloc_each(struct kunit *test, void **objs, unsigned int n,
+		       size_t size)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		objs[i] = gom_alloc(size, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+	}
+}
+
 /*
  * A bulk free whose objects hop from span to span refuses an interior
  * pointer of the span it just entered and of another span, and an object
@@ -606,10 +618,7 @@ static void mcache_bulk_free_scattered(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, ptrs);
 	rate = READ_ONCE(gom_profile_rate);
 	gom_set_profile_rate(0);
-	for (i = 0; i < nr; i++) {
-		objs[i] = gom_alloc(SIZE, GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
-	}
+	alloc_each(test, objs, nr, SIZE);
 	/* round robin over blocks of a span's worth: mostly a new span */
 	for (i = 0, j = 0; i < nr; i++, j++) {
 		if (i == 5)
@@ -656,10 +665,7 @@ static void mcache_bulk_spread(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, objs);
 	rate = READ_ONCE(gom_profile_rate);
 	gom_set_profile_rate(0);
-	for (i = 0; i < n; i++) {
-		objs[i] = gom_alloc(SIZE, GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
-	}
+	alloc_each(test, objs, n, SIZE);
 	/* round robin over blocks of a span's worth: mostly a new span */
 	for (i = 0; i < NR; i++) {
 		k = (i % SPANS) * per + i / SPANS;

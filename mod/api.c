@@ -250,14 +250,13 @@ static int rc_order(unsigned int npages)
 static void *alloc_run(unsigned int npages, gfp_t flags, int node)
 {
 	int order = rc_order(npages), err;
+	int hnode = node == NUMA_NO_NODE ? node : gom_heap_node(node);
 	struct gom_mheap *heap;
 	void *p;
 
-	if (order >= 0 && (node == NUMA_NO_NODE ||
-			   gom_heap_node(node) == numa_mem_id())) {
+	if (order >= 0 && (hnode == NUMA_NO_NODE || hnode == numa_mem_id())) {
 		/* NULL too if the task has moved to another node's CPU */
-		p = gom_runcache_alloc(order, node == NUMA_NO_NODE ?
-					      NUMA_NO_NODE : gom_heap_node(node));
+		p = gom_runcache_alloc(order, hnode);
 		if (p)
 			return p;
 	}

@@ -279,13 +279,14 @@ static __always_inline void mag_hand_out(void **objs, void **ptrs, size_t n)
 
 /*
  * Fill @ptrs with up to @nr objects of the claimed word @c of @s, whose
- * objects are free from bit @j up: one after another, without a bit
- * search each. Returns how many; the word's bits left are in s->cache.
+ * objects are free from its lowest set bit up: one after another, without
+ * a bit search each. Returns how many; the word's bits left are in
+ * s->cache.
  */
 static __always_inline size_t take_run(struct gom_span *s, unsigned long c,
-				       unsigned int j, void **ptrs, size_t nr)
+				       void **ptrs, size_t nr)
 {
-	const unsigned int size = s->size;
+	const unsigned int size = s->size, j = __ffs(c);
 	size_t k = min_t(size_t, BITS_PER_LONG - j, nr), i;
 	unsigned long p = s->cache_base + j * size;
 
@@ -309,7 +310,7 @@ static size_t take_words(struct gom_span *s, void **ptrs, size_t nr)
 		c = s->cache;
 		/* free from its lowest set bit to the top: a run */
 		if ((c | (c - 1)) == ~0UL) {
-			i += take_run(s, c, __ffs(c), ptrs + i, nr - i);
+			i += take_run(s, c, ptrs + i, nr - i);
 			continue;
 		}
 		base = s->cache_base;
@@ -683,9 +684,10 @@ static size_t push_bulk(struct gom_mcache *mc, size_t nr, void **ptrs,
  *
  * Objects go to the magazine while it has room, the rest straight to
  * their spans, a bitmap word at a time; all of a class's go to their
- * spans when more than a quarter of them meet a new span. Stops at the first pointer that
- * is not a small object waiting to be freed (NULL, a large run, a foreign
- * pointer, a double free), for the caller to free alone.
+ * spans when more than a quarter of them meet a new span. Stops at the
+ * first pointer that is not a small object waiting to be freed (NULL, a
+ * large run, a foreign pointer, a double free), for the caller to free
+ * alone.
  *
  * Context: any context where kfree() is allowed.
  * Return: the number of pointers consumed from @ptrs.
