@@ -26,6 +26,7 @@
 #define PROF_BIG_SIZE		1024
 #define PROF_TRIALS		8
 #define PROF_BULK		40
+#define PROF_RUNS		12	/* page runs of 1, 2 and 4 pages */
 
 static unsigned long prof_saved_rate;
 
@@ -230,6 +231,53 @@ static void prof_exact(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, bytes, 0);
 }
 
+/* A run of 1, 2 or 4 pages for @i: each order comes 4 times. */
+static unsigned int prof_run_pages(unsigned int i)
+{
+	return 1U << (i % 3);
+}
+
+/* Not a tail call: the function's frame must be in the samples' stacks. */
+static noinline void prof_alloc_runs(void **p)
+{
+	unsigned int i;
+
+	for (i = 0; i < PROF_RUNS; i++)
+		p[i] = gom_alloc_pages(prof_run_pages(i), GFP_KERNEL);
+}
+
+/*
+ * Rate 1: page runs are samples whether the run cache hands them out
+ * (its countdown runs in the CPU's section, and GOM_RUN_SAMPLE carries
+ * the answer back) or a refill does (the first of each order, the caches
+ * being empty after prof_init()); either way page-aligned.
+ */
+static void prof_runs(struct kunit *test)
+{
+	unsigned long allocs, want = 0;
+	void *p[PROF_RUNS];
+	long objs, bytes;
+	unsigned int i;
+
+	gom_set_profile_rate(1);
+	prof_alloc_runs(p);
+	for (i = 0; i < PROF_RUNS; i++) {
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+		KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(p[i]));
+		want += prof_run_pages(i) * PAGE_SIZE;
+	}
+	prof_sum("prof_alloc_runs", &objs, &bytes, &allocs, NULL);
+	KUNIT_EXPECT_EQ(test, objs, PROF_RUNS);
+	KUNIT_EXPECT_EQ(test, bytes, want);
+	KUNIT_EXPECT_EQ(test, allocs, PROF_RUNS);
+	for (i = 0; i < PROF_RUNS; i++)
+		gom_free_pages(p[i]);
+	prof_sum("prof_alloc_runs", &objs, &bytes, &allocs, NULL);
+	KUNIT_EXPECT_EQ(test, objs, 0);
+	KUNIT_EXPECT_EQ(test, bytes, 0);
+	KUNIT_EXPECT_EQ(test, allocs, PROF_RUNS);
+}
+
 static noinline bool prof_alloc_big(void **p, unsigned int n)
 {
 	unsigned int i;
@@ -423,6 +471,7 @@ static struct kunit_case prof_cases[] = {
 	KUNIT_CASE(prof_exact),
 	KUNIT_CASE(prof_rate_off),
 	KUNIT_CASE(prof_bulk),
+	KUNIT_CASE(prof_runs),
 	KUNIT_CASE(prof_estimate),
 	KUNIT_CASE(unwind_memo),
 	KUNIT_CASE(unwind_memo_irq),

@@ -247,32 +247,47 @@ static int rc_order(unsigned int npages)
 	return ilog2(npages);
 }
 
-static void *alloc_run(unsigned int npages, gfp_t flags, int node)
+/* alloc_run() from the heap of @node, which grows if need be. */
+static noinline void *alloc_heap_run(unsigned int npages, size_t size,
+				     gfp_t flags, int node)
 {
-	int order = rc_order(npages), err;
-	int hnode = node == NUMA_NO_NODE ? node : gom_heap_node(node);
-	struct gom_mheap *heap;
+	struct gom_mheap *heap = gom_heaps[gom_heap_node(node)];
 	void *p;
+	int err;
 
-	if (order >= 0 && (hnode == NUMA_NO_NODE || hnode == numa_mem_id())) {
-		/* NULL too if the task has moved to another node's CPU */
-		p = gom_runcache_alloc(order, hnode);
-		if (p)
-			return p;
-	}
-	heap = gom_heaps[gom_heap_node(node)];
 	while (!(p = gom_mheap_alloc_run(heap, npages, NULL))) {
 		err = gom_mcentral_grow(heap->node, order_base_2(npages), flags);
 		if (err)
 			return ERR_PTR(err);
 	}
-	return p;
+	return gom_run_tag(p, gom_profile_due(size));
+}
+
+/*
+ * A run of @npages for @size bytes, counted down to the next heap
+ * profile sample: with GOM_RUN_SAMPLE set if it is one; or an ERR_PTR.
+ */
+static void *alloc_run(unsigned int npages, size_t size, gfp_t flags,
+		       int node)
+{
+	int order = rc_order(npages);
+	int hnode = node == NUMA_NO_NODE ? node : gom_heap_node(node);
+	void *p;
+
+	if (order >= 0 && (hnode == NUMA_NO_NODE || hnode == numa_mem_id())) {
+		/* NULL too if the task has moved to another node's CPU */
+		p = gom_runcache_alloc(order, hnode, size);
+		if (p)
+			return p;
+	}
+	return alloc_heap_run(npages, size, flags, node);
 }
 
 static noinline void *alloc_large(size_t size, gfp_t flags, int node,
 				  unsigned long caller)
 {
 	unsigned int npages;
+	bool sample;
 	size_t bytes;
 	void *p;
 
@@ -283,18 +298,24 @@ static noinline void *alloc_large(size_t size, gfp_t flags, int node,
 	npages = DIV_ROUND_UP(size, PAGE_SIZE);
 	bytes = (size_t)npages << PAGE_SHIFT;
 	might_alloc(flags);
-	p = alloc_run(npages, flags, node);
+	p = alloc_run(npages, size, flags, node);
 	if (p == ERR_PTR(-EDQUOT) && gom_reclaim(flags))
-		p = alloc_run(npages, flags, node);
+		p = alloc_run(npages, size, flags, node);
 	if (IS_ERR(p))
 		return alloc_error(p, size, flags);
+	sample = (unsigned long)p & GOM_RUN_SAMPLE;
+	p = PTR_ALIGN_DOWN(p, PAGE_SIZE);
 	if (IS_ENABLED(CONFIG_KASAN_GENERIC))
 		gom_kasan_unpoison(p, bytes);
 	if (want_init_on_alloc(flags))
 		memset(p, 0, bytes);
 	gom_hook_alloc(p, size, bytes, flags);
 	trace_gom_alloc(caller, p, size, bytes, flags, node);
-	return profile(p, size, 0, caller);
+	if (likely(!sample))
+		return p;
+	/* the countdown waits for its next distance, as in finish_slow() */
+	gom_profile_rearm();
+	return gom_profile_alloc(p, size, 0, caller);
 }
 
 static noinline void *alloc_remote(unsigned int cls, size_t size,

@@ -787,6 +787,7 @@ void gom_profile_rearm(void);
 void *gom_profile_alloc(void *obj, size_t size, unsigned int cls,
 			unsigned long caller);
 void gom_profile_free(const void *obj);
+bool gom_profile_count(size_t size);
 void *gom_profile_tick(void *obj, size_t size, unsigned int cls,
 		       unsigned long caller);
 void gom_profile_tick_bulk(void **ptrs, size_t nr, size_t size,
@@ -801,6 +802,13 @@ void gom_profile_report_leaks(void);
 int gom_profile_init(void);
 void gom_profile_exit(void);
 
+/* gom_profile_count() if profiling is on: outside the CPU's section. */
+static inline bool gom_profile_due(size_t size)
+{
+	return static_branch_unlikely(&gom_profile_key) &&
+	       gom_profile_count(size);
+}
+
 /* unwind.c: the heap profile's call stacks */
 #define GOM_PROF_DEPTH		16	/* frames a profile stack keeps */
 #define GOM_UNWIND_MAX		(GOM_PROF_DEPTH + 8)	/* and gomalloc's */
@@ -812,8 +820,22 @@ void gom_unwind_forget(void);
 void gom_unwind_init(void);
 void gom_unwind_exit(void);
 
+/*
+ * A run handed out by the run cache carries this bit when its allocation
+ * is a heap profile sample, as mm's encoded_page carries flags in a page
+ * pointer's low bits: a run is page-aligned, and the flag comes back in
+ * the return register, where one stored through a pointer would cost the
+ * callers' frames a stack canary.
+ */
+#define GOM_RUN_SAMPLE		1UL
+
+static inline void *gom_run_tag(void *run, bool sample)
+{
+	return (void *)((unsigned long)run | (sample ? GOM_RUN_SAMPLE : 0));
+}
+
 /* runcache.c: runs of 2^order pages, order below GOM_RC_ORDERS */
-void *gom_runcache_alloc(unsigned int order, int node);
+void *gom_runcache_alloc(unsigned int order, int node, size_t size);
 int gom_runcache_free(void *run, unsigned int order, unsigned long e);
 void gom_runcache_drain(struct gom_mcache *mc, bool local);
 void gom_runcache_init(struct gom_runcache *rc);

@@ -5,17 +5,19 @@
  *
  * Each CPU counts down the bytes it allocates (struct gom_mcache's
  * sample_left, inside its section: the hot path pays that subtraction and
- * nothing else); when the count goes below zero the allocation is a
- * sample and the next distance is drawn from an exponential distribution
- * of mean profile_rate bytes. A sample records the call stack (stack
- * depot), the size and the caller's module; it is found again when freed
- * through a side table, and only frees of objects in spans that hold a
- * live sample go to that table: such a span points its magazine offset
- * (gom_span.mag_off) at the CPU's class-0 magazine, which is always full,
- * so their frees take the slow path and the others pay nothing. A page
- * run has no span: its free looks the table up only if gom_prof_runs[],
- * a counting filter of the live samples of runs by address, counts one
- * in the run's bucket.
+ * nothing else, and so does a page run from the CPU's run cache, which
+ * comes back with GOM_RUN_SAMPLE set if it is a sample; the slow paths
+ * count outside the section, gom_profile_count()); when the count goes
+ * below zero the allocation is a sample and the next distance is drawn
+ * from an exponential distribution of mean profile_rate bytes. A sample
+ * records the call stack (stack depot), the size and the caller's module;
+ * it is found again when freed through a side table, and only frees of
+ * objects in spans that hold a live sample go to that table: such a span
+ * points its magazine offset (gom_span.mag_off) at the CPU's class-0
+ * magazine, which is always full, so their frees take the slow path and
+ * the others pay nothing. A page run has no span: its free looks the
+ * table up only if gom_prof_runs[], a counting filter of the live samples
+ * of runs by address, counts one in the run's bucket.
  *
  * Every sample stands for 1 / (1 - exp(-size / rate)) allocations of its
  * size (Go's scaleHeapSample), so the estimates are unbiased; with
@@ -29,11 +31,11 @@
  * sampled objects per class, and names the clients and stacks still
  * holding memory when gomalloc is unloaded.
  *
- * gom_profile_key turns the slow paths' countdown on; the fast path
- * counts down whatever the key says, from LONG_MAX while profiling is off
- * (gom_mc_sample()). The frees look for a sample whatever the key says (a
- * span's nsampled, gom_prof_runs[] for page runs), so turning profiling
- * off forgets no live sample.
+ * gom_profile_key turns the slow paths' countdown on; the fast path and
+ * the run cache count down whatever the key says, from LONG_MAX while
+ * profiling is off (gom_mc_sample()). The frees look for a sample
+ * whatever the key says (a span's nsampled, gom_prof_runs[] for page
+ * runs), so turning profiling off forgets no live sample.
  *
  * A stack's frames are named when a file is read, so the frames of a
  * module that goes away are named before it does (MODULE_STATE_GOING,
@@ -42,8 +44,8 @@
  * Locking: gom_prof_lock (irq-safe, a leaf) protects the tables; records
  * and stacks are allocated before it is taken. gom_prof_mutex serialises
  * the rate, the creation of client directories and the naming of a
- * module's frames. Called from mcache.c and api.c outside the CPU's
- * section; it calls no other level.
+ * module's frames. Called from mcache.c, runcache.c and api.c outside
+ * the CPU's section; it calls no other level.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -502,21 +504,17 @@ void gom_profile_free(const void *obj)
 EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_free);
 
 /**
- * gom_profile_tick() - count an allocation made outside a CPU's section
- * @obj: the object or large run
+ * gom_profile_count() - count down an allocation made outside a section
  * @size: bytes asked for
- * @cls: its class, 0 for a large run
- * @caller: the client's return address
  *
  * The slow paths' share of the countdown the fast path keeps in its
  * section: a race with an interrupt on this CPU can lose a subtraction,
  * which only moves the next sample.
  *
- * Context: as gom_profile_alloc().
- * Return: @obj.
+ * Context: any.
+ * Return: true if the allocation is a sample, for gom_profile_alloc().
  */
-void *gom_profile_tick(void *obj, size_t size, unsigned int cls,
-		       unsigned long caller)
+bool gom_profile_count(size_t size)
 {
 	struct gom_mcache *mc;
 	bool sample;
@@ -529,7 +527,28 @@ void *gom_profile_tick(void *obj, size_t size, unsigned int cls,
 	if (sample)
 		mc->sample_left = draw(mc);
 	preempt_enable();
-	return sample ? gom_profile_alloc(obj, size, cls, caller) : obj;
+	return sample;
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_count);
+
+/**
+ * gom_profile_tick() - count an allocation made outside a CPU's section
+ * @obj: the object or large run
+ * @size: bytes asked for
+ * @cls: its class, 0 for a large run
+ * @caller: the client's return address
+ *
+ * gom_profile_count(), and the sample's record if it is one.
+ *
+ * Context: as gom_profile_alloc().
+ * Return: @obj.
+ */
+void *gom_profile_tick(void *obj, size_t size, unsigned int cls,
+		       unsigned long caller)
+{
+	if (gom_profile_count(size))
+		return gom_profile_alloc(obj, size, cls, caller);
+	return obj;
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_tick);
 

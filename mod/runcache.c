@@ -60,31 +60,6 @@ static unsigned int take_runs(int node, unsigned int order, void **runs,
 }
 
 /*
- * Refill this CPU's empty cache of @order with a batch from the local
- * heap of @node; return one run of the batch, still marked cached, or
- * NULL if the heap had none.
- */
-static noinline void *refill(int node, unsigned int order)
-{
-	void *runs[GOM_RC_BATCH] __uninitialized;
-	struct gom_runcache *rc;
-	struct gom_mcache *mc;
-	unsigned int n, i = 0;
-
-	n = take_runs(node, order, runs, GOM_RC_BATCH);
-	if (!n)
-		return NULL;
-	if (gom_mc_trylock(&mc)) {
-		rc = &mc->rc[order];
-		while (i < n - 1 && rc->count < rc->cap)
-			rc->runs[rc->count++] = runs[i++];
-		gom_mc_unlock(mc);
-	}
-	flush_runs(runs + i, n - 1 - i, order);
-	return runs[n - 1];
-}
-
-/*
  * Hand out a cached run: its head entry goes back from GOM_PM_CACHED to
  * GOM_PM_LARGE. A plain store is enough: the run came out of this CPU's
  * cache, so nobody else changes the entry (a free of a cached run is
@@ -98,23 +73,56 @@ static void *own(void *run)
 	return run;
 }
 
+/*
+ * Refill this CPU's empty cache of @order with a batch from the local
+ * heap of @node; return one run of the batch, still marked cached and
+ * counted down by @size (gom_run_tag()), or NULL if the heap had none.
+ */
+static noinline void *refill(int node, unsigned int order, size_t size)
+{
+	void *runs[GOM_RC_BATCH] __uninitialized;
+	struct gom_runcache *rc;
+	struct gom_mcache *mc;
+	unsigned int n, i = 0;
+	bool sample;
+
+	n = take_runs(node, order, runs, GOM_RC_BATCH);
+	if (!n)
+		return NULL;
+	if (gom_mc_trylock(&mc)) {
+		rc = &mc->rc[order];
+		while (i < n - 1 && rc->count < rc->cap)
+			rc->runs[rc->count++] = runs[i++];
+		sample = gom_mc_sample(mc, size);
+		gom_mc_unlock(mc);
+	} else {
+		sample = gom_profile_due(size);
+	}
+	flush_runs(runs + i, n - 1 - i, order);
+	return gom_run_tag(own(runs[n - 1]), sample);
+}
+
 /**
  * gom_runcache_alloc() - take a run of 2^@order pages from this CPU
  * @order: order of the run, below GOM_RC_ORDERS
  * @node: the heap node the run must be on, or NUMA_NO_NODE: the caller
  *	  may have moved to another node's CPU since it chose the cache
+ * @size: bytes asked for, counted down to the next heap profile sample
+ *	  in the section, as gom_alloc()'s fast path does
  *
  * An empty cache is refilled with a batch from the local heap.
  *
  * Context: any.
- * Return: the run, or NULL when neither the cache nor the local heap had
- * one (the caller grows the heap and asks the heap directly).
+ * Return: the run, with GOM_RUN_SAMPLE set if it is a sample to record;
+ * or NULL when neither the cache nor the local heap had one (the caller
+ * grows the heap and asks the heap directly, and counts it down).
  */
-void *gom_runcache_alloc(unsigned int order, int node)
+void *gom_runcache_alloc(unsigned int order, int node, size_t size)
 {
 	struct gom_runcache *rc;
 	struct gom_mcache *mc;
-	void *run = NULL;
+	void *run;
+	bool sample;
 
 	if (!gom_mc_trylock(&mc))
 		return NULL;
@@ -123,13 +131,15 @@ void *gom_runcache_alloc(unsigned int order, int node)
 		return NULL;
 	}
 	rc = &mc->rc[order];
-	if (likely(rc->count))
-		run = rc->runs[--rc->count];
-	node = mc->node;
+	if (unlikely(!rc->count)) {
+		node = mc->node;
+		gom_mc_unlock(mc);
+		return refill(node, order, size);
+	}
+	run = rc->runs[--rc->count];
+	sample = gom_mc_sample(mc, size);
 	gom_mc_unlock(mc);
-	if (unlikely(!run))
-		run = refill(node, order);
-	return run ? own(run) : NULL;
+	return gom_run_tag(own(run), sample);
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_runcache_alloc);
 
