@@ -42,7 +42,8 @@
  * and MODULE_STATE_LIVE for its init text) and kept as text.
  *
  * Locking: gom_prof_lock (irq-safe, a leaf) protects the tables; records
- * and stacks are allocated before it is taken. gom_prof_mutex serialises
+ * and stacks are allocated before it is taken (a record from the CPU's
+ * spare if it has one, gom_prof_spare). gom_prof_mutex serialises
  * the rate, the creation of client directories and the naming of a
  * module's frames. Called from mcache.c, runcache.c and api.c outside
  * the CPU's section; it calls no other level.
@@ -127,6 +128,14 @@ struct gom_prof_sample {
 	unsigned long born;		/* jiffies */
 	unsigned int cls;		/* 0 for a large run */
 };
+
+/*
+ * Each CPU's spare sample record: a sampled object's free leaves its
+ * record there for the next sample, so that a sample allocated and freed
+ * in turn costs no kmalloc() and kfree(). Taken and put with
+ * this_cpu_xchg(), which needs no lock and is safe against interrupts.
+ */
+static DEFINE_PER_CPU(struct gom_prof_sample *, gom_prof_spare);
 
 static DEFINE_SPINLOCK(gom_prof_lock);
 static DEFINE_HASHTABLE(gom_prof_samples, 12);
@@ -459,7 +468,11 @@ noinline void *gom_profile_alloc(void *obj, size_t size, unsigned int cls,
 	    (IS_ENABLED(CONFIG_PREEMPT_RT) && !preemptible()))
 		return obj;
 	stack = save_stack(gfp, &caller);
-	s = stack ? kmalloc(sizeof(*s), gfp) : NULL;
+	if (!stack)
+		return obj;
+	s = this_cpu_xchg(gom_prof_spare, NULL);
+	if (!s)
+		s = kmalloc(sizeof(*s), gfp);
 	if (!s)
 		return obj;
 	s->obj = obj;
@@ -499,7 +512,8 @@ void gom_profile_free(const void *obj)
 		gom_lifetime_n[s->cls]++;
 	}
 	spin_unlock_irqrestore(&gom_prof_lock, flags);
-	kfree(s);
+	if (s)
+		kfree(this_cpu_xchg(gom_prof_spare, s));
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_free);
 
@@ -1142,6 +1156,7 @@ void gom_profile_exit(void)
 	struct gom_prof_client *c, *tmp;
 	struct hlist_node *t;
 	unsigned int bkt;
+	int cpu;
 
 	if (static_key_enabled(&gom_profile_key))
 		static_branch_disable(&gom_profile_key);
@@ -1152,6 +1167,8 @@ void gom_profile_exit(void)
 		hash_del(&s->node);
 		kfree(s);
 	}
+	for_each_possible_cpu(cpu)
+		kfree(per_cpu(gom_prof_spare, cpu));
 	hash_for_each_safe(gom_prof_buckets, bkt, t, b, node) {
 		hash_del(&b->node);
 		free_frames(b->frames);
