@@ -27,6 +27,7 @@
 #define PROF_TRIALS		8
 #define PROF_BULK		40
 #define PROF_RUNS		12	/* page runs of 1, 2 and 4 pages */
+#define PROF_MATES		8	/* objects allocated after a sample */
 
 static unsigned long prof_saved_rate;
 
@@ -278,6 +279,81 @@ static void prof_runs(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, allocs, PROF_RUNS);
 }
 
+/* Not a tail call: the function's frame must be in the sample's stack. */
+static noinline void *prof_alloc_one(void)
+{
+	void *p = gom_alloc(PROF_A_SIZE, GFP_KERNEL);
+
+	OPTIMIZER_HIDE_VAR(p);
+	return p;
+}
+
+/* The span of the small object @p. */
+static struct gom_span *prof_span(const void *p)
+{
+	unsigned long e = gom_pm_get((unsigned long)p);
+
+	return gom_pm_is_span(e) ? (struct gom_span *)e : NULL;
+}
+
+/*
+ * A span with one sample names it (gom_span.sampled), so that the frees
+ * of its other objects, one by one or in bulk, need not look in the
+ * profile; the sample's own free, in the middle of a bulk free, still
+ * finds it. The objects allocated after the sample come from its span,
+ * which the CPU owns (prof_init() emptied the caches).
+ */
+static void prof_span_one(struct kunit *test)
+{
+	void *x, *p[PROF_MATES], *mates[PROF_MATES], *bulk[3];
+	unsigned long allocs;
+	struct gom_span *s;
+	unsigned int i, n = 0;
+	long objs, bytes;
+
+	gom_set_profile_rate(1);
+	x = prof_alloc_one();
+	gom_set_profile_rate(0);
+	KUNIT_ASSERT_NOT_NULL(test, x);
+	s = prof_span(x);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	for (i = 0; i < PROF_MATES; i++) {
+		p[i] = gom_alloc(PROF_A_SIZE, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+		if (prof_span(p[i]) == s)
+			mates[n++] = p[i];
+	}
+	KUNIT_ASSERT_GE_MSG(test, n, 3, "too few objects of the sample's span");
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->nsampled), 1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->sampled),
+			gom_obj_index(s, (unsigned long)x));
+	KUNIT_EXPECT_TRUE(test, gom_obj_may_sample(s, (unsigned long)x));
+	KUNIT_EXPECT_FALSE(test, gom_obj_may_sample(s, (unsigned long)mates[0]));
+
+	gom_free(mates[0]);
+	KUNIT_EXPECT_TRUE(test, gom_obj_marked(mates[0]));
+	prof_sum("prof_alloc_one", &objs, &bytes, &allocs, NULL);
+	KUNIT_EXPECT_EQ(test, objs, 1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->nsampled), 1);
+
+	bulk[0] = mates[1];
+	bulk[1] = x;
+	bulk[2] = mates[2];
+	gom_free_bulk(ARRAY_SIZE(bulk), bulk);
+	KUNIT_EXPECT_TRUE(test, gom_obj_marked(mates[1]));
+	KUNIT_EXPECT_TRUE(test, gom_obj_marked(x));
+	KUNIT_EXPECT_TRUE(test, gom_obj_marked(mates[2]));
+	prof_sum("prof_alloc_one", &objs, &bytes, &allocs, NULL);
+	KUNIT_EXPECT_EQ(test, objs, 0);
+	KUNIT_EXPECT_EQ(test, bytes, 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->nsampled), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->mag_off), gom_mag_off(s->cls));
+
+	for (i = 0; i < PROF_MATES; i++)
+		if (p[i] != mates[0] && p[i] != mates[1] && p[i] != mates[2])
+			gom_free(p[i]);
+}
+
 static noinline bool prof_alloc_big(void **p, unsigned int n)
 {
 	unsigned int i;
@@ -472,6 +548,7 @@ static struct kunit_case prof_cases[] = {
 	KUNIT_CASE(prof_rate_off),
 	KUNIT_CASE(prof_bulk),
 	KUNIT_CASE(prof_runs),
+	KUNIT_CASE(prof_span_one),
 	KUNIT_CASE(prof_estimate),
 	KUNIT_CASE(unwind_memo),
 	KUNIT_CASE(unwind_memo_irq),

@@ -273,8 +273,11 @@ struct gom_span {
 					 * always full class-0 one while it
 					 * holds a profiled object
 					 */
-	u32 nsampled;			/* live profiled objects, see
+	u16 nsampled;			/* live profiled objects, see
 					 * profile.c
+					 */
+	u16 sampled;			/* index of the one while that is
+					 * known, else GOM_SAMPLED_ANY
 					 */
 	u32 born;			/* jiffies when it was carved, the
 					 * low 32 bits: ages wrap after 2^32
@@ -343,6 +346,26 @@ static __always_inline unsigned int gom_obj_index(const struct gom_span *s,
 						  unsigned long addr)
 {
 	return gom_index_at(s->base, (u32)s->inv, s->shift, addr);
+}
+
+#define GOM_SAMPLED_ANY		U16_MAX	/* not an object index: nobjs is u16 */
+
+/*
+ * Whether @addr, an object of @s, may be a live profile sample, so that
+ * its free must look for it in the profile: when @s holds samples, unless
+ * @s knows its one sample is another object. Without a lock: a live
+ * sample's record, nsampled and sampled were written before its object
+ * was handed out, and while it lives sampled names it or no one.
+ */
+static __always_inline bool gom_obj_may_sample(const struct gom_span *s,
+					       unsigned long addr)
+{
+	unsigned int i;
+
+	if (likely(!READ_ONCE(s->nsampled)))
+		return false;
+	i = READ_ONCE(s->sampled);
+	return i == GOM_SAMPLED_ANY || i == gom_obj_index(s, addr);
 }
 
 static __always_inline bool gom_obj_valid(const struct gom_span *s,

@@ -230,7 +230,7 @@ bool gom_mcache_free_slow(const void *ptr)
 		gom_refuse_free(ptr, "object already free", true);
 		return true;
 	}
-	if (READ_ONCE(s->nsampled))
+	if (gom_obj_may_sample(s, (unsigned long)obj))
 		gom_profile_free(obj);
 	if (want_init_on_free())
 		gom_clear_on_free(obj, s->size);
@@ -558,10 +558,28 @@ static __always_inline void bulk_span(struct bulk_free *b, struct gom_span *s)
 }
 
 /*
+ * @s holds samples: its object at @a stays here only if it cannot be one
+ * (gom_obj_may_sample()), and then @b's arithmetic is narrowed to that
+ * object alone, so that the next of @s is looked at too. False to leave
+ * @a for gom_free(), which finds it in the profile (read without a lock:
+ * a sample was recorded before the caller had its object).
+ */
+static __always_inline bool bulk_narrow(struct bulk_free *b,
+					struct gom_span *s, unsigned long a)
+{
+	if (gom_index64(b->base, b->inv, b->shift, a) >= b->nobjs)
+		return true;	/* not an object: push_run() stops there */
+	if (gom_obj_may_sample(s, a))
+		return false;
+	b->base = a;
+	b->nobjs = 1;
+	b->hops--;	/* about: the lookups inside @s are no hops */
+	return true;
+}
+
+/*
  * Make @s the span of @b, at pointer @p, switching to the magazine of its
- * class. False for a span with a live sample, whose objects gom_free()
- * must find again in the profile: read once per span, as an object of
- * the caller's that is a sample was counted before the caller had it.
+ * class. False to stop at @p: a span with samples, see bulk_narrow().
  */
 static __always_inline bool bulk_enter(struct gom_mcache *mc,
 				       struct bulk_free *b, struct gom_span *s,
@@ -571,8 +589,6 @@ static __always_inline bool bulk_enter(struct gom_mcache *mc,
 	/* another node's objects go straight to their span */
 	bool local = !gom_numa_remote(mc, s);
 
-	if (READ_ONCE(s->nsampled))
-		return false;
 	if (m != b->m || local != b->local) {
 		bulk_park(b);
 		if (m != b->m) {
@@ -588,6 +604,8 @@ static __always_inline bool bulk_enter(struct gom_mcache *mc,
 		bulk_aim(b, p);
 	}
 	bulk_span(b, s);
+	if (unlikely(READ_ONCE(s->nsampled)))
+		return bulk_narrow(b, s, (unsigned long)*p);
 	return true;
 }
 

@@ -204,6 +204,7 @@ static void span_init(struct gom_span *s, struct gom_mcentral *c,
 	s->node = c->node;
 	s->mag_off = gom_mag_off(c->cls);
 	s->nsampled = 0;
+	s->sampled = GOM_SAMPLED_ANY;
 	s->size = k->size;
 	s->inv = gom_inv64(k->size >> k->shift, k->inv);
 	s->shift = k->shift;

@@ -362,9 +362,11 @@ static struct gom_prof_bucket *new_bucket(depot_stack_handle_t stack,
 }
 
 /*
- * A span with a live sample sends its frees to the slow path; a run's
- * free finds its bucket of gom_prof_runs[] counting one. Under
- * gom_prof_lock, and before the object is handed out.
+ * A span with a live sample sends its frees to the slow path, and names
+ * the sample while it is its only one, so that the frees of its other
+ * objects need not look (gom_obj_may_sample()); a run's free finds its
+ * bucket of gom_prof_runs[] counting one. Under gom_prof_lock, and before
+ * the object is handed out.
  */
 static void mark_sampled(struct gom_prof_sample *ps, int delta)
 {
@@ -378,7 +380,9 @@ static void mark_sampled(struct gom_prof_sample *ps, int delta)
 	}
 	if (!s)
 		return;
-	s->nsampled += delta;
+	WRITE_ONCE(s->sampled, delta > 0 && !s->nsampled ?
+		   gom_obj_index(s, (unsigned long)ps->obj) : GOM_SAMPLED_ANY);
+	WRITE_ONCE(s->nsampled, s->nsampled + delta);
 	WRITE_ONCE(s->mag_off, s->nsampled ? gom_mag_off(0) :
 		   gom_mag_off(s->cls));
 }
