@@ -26,6 +26,9 @@
 #   gombench.mem=0       skip the memory measurements (mem, replay-mem)
 #   gombench.debug=LETTERS  debug= options of the debug case, one run each
 #                        (default FZPUQ)
+#   gombench.rate=N      profile_rate of the profile case's "on" run
+#                        (default: gomalloc's; 1 makes every allocation a
+#                        sample, so that on minus off is a sample's cost)
 #
 # SLUB's footprint is the change of SUnreclaim in /proc/meminfo (after a
 # vm stat_refresh, so per-CPU counter deltas are folded in), with empty
@@ -45,6 +48,7 @@ iters=
 reps=
 do_mem=1
 debug_opts=FZPUQ
+prof_rate=
 for a in $(cat /proc/cmdline); do
 	case $a in
 	gombench.mode=*) mode=${a#*=} ;;
@@ -53,6 +57,7 @@ for a in $(cat /proc/cmdline); do
 	gombench.reps=*) reps=${a#*=} ;;
 	gombench.mem=*) do_mem=${a#*=} ;;
 	gombench.debug=*) debug_opts=${a#*=} ;;
+	gombench.rate=*) prof_rate=${a#*=} ;;
 	esac
 done
 
@@ -255,6 +260,7 @@ cost_cases() {
 	pc=hot
 	with=
 	if want profile; then
+		[ -z "$prof_rate" ] || echo "$prof_rate" > $GOM/profile_rate
 		pc=hot,pages,large
 		with=replay
 		hot_run $T/profile-on.json $pc $with || return 1
@@ -268,7 +274,7 @@ cost_cases() {
 			[ $c = hot ] && n=profile
 			combine $n $c $T/profile-on.json $T/profile-off.json "profile_rate=0"
 		done
-		note "profile: profile_rate $rate against 0"
+		note "profile: profile_rate ${prof_rate:-$rate} against 0"
 	fi
 	want debug || return 0
 	opts=$debug_opts
