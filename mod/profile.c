@@ -415,39 +415,55 @@ save_stack(gfp_t gfp, unsigned long *caller)
 			       gfp, caller);
 }
 
-/*
- * File @s under its stack's bucket. Only the first sample of a stack
- * pays for the symbol lookup that names its module and for the bucket.
- */
-static bool add_sample(struct gom_prof_sample *s, depot_stack_handle_t stack,
-		       unsigned long caller, gfp_t gfp)
+/* Enter @s, whose bucket is set, in the tables. Lock held. */
+static void file_sample(struct gom_prof_sample *s)
 {
-	struct gom_prof_bucket *nb = NULL;
-	struct gom_prof_client *nc = NULL;
-	char module[MODULE_NAME_LEN];
-	unsigned long flags;
-
-	spin_lock_irqsave(&gom_prof_lock, flags);
-	s->b = find_bucket(stack);
-	if (!s->b) {
-		spin_unlock_irqrestore(&gom_prof_lock, flags);
-		nb = kzalloc(sizeof(*nb), gfp);
-		nc = kzalloc(sizeof(*nc), gfp);
-		if (!nb || !nc)
-			goto free;
-		caller_module(caller, module);
-		spin_lock_irqsave(&gom_prof_lock, flags);
-		s->b = new_bucket(stack, module, &nb, &nc);
-	}
 	hash_add(gom_prof_samples, &s->node, (unsigned long)s->obj);
 	WRITE_ONCE(gom_profile_live, gom_profile_live + 1);
 	account(s, 1);
 	mark_sampled(s, 1);
-	spin_unlock_irqrestore(&gom_prof_lock, flags);
-free:
+}
+
+/*
+ * add_sample() for the first sample of a stack: it pays for the bucket
+ * and for the symbol lookup that names its module, with the lock dropped.
+ */
+static noinline bool add_first_sample(struct gom_prof_sample *s,
+				      depot_stack_handle_t stack,
+				      unsigned long caller, gfp_t gfp)
+{
+	struct gom_prof_bucket *nb = kzalloc(sizeof(*nb), gfp);
+	struct gom_prof_client *nc = kzalloc(sizeof(*nc), gfp);
+	char module[MODULE_NAME_LEN];
+	unsigned long flags;
+
+	if (nb && nc) {
+		caller_module(caller, module);
+		spin_lock_irqsave(&gom_prof_lock, flags);
+		s->b = new_bucket(stack, module, &nb, &nc);
+		file_sample(s);
+		spin_unlock_irqrestore(&gom_prof_lock, flags);
+	}
 	kfree(nb);
 	kfree(nc);
 	return s->b;
+}
+
+/* File @s under its stack's bucket; false if it could not be made. */
+static bool add_sample(struct gom_prof_sample *s, depot_stack_handle_t stack,
+		       unsigned long caller, gfp_t gfp)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&gom_prof_lock, flags);
+	s->b = find_bucket(stack);
+	if (unlikely(!s->b)) {
+		spin_unlock_irqrestore(&gom_prof_lock, flags);
+		return add_first_sample(s, stack, caller, gfp);
+	}
+	file_sample(s);
+	spin_unlock_irqrestore(&gom_prof_lock, flags);
+	return true;
 }
 
 /**
@@ -484,10 +500,11 @@ noinline void *gom_profile_alloc(void *obj, size_t size, unsigned int cls,
 	s->weight = sample_weight(size);
 	s->bytes = (s->weight * size) >> 16;
 	s->born = jiffies;
-	rcu_read_lock();
+	/* a page map reader: preemption off makes it an RCU one (pagemap.c) */
+	preempt_disable();
 	s->span = cls ? (struct gom_span *)gom_pm_get((unsigned long)obj) :
 		  NULL;
-	rcu_read_unlock();
+	preempt_enable();
 	if (!add_sample(s, stack, caller, gfp))
 		kfree(s);
 	return obj;
@@ -517,7 +534,9 @@ void gom_profile_free(const void *obj)
 	}
 	spin_unlock_irqrestore(&gom_prof_lock, flags);
 	if (s)
-		kfree(this_cpu_xchg(gom_prof_spare, s));
+		s = this_cpu_xchg(gom_prof_spare, s);
+	if (unlikely(s))	/* the CPU had a spare already */
+		kfree(s);
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_free);
 
