@@ -211,6 +211,37 @@ static noinline bool walk(struct gom_unwind_memo *w, unsigned long *ret)
 }
 #endif
 
+/*
+ * gom_unwind_save() when the memo does not know the stack: walk it, and
+ * memoise the walk if it can be. Out of line, with its record of the
+ * walk: the kernel zeroes such a local on entry (INIT_STACK_ALL_ZERO), a
+ * cost the memo's answers need not pay.
+ */
+static noinline depot_stack_handle_t save_walk(unsigned long *ret, gfp_t gfp,
+					       unsigned long *caller)
+{
+	struct gom_unwind_memo w;
+	bool exact;
+
+	atomic_long_inc(&gom_unwind_walks);
+	w.ret = (unsigned long)ret;
+	w.gen = READ_ONCE(gom_unwind_gen);
+	w.nr = 0;
+	w.skip = 0;
+	w.regs = 0;
+	w.span = 0;
+	exact = walk(&w, ret);
+	if (!w.nr)
+		return 0;
+	if (w.skip == w.nr)
+		w.skip--;
+	*caller = w.ip[w.skip];
+	w.handle = stack_depot_save(w.ip + w.skip, w.nr - w.skip, gfp);
+	if (exact && w.handle)
+		remember(&w);
+	return w.handle;
+}
+
 /**
  * gom_unwind_save() - save the stack of a sampled allocation
  * @ret: the slot holding the return address of gomalloc's frame that
@@ -230,31 +261,13 @@ static noinline bool walk(struct gom_unwind_memo *w, unsigned long *ret)
 depot_stack_handle_t gom_unwind_save(unsigned long *ret, gfp_t gfp,
 				     unsigned long *caller)
 {
-	struct gom_unwind_memo w;
-	bool exact;
+	depot_stack_handle_t handle = recall(ret, caller);
 
-	w.handle = recall(ret, caller);
-	if (w.handle) {
+	if (handle) {
 		atomic_long_inc(&gom_unwind_hits);
-		return w.handle;
+		return handle;
 	}
-	atomic_long_inc(&gom_unwind_walks);
-	w.ret = (unsigned long)ret;
-	w.gen = READ_ONCE(gom_unwind_gen);
-	w.nr = 0;
-	w.skip = 0;
-	w.regs = 0;
-	w.span = 0;
-	exact = walk(&w, ret);
-	if (!w.nr)
-		return 0;
-	if (w.skip == w.nr)
-		w.skip--;
-	*caller = w.ip[w.skip];
-	w.handle = stack_depot_save(w.ip + w.skip, w.nr - w.skip, gfp);
-	if (exact && w.handle)
-		remember(&w);
-	return w.handle;
+	return save_walk(ret, gfp, caller);
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_unwind_save);
 
