@@ -635,13 +635,28 @@ static inline unsigned long gom_span_word_base(const struct gom_span *s,
 
 /* mcache.c: a CPU's caches; runcache.c keeps its page runs. */
 #define GOM_RC_ORDERS		7	/* runs of 2^0 .. 2^6 pages */
-#define GOM_RC_MAX		16
+#define GOM_RC_MAX		16	/* runs of order 0 a CPU keeps */
+/* all orders' runs: 16, 8, 4, then 2 of each order (gom_rc_cap()) */
+#define GOM_RC_SLOTS		(GOM_RC_MAX + GOM_RC_MAX / 2 + GOM_RC_MAX / 4 + \
+				 2 * (GOM_RC_ORDERS - 3))
+static_assert(GOM_RC_MAX / 8 == 2, "GOM_RC_SLOTS: from order 3, 2 runs");
 
-/* struct gom_runcache - one CPU's cached page runs of one order */
+/* Runs a CPU keeps of order @order: half as many each order up, 2 least. */
+static inline unsigned int gom_rc_cap(unsigned int order)
+{
+	return max(2U, GOM_RC_MAX >> order);
+}
+
+/*
+ * struct gom_runcache - one CPU's cached page runs of one order
+ * @count: runs in the cache
+ * @cap: gom_rc_cap() of its order
+ * @runs: its @cap slots of struct gom_mcache's rc_slots
+ */
 struct gom_runcache {
 	unsigned int count;
 	unsigned int cap;
-	void *runs[GOM_RC_MAX];
+	void **runs;
 };
 
 /*
@@ -650,7 +665,8 @@ struct gom_runcache {
  * @span is the span the CPU owns (Go's mcache.alloc[class]); @objs is a
  * magazine of freed objects, used before the span and flushed in batches
  * to the objects' spans when it fills. It holds @cap objects, the class's
- * mag_cap: 54 up to 1 KiB, fewer above, 8 from 7.5 KiB.
+ * mag_cap: 54 up to 1 KiB, 64 KiB of objects above, but at least a span's
+ * objects up to 16 (so 16 from 4 KiB to 8 KiB), and at least 8.
  */
 struct gom_mag {
 	struct gom_span *span;
@@ -688,6 +704,7 @@ struct gom_mcache {
 	struct lockdep_map dep_map;
 #endif
 	struct gom_runcache rc[GOM_RC_ORDERS];
+	void *rc_slots[GOM_RC_SLOTS];	/* the run caches' runs */
 };
 
 /*
@@ -861,7 +878,7 @@ static inline void *gom_run_tag(void *run, bool sample)
 void *gom_runcache_alloc(unsigned int order, int node, size_t size);
 int gom_runcache_free(void *run, unsigned int order, unsigned long e);
 void gom_runcache_drain(struct gom_mcache *mc, bool local);
-void gom_runcache_init(struct gom_runcache *rc);
+void gom_runcache_init(struct gom_mcache *mc);
 void gom_runcache_read(struct gom_heap_stats *st);
 
 /* stack.c */

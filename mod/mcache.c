@@ -972,7 +972,7 @@ static struct gom_mcache *mcache_new(unsigned int cpu)
 	mc->node = cpu_to_mem(cpu);
 	for (cls = 1; cls < GOM_NR_CLASSES; cls++)
 		gom_mc_mag(mc, cls)->cap = gom_classes[cls].mag_cap;
-	gom_runcache_init(mc->rc);
+	gom_runcache_init(mc);
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
 	lockdep_init_map_type(&mc->dep_map, "gom_mcache", &gom_mc_key, 0,
 			      LD_WAIT_SPIN, LD_WAIT_INV, LD_LOCK_PERCPU);

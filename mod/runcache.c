@@ -233,19 +233,24 @@ void gom_runcache_drain(struct gom_mcache *mc, bool local)
 EXPORT_SYMBOL_GOM_INTERNAL(gom_runcache_drain);
 
 /**
- * gom_runcache_init() - set the capacity of a CPU's run caches
- * @rc: the CPU's GOM_RC_ORDERS caches
+ * gom_runcache_init() - set up a CPU's run caches
+ * @mc: the CPU's caches
  *
- * Up to 16 pages per order for the small orders, two runs for the large.
+ * Up to 16 pages per order for the small orders, two runs for the large
+ * (gom_rc_cap()), each order's slots a part of @mc->rc_slots.
  *
  * Context: any.
  */
-void gom_runcache_init(struct gom_runcache *rc)
+void gom_runcache_init(struct gom_mcache *mc)
 {
+	void **slot = mc->rc_slots;
 	unsigned int order;
 
-	for (order = 0; order < GOM_RC_ORDERS; order++)
-		rc[order].cap = max(2, GOM_RC_MAX >> order);
+	for (order = 0; order < GOM_RC_ORDERS; order++) {
+		mc->rc[order].cap = gom_rc_cap(order);
+		mc->rc[order].runs = slot;
+		slot += gom_rc_cap(order);
+	}
 }
 
 /**

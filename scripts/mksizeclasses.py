@@ -35,7 +35,8 @@ SMALL_MAX = 1024        # size_to_class8 covers sizes up to this
 LARGE_STEP = 128        # size_to_class128 granularity
 MAG_MAX = 54            # magazine slots: a CPU's caches fit in 6 pages
 MAG_BYTES = 65536       # a magazine caches at most this many bytes...
-MAG_MIN = 8             # ...but never fewer than this many objects
+MAG_MIN = 8             # ...but never fewer than this many objects,
+MAG_SPAN = 16           # nor than a span's, up to this many
 WASTE_LIMIT = 0.125     # tail waste bound; requests above 128 bytes get at
 GROW_LIMIT = 1.125      # most GROW_LIMIT times their size
 MIN_SPAN_PAGES = 4      # smallest span
@@ -100,7 +101,8 @@ def annotate(classes):
         shift = (c['size'] & -c['size']).bit_length() - 1
         c['shift'] = shift
         c['inv'] = pow(c['size'] >> shift, -1, 1 << 32)
-        cap = max(MAG_MIN, min(MAG_MAX, MAG_BYTES // c['size']))
+        cap = max(MAG_MIN, min(MAG_SPAN, c['nobjs']),
+                  min(MAG_MAX, MAG_BYTES // c['size']))
         c['mag_cap'] = cap
         prev = c['size']
 
