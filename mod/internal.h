@@ -54,7 +54,6 @@
 #include <linux/module.h>
 #include <linux/numa.h>
 #include <linux/percpu.h>
-#include <linux/prandom.h>
 #include <linux/spinlock.h>
 #include <linux/stackdepot.h>
 #include <gomalloc.h>
@@ -694,7 +693,7 @@ struct gom_mcache {
 	u8 busy;			/* the section is held */
 	int node;			/* the CPU's memory node */
 	long sample_left;		/* bytes to the next profile sample */
-	struct rnd_state sample_rnd;	/* draws the distance after that */
+	u64 sample_rnd;			/* draws the distance after that */
 	/*
 	 * classes whose last bulk free met a new span at more than a
 	 * quarter of its objects (take_bulk())

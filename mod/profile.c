@@ -58,7 +58,6 @@
 #include <linux/log2.h>
 #include <linux/math64.h>
 #include <linux/module.h>
-#include <linux/prandom.h>
 #include <linux/random.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -231,10 +230,20 @@ long gom_profile_next(void)
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_next);
 
-/* The next distance of @mc's CPU, from its own pseudo-random state. */
+/*
+ * The next distance of @mc's CPU, from its own pseudo-random state: a
+ * xorshift64* generator, as cheap as Go's for its sampler; the state is
+ * never 0.
+ */
 static long draw(struct gom_mcache *mc)
 {
-	return distance(prandom_u32_state(&mc->sample_rnd));
+	u64 x = mc->sample_rnd;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	mc->sample_rnd = x;
+	return distance((x * 0x2545f4914f6cdd1dULL) >> 32);
 }
 
 /*
@@ -368,7 +377,8 @@ static struct gom_prof_bucket *new_bucket(depot_stack_handle_t stack,
  * bucket of gom_prof_runs[] counting one. Under gom_prof_lock, and before
  * the object is handed out.
  */
-static void mark_sampled(struct gom_prof_sample *ps, int delta)
+static __always_inline void mark_sampled(struct gom_prof_sample *ps,
+					 int delta)
 {
 	struct gom_span *s = ps->span;
 
@@ -387,7 +397,7 @@ static void mark_sampled(struct gom_prof_sample *ps, int delta)
 		   gom_mag_off(s->cls));
 }
 
-static void account(struct gom_prof_sample *s, int sign)
+static __always_inline void account(struct gom_prof_sample *s, int sign)
 {
 	struct gom_prof_bucket *b = s->b;
 
@@ -1155,8 +1165,7 @@ int gom_profile_init(void)
 	int ret;
 
 	for_each_possible_cpu(cpu)
-		prandom_seed_state(&gom_mcache_of(cpu)->sample_rnd,
-				   get_random_u64());
+		gom_mcache_of(cpu)->sample_rnd = get_random_u64() | 1;
 	stack_depot_init();
 	gom_unwind_init();
 	ret = register_module_notifier(&gom_prof_module_nb);
