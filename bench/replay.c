@@ -14,7 +14,11 @@
  *   replay_hold   "gom" or "slub": replay with that allocator up to the
  *                 first peak of live bytes and hold what is live there, for
  *                 the guest script to read the allocators' counters;
- *                 "release": the rest of the replay, which frees it all
+ *                 "release": the rest of the replay, which frees it all.
+ *                 Both run with migration disabled: a move to another CPU
+ *                 halfway would leave the per-CPU caches of two CPUs in
+ *                 use, and the figures of each allocator would depend on
+ *                 whether its run was moved (the timed cases run pinned)
  *
  * Text format, one operation per line (scripts/mkreplay.py writes it):
  *
@@ -34,6 +38,7 @@
 #include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/mutex.h>
+#include <linux/preempt.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -252,20 +257,24 @@ static int replay_hold(enum replay_alloc alloc)
 			return 0;
 		to = replay.peak_op + 1;
 		id = replay_allocs_before(&replay, to);
+		migrate_disable();
 		if (replay.held == REPLAY_GOM)
 			replay_ops_gom(&replay, to, replay.nr_ops, id);
 		else
 			replay_ops_slub(&replay, to, replay.nr_ops, id);
+		migrate_enable();
 		replay.held = REPLAY_NONE;
 		return 0;
 	}
 	if (replay.held)
 		return -EBUSY;
 	replay.failures = 0;
+	migrate_disable();
 	if (alloc == REPLAY_GOM)
 		replay_ops_gom(&replay, 0, replay.peak_op + 1, 0);
 	else
 		replay_ops_slub(&replay, 0, replay.peak_op + 1, 0);
+	migrate_enable();
 	replay.held = alloc;
 	pr_info("replay: holding %u objects, %llu bytes requested, allocator %s, %lu failures\n",
 		replay.peak_objs, replay.peak_bytes,
