@@ -137,7 +137,6 @@ static noinline void *finish_slow(void *obj, size_t size, gfp_t flags,
 				(int)(how >> GOM_NODE_SHIFT) - 1);
 	if (!(how & GOM_SAMPLE))
 		return obj;
-	gom_profile_rearm();
 	/* a tail call: one frame less for the sample's stack walk */
 	return gom_profile_alloc(obj, size, cls, caller);
 }
@@ -178,8 +177,8 @@ static unsigned int how_init(bool init)
 static void *profile(void *obj, size_t size, unsigned int cls,
 		     unsigned long caller)
 {
-	if (static_branch_unlikely(&gom_profile_key))
-		return gom_profile_tick(obj, size, cls, caller);
+	if (gom_profile_due(size))
+		return gom_profile_alloc(obj, size, cls, caller);
 	return obj;
 }
 
@@ -303,8 +302,7 @@ static noinline void *alloc_large(size_t size, gfp_t flags, int node,
 		p = alloc_run(npages, size, flags, node);
 	if (IS_ERR(p))
 		return alloc_error(p, size, flags);
-	sample = (unsigned long)p & GOM_RUN_SAMPLE;
-	p = PTR_ALIGN_DOWN(p, PAGE_SIZE);
+	p = gom_run_untag(p, &sample);
 	if (IS_ENABLED(CONFIG_KASAN_GENERIC))
 		gom_kasan_unpoison(p, bytes);
 	if (want_init_on_alloc(flags))
@@ -313,8 +311,6 @@ static noinline void *alloc_large(size_t size, gfp_t flags, int node,
 	trace_gom_alloc(caller, p, size, bytes, flags, node);
 	if (likely(!sample))
 		return p;
-	/* the countdown waits for its next distance, as in finish_slow() */
-	gom_profile_rearm();
 	return gom_profile_alloc(p, size, 0, caller);
 }
 

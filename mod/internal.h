@@ -822,13 +822,10 @@ struct gom_prof_record {
 };
 
 long gom_profile_next(void);
-void gom_profile_rearm(void);
 void *gom_profile_alloc(void *obj, size_t size, unsigned int cls,
 			unsigned long caller);
 void gom_profile_free(const void *obj);
 bool gom_profile_count(size_t size);
-void *gom_profile_tick(void *obj, size_t size, unsigned int cls,
-		       unsigned long caller);
 void gom_profile_tick_bulk(void **ptrs, size_t nr, size_t size,
 			   unsigned int cls, unsigned long caller);
 int gom_set_profile_rate(unsigned long rate);
@@ -871,6 +868,13 @@ void gom_unwind_exit(void);
 static inline void *gom_run_tag(void *run, bool sample)
 {
 	return (void *)((unsigned long)run | (sample ? GOM_RUN_SAMPLE : 0));
+}
+
+/* The run gom_run_tag() was given, and in *@sample its flag. */
+static inline void *gom_run_untag(void *tagged, bool *sample)
+{
+	*sample = (unsigned long)tagged & GOM_RUN_SAMPLE;
+	return PTR_ALIGN_DOWN(tagged, PAGE_SIZE);
 }
 
 /* runcache.c: runs of 2^order pages, order below GOM_RC_ORDERS */

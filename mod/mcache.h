@@ -98,7 +98,7 @@ static __always_inline bool gom_mc_pop(struct gom_mcache *mc, u32 off,
  * With profiling off the count starts at LONG_MAX (gom_set_profile_rate())
  * and would need 2^63 bytes to reach a sample, which gom_profile_alloc()
  * would drop. The next distance is drawn out of the section, by
- * gom_profile_rearm(); until then nothing is sampled.
+ * gom_profile_alloc(); until then nothing is sampled.
  */
 static __always_inline bool gom_mc_sample(struct gom_mcache *mc, size_t size)
 {

@@ -257,23 +257,19 @@ static void rearm(struct gom_mcache *mc)
 		mc->sample_left = draw(mc);
 }
 
-/**
- * gom_profile_rearm() - give this CPU its next distance, if it waits
- *
- * Called when a sample the fast path took is recorded, on the CPU the
- * recording runs on. A migration in between leaves the sampling CPU
- * waiting; its next slow-path allocation (gom_profile_tick()) rearms it,
- * so that no CPU stops sampling and the estimates do not fall short.
- *
- * Context: any; not inside the CPU's section.
+/*
+ * Give this CPU its next distance if it waits: done when a sample is
+ * recorded, on the CPU the recording runs on. A migration in between
+ * leaves the sampling CPU waiting; its next slow-path allocation
+ * (gom_profile_count()) rearms it, so that no CPU stops sampling and the
+ * estimates do not fall short. Not inside the CPU's section.
  */
-void gom_profile_rearm(void)
+static void rearm_local(void)
 {
 	preempt_disable();
 	rearm(this_cpu_read(gom_mcache_pcpu));
 	preempt_enable();
 }
-EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_rearm);
 
 /* Objects a sample of @size stands for, in 1/65536 (scaleHeapSample). */
 static u64 sample_weight(size_t size)
@@ -483,6 +479,9 @@ static bool add_sample(struct gom_prof_sample *s, depot_stack_handle_t stack,
  * @cls: its size class, 0 for a large run
  * @caller: the client's return address
  *
+ * A sample that a CPU's section counted down to (gom_mc_sample()) left
+ * the CPU waiting for its next distance: it is drawn first.
+ *
  * Context: any context where kmalloc(GFP_NOWAIT) is allowed; outside the
  * CPU's section. A sample whose record cannot be allocated is dropped.
  * Return: @obj, so that a caller can hand it out with a tail call.
@@ -494,6 +493,7 @@ noinline void *gom_profile_alloc(void *obj, size_t size, unsigned int cls,
 	struct gom_prof_sample *s;
 	depot_stack_handle_t stack;
 
+	rearm_local();
 	if (!READ_ONCE(gom_profile_rate) ||
 	    (IS_ENABLED(CONFIG_PREEMPT_RT) && !preemptible()))
 		return obj;
@@ -579,27 +579,6 @@ bool gom_profile_count(size_t size)
 EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_count);
 
 /**
- * gom_profile_tick() - count an allocation made outside a CPU's section
- * @obj: the object or large run
- * @size: bytes asked for
- * @cls: its class, 0 for a large run
- * @caller: the client's return address
- *
- * gom_profile_count(), and the sample's record if it is one.
- *
- * Context: as gom_profile_alloc().
- * Return: @obj.
- */
-void *gom_profile_tick(void *obj, size_t size, unsigned int cls,
-		       unsigned long caller)
-{
-	if (gom_profile_count(size))
-		return gom_profile_alloc(obj, size, cls, caller);
-	return obj;
-}
-EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_tick);
-
-/**
  * gom_profile_tick_bulk() - count a bulk allocation in one subtraction
  * @ptrs: the objects
  * @nr: how many
@@ -607,9 +586,9 @@ EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_tick);
  * @cls: their class
  * @caller: the client's return address
  *
- * What gom_profile_tick() does for each object, with the countdown read
- * and written once per sample rather than once per object: the object
- * at which it goes below zero is the sample.
+ * What gom_profile_count() and gom_profile_alloc() do for each object,
+ * with the countdown read and written once per sample rather than once
+ * per object: the object at which it goes below zero is the sample.
  *
  * Context: as gom_profile_alloc().
  */
