@@ -16,7 +16,7 @@
 #include <linux/stackdepot.h>
 #include <linux/stacktrace.h>
 #include <linux/vmalloc.h>
-#include "internal.h"
+#include "gom_test.h"
 
 #define PROF_A_OBJS		10
 #define PROF_A_SIZE		64
@@ -288,14 +288,6 @@ static noinline void *prof_alloc_one(void)
 	return p;
 }
 
-/* The span of the small object @p. */
-static struct gom_span *prof_span(const void *p)
-{
-	unsigned long e = gom_pm_get((unsigned long)p);
-
-	return gom_pm_is_span(e) ? (struct gom_span *)e : NULL;
-}
-
 /*
  * A span with one sample names it (gom_span.sampled), so that the frees
  * of its other objects, one by one or in bulk, need not look in the
@@ -315,12 +307,12 @@ static void prof_span_one(struct kunit *test)
 	x = prof_alloc_one();
 	gom_set_profile_rate(0);
 	KUNIT_ASSERT_NOT_NULL(test, x);
-	s = prof_span(x);
+	s = gom_t_span_of(x);
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	for (i = 0; i < PROF_MATES; i++) {
 		p[i] = gom_alloc(PROF_A_SIZE, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, p[i]);
-		if (prof_span(p[i]) == s)
+		if (gom_t_span_of(p[i]) == s)
 			mates[n++] = p[i];
 	}
 	KUNIT_ASSERT_GE_MSG(test, n, 3, "too few objects of the sample's span");
