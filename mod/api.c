@@ -141,6 +141,21 @@ static noinline void *finish_slow(void *obj, size_t size, gfp_t flags,
 	return gom_profile_alloc(obj, size, cls, caller);
 }
 
+/*
+ * finish_slow() for a sample that gom_alloc() took, with its hooks and
+ * tracepoint off: only the mark to clear in the common case, then the
+ * record (a tail call, as the sample's stack walk starts at the caller).
+ */
+static noinline void *finish_sample(void *obj, size_t size, gfp_t flags,
+				    unsigned long caller)
+{
+	if (IS_ENABLED(CONFIG_KASAN_GENERIC) || want_init_on_alloc(flags))
+		return finish_slow(obj, size, flags, caller,
+				   GOM_INIT | GOM_SAMPLE | GOM_FAST);
+	gom_obj_unmark(obj);
+	return gom_profile_alloc(obj, size, gom_size_class(size), caller);
+}
+
 /* init_object() for an object of @size bytes' class, out of line. */
 static noinline void *init_sized(void *obj, size_t size)
 {
@@ -227,6 +242,8 @@ static __always_inline void *alloc_cached(u32 off, size_t size,
 	how = how_init(init) | (fast ? GOM_FAST : 0);
 	if (unlikely(gom_mc_sample(mc, size))) {
 		gom_mc_unlock(mc);
+		if (fast && init)
+			return finish_sample(obj, size, flags, caller);
 		return finish_slow(obj, size, flags, caller, how | GOM_SAMPLE);
 	}
 	gom_mc_unlock(mc);

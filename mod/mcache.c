@@ -220,23 +220,24 @@ bool gom_mcache_free_slow(const void *ptr)
 	unsigned int n = 0;
 	struct gom_mag *m;
 
-	rcu_read_lock();
+	/* a page map reader: preemption off makes it an RCU one (pagemap.c) */
+	preempt_disable();
 	if (!gom_obj_span(ptr, &s)) {
-		rcu_read_unlock();
+		preempt_enable();
 		return false;
 	}
 	if (gom_obj_marked(obj)) {
-		rcu_read_unlock();
+		preempt_enable();
 		gom_refuse_free(ptr, "object already free", true);
 		return true;
 	}
+	preempt_enable();	/* @obj is live: its span stays */
 	if (gom_obj_may_sample(s, (unsigned long)obj))
 		gom_profile_free(obj);
 	if (want_init_on_free())
 		gom_clear_on_free(obj, s->size);
 	gom_hook_free(obj, s->size);
 	gom_obj_mark(obj);
-	rcu_read_unlock();	/* @obj was live: its span stays */
 	if (!gom_mc_trylock(&mc))
 		mc = NULL;
 	if (mc && gom_numa_remote(mc, s)) {

@@ -142,7 +142,7 @@ static DEFINE_HASHTABLE(gom_prof_buckets, 10);
 static LIST_HEAD(gom_prof_clients);
 static DEFINE_MUTEX(gom_prof_mutex);
 static struct kobject *gom_clients_dir;
-static u64 gom_lifetime_sum[GOM_NR_CLASSES];	/* ms, sampled frees */
+static u64 gom_lifetime_sum[GOM_NR_CLASSES];	/* jiffies, sampled frees */
 static unsigned long gom_lifetime_n[GOM_NR_CLASSES];
 
 static void clients_work(struct work_struct *work);
@@ -539,7 +539,7 @@ void gom_profile_free(const void *obj)
 		WRITE_ONCE(gom_profile_live, gom_profile_live - 1);
 		account(s, -1);
 		mark_sampled(s, -1);
-		gom_lifetime_sum[s->cls] += jiffies_to_msecs(jiffies - s->born);
+		gom_lifetime_sum[s->cls] += jiffies - s->born;
 		gom_lifetime_n[s->cls]++;
 	}
 	spin_unlock_irqrestore(&gom_prof_lock, flags);
@@ -683,7 +683,7 @@ u64 gom_profile_lifetime(unsigned int cls, unsigned long *n)
 	*n = gom_lifetime_n[cls];
 	sum = gom_lifetime_sum[cls];
 	spin_unlock_irqrestore(&gom_prof_lock, flags);
-	return *n ? div64_u64(sum, *n) : 0;
+	return *n ? div64_u64(jiffies64_to_msecs(sum), *n) : 0;
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_profile_lifetime);
 

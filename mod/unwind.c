@@ -62,14 +62,17 @@
  * @span: words from @ret to the end of the last thing read
  * @off: each frame's return address slot, in words from @ret
  * @ip: each frame's return address
+ *
+ * An odd @nr is followed by a copy of frame 0, so that same_walk() can
+ * check two frames at a time.
  */
 struct gom_unwind_memo {
 	unsigned long ret;
 	unsigned int gen;
 	depot_stack_handle_t handle;
 	u16 nr, skip, regs, span;
-	u16 off[GOM_UNWIND_MAX];
-	unsigned long ip[GOM_UNWIND_MAX];
+	u16 off[ALIGN(GOM_UNWIND_MAX, 2)];
+	unsigned long ip[ALIGN(GOM_UNWIND_MAX, 2)];
 };
 
 /* Each CPU's walks, by hash of where they start. */
@@ -92,21 +95,38 @@ static struct gom_unwind_memo *memo_of(unsigned long *ret)
 	return &this_cpu_ptr(gom_unwind_memo)->m[hash_long(key, MEMO_BITS)];
 }
 
+/*
+ * A slot of the task's own stack. KASAN may have poisoned the frame it
+ * is in; without KASAN, a plain read lets the compiler fold it into the
+ * comparison.
+ */
+static __always_inline unsigned long slot(const unsigned long *p)
+{
+#ifdef CONFIG_KASAN
+	return READ_ONCE_NOCHECK(*p);
+#else
+	return *p;
+#endif
+}
+
 /* Does the stack still hold the frames of @m? See the comment on top. */
 static bool same_walk(const struct gom_unwind_memo *m, unsigned long *ret)
 {
 	unsigned long top = (unsigned long)task_stack_page(current) +
 			    THREAD_SIZE;
+	unsigned long diff = 0;
 	unsigned int i;
 
 	if (m->ret != (unsigned long)ret ||
 	    m->gen != READ_ONCE(gom_unwind_gen) ||
 	    (unsigned long)(ret + m->span) > top)
 		return false;
-	for (i = 0; i < m->nr; i++)
-		if (READ_ONCE_NOCHECK(ret[m->off[i]]) != m->ip[i])
-			return false;
-	return !m->regs || user_mode((struct pt_regs *)(ret + m->regs - 1));
+	/* every slot read is below ret + span: no early exit needed */
+	for (i = 0; i < m->nr; i += 2)
+		diff |= (slot(ret + m->off[i]) ^ m->ip[i]) |
+			(slot(ret + m->off[i + 1]) ^ m->ip[i + 1]);
+	return !diff &&
+	       (!m->regs || user_mode((struct pt_regs *)(ret + m->regs - 1)));
 }
 
 /* The memo's answer for a walk from @ret, or 0. */
@@ -237,6 +257,10 @@ static noinline depot_stack_handle_t save_walk(unsigned long *ret, gfp_t gfp,
 		w.skip--;
 	*caller = w.ip[w.skip];
 	w.handle = stack_depot_save(w.ip + w.skip, w.nr - w.skip, gfp);
+	if (w.nr & 1) {
+		w.off[w.nr] = w.off[0];
+		w.ip[w.nr] = w.ip[0];
+	}
 	if (exact && w.handle)
 		remember(&w);
 	return w.handle;
