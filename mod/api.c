@@ -507,16 +507,15 @@ static void refuse_other(const void *ptr, unsigned long e)
 }
 
 /*
- * Everything but a small object: a large run, or a refusal. @run_only
- * refuses a small object too (gom_free_pages()).
+ * Everything but a small object, whose page map entry is @e: a large
+ * run, or a refusal. @run_only refuses a small object too
+ * (gom_free_pages()).
  */
-static void free_other(const void *ptr, bool run_only)
+static noinline void free_other(const void *ptr, unsigned long e,
+				bool run_only)
 {
-	unsigned long e;
-
 	if (ZERO_OR_NULL_PTR(ptr))
 		return;
-	e = gom_pm_get((unsigned long)ptr);
 	if (gom_pm_tag(e) == GOM_PM_LARGE && !offset_in_page(ptr))
 		free_run((void *)ptr, e);
 	else if (run_only && gom_pm_is_span(e))
@@ -528,7 +527,7 @@ static void free_other(const void *ptr, bool run_only)
 static noinline void free_slow(const void *ptr)
 {
 	if (!gom_mcache_free_slow(ptr))
-		free_other(ptr, false);
+		free_other(ptr, gom_pm_get((unsigned long)ptr), false);
 }
 
 /*
@@ -540,9 +539,17 @@ static __always_inline void free_plain(const void *ptr, bool fast)
 {
 	struct gom_mcache *mc;
 	struct gom_span *s;
+	unsigned long e;
 
 	if (likely(gom_mc_trylock(&mc))) {
-		if (likely(gom_obj_span(ptr, &s)) &&
+		e = gom_pm_get((unsigned long)ptr);
+		if (unlikely(!gom_pm_is_span(e))) {
+			/* a page run, or not gomalloc's: no section needed */
+			gom_mc_unlock(mc);
+			free_other(ptr, e, false);
+			return;
+		}
+		if (likely(gom_obj_in_span(ptr, e, &s)) &&
 		    (fast || !want_init_on_free()) &&
 		    likely(gom_mc_push(mc, s, (void *)ptr, !fast))) {
 			gom_mc_unlock(mc);
@@ -798,6 +805,6 @@ EXPORT_SYMBOL_GPL(gom_alloc_pages);
 void gom_free_pages(void *addr)
 {
 	trace_gom_free(_RET_IP_, addr);
-	free_other(addr, true);
+	free_other(addr, gom_pm_get((unsigned long)addr), true);
 }
 EXPORT_SYMBOL_GPL(gom_free_pages);

@@ -110,6 +110,22 @@ static __always_inline bool gom_mc_sample(struct gom_mcache *mc, size_t size)
 }
 
 /*
+ * gom_obj_span() for @ptr whose page map entry @e is a span's: false if
+ * @ptr is not the start of one of its objects.
+ */
+static __always_inline bool gom_obj_in_span(const void *ptr,
+					    unsigned long e,
+					    struct gom_span **sp)
+{
+	struct gom_span *s = (struct gom_span *)e;
+
+	if (unlikely(!gom_obj_valid(s, gom_obj_index(s, (unsigned long)ptr))))
+		return false;
+	*sp = s;
+	return true;
+}
+
+/*
  * Find the span of @ptr, if it is the start of a small object of
  * gomalloc's; false for anything else (a foreign pointer, an interior
  * pointer, NULL), without touching @ptr's memory.
@@ -118,13 +134,8 @@ static __always_inline bool gom_obj_span(const void *ptr,
 					 struct gom_span **sp)
 {
 	unsigned long e = gom_pm_get((unsigned long)ptr);
-	struct gom_span *s = (struct gom_span *)e;
 
-	if (unlikely(!gom_pm_is_span(e) ||
-		     !gom_obj_valid(s, gom_obj_index(s, (unsigned long)ptr))))
-		return false;
-	*sp = s;
-	return true;
+	return likely(gom_pm_is_span(e)) && gom_obj_in_span(ptr, e, sp);
 }
 
 /* Only with more than one node can a span be another node's. */
