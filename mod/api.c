@@ -106,23 +106,20 @@ static noinline void *init_object(void *obj, size_t slot)
 	return obj;
 }
 
-/* How finish() hands an object out: clearing, sampling, the node. */
+/* How finish() hands an object out: clearing, the tracepoint's node. */
 #define GOM_INIT		1U	/* honour init_on_alloc and __GFP_ZERO */
-#define GOM_SAMPLE		2U	/* a heap profile sample */
-#define GOM_FAST		4U	/* gom_alloc_hook_key was off */
-#define GOM_NODE_SHIFT		3	/* node + 1, for the tracepoint */
+#define GOM_FAST		2U	/* gom_alloc_hook_key was off */
+#define GOM_NODE_SHIFT		2	/* node + 1, for the tracepoint */
 
 /*
  * Everything finish() does not do inline: clear the object (or only its
- * mark), tell KASAN, kmemleak and the tracepoint, record a profile
- * sample. Out of line, so that the fast path keeps no register across a
- * call.
+ * mark), tell KASAN, kmemleak and the tracepoint. Out of line, so that
+ * the fast path keeps no register across a call.
  */
 static noinline void *finish_slow(void *obj, size_t size, gfp_t flags,
 				  unsigned long caller, unsigned int how)
 {
-	unsigned int cls = gom_size_class(size);
-	size_t slot = gom_classes[cls].size;
+	size_t slot = gom_classes[gom_size_class(size)].size;
 
 	if (IS_ENABLED(CONFIG_KASAN_GENERIC))
 		gom_kasan_unpoison(obj, slot);
@@ -135,25 +132,7 @@ static noinline void *finish_slow(void *obj, size_t size, gfp_t flags,
 	if (how & GOM_INIT)
 		trace_gom_alloc(caller, obj, size, slot, flags,
 				(int)(how >> GOM_NODE_SHIFT) - 1);
-	if (!(how & GOM_SAMPLE))
-		return obj;
-	/* a tail call: one frame less for the sample's stack walk */
-	return gom_profile_alloc(obj, size, cls, caller);
-}
-
-/*
- * finish_slow() for a sample that gom_alloc() took, with its hooks and
- * tracepoint off: only the mark to clear in the common case, then the
- * record (a tail call, as the sample's stack walk starts at the caller).
- */
-static noinline void *finish_sample(void *obj, size_t size, gfp_t flags,
-				    unsigned long caller)
-{
-	if (IS_ENABLED(CONFIG_KASAN_GENERIC) || want_init_on_alloc(flags))
-		return finish_slow(obj, size, flags, caller,
-				   GOM_INIT | GOM_SAMPLE | GOM_FAST);
-	gom_obj_unmark(obj);
-	return gom_profile_alloc(obj, size, gom_size_class(size), caller);
+	return obj;
 }
 
 /* init_object() for an object of @size bytes' class, out of line. */
@@ -174,13 +153,25 @@ static __always_inline void *finish(void *obj, size_t size, gfp_t flags,
 				    unsigned long caller, unsigned int how)
 {
 	if (IS_ENABLED(CONFIG_KASAN_GENERIC) ||
-	    IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) || unlikely(how & GOM_SAMPLE) ||
+	    IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) ||
 	    (!(how & GOM_FAST) && trace_gom_alloc_enabled()))
 		return finish_slow(obj, size, flags, caller, how);
 	if ((how & GOM_INIT) && unlikely(want_init_on_alloc(flags)))
 		return init_sized(obj, size);
 	gom_obj_unmark(obj);
 	return obj;
+}
+
+/*
+ * finish() a heap profile sample the CPU's section counted down to, and
+ * record it: out of line, as the fast path's finish() is inline, and the
+ * record a tail call, one frame less for the sample's stack walk.
+ */
+static noinline void *finish_sample(void *obj, size_t size, gfp_t flags,
+				    unsigned long caller, unsigned int how)
+{
+	obj = finish(obj, size, flags, caller, how);
+	return gom_profile_alloc(obj, size, gom_size_class(size), caller);
 }
 
 static unsigned int how_init(bool init)
@@ -242,9 +233,7 @@ static __always_inline void *alloc_cached(u32 off, size_t size,
 	how = how_init(init) | (fast ? GOM_FAST : 0);
 	if (unlikely(gom_mc_sample(mc, size))) {
 		gom_mc_unlock(mc);
-		if (fast && init)
-			return finish_sample(obj, size, flags, caller);
-		return finish_slow(obj, size, flags, caller, how | GOM_SAMPLE);
+		return finish_sample(obj, size, flags, caller, how);
 	}
 	gom_mc_unlock(mc);
 	return finish(obj, size, flags, caller, how);
