@@ -522,6 +522,62 @@ static void mcentral_flush_sweeps_spans(struct kunit *test)
 	gom_mcentral_trim(x->c, 0);
 }
 
+/*
+ * A magazine's worth of objects of eight spans, interleaved: the first
+ * spans met hold a sixteenth or more of the objects left and are swept,
+ * the one of a single object stops the sweeps, and the rest go in runs
+ * of one object. Every object ends free in its own span, once.
+ */
+static void mcentral_flush_scattered_batch(struct kunit *test)
+{
+	enum { SIZE = 64, SPANS = 8, NR = 64 };
+	static const u8 per_span[SPANS] = { 24, 12, 2, 1, 8, 6, 5, 6 };
+	struct mc_ctx *x = idle_central_of(test, numa_mem_id(), SIZE);
+	unsigned int i, k, n = x->nobjs, nb = 0;
+	struct gom_span *s[SPANS];
+	long dbl = gom_t_dbl();
+	void *batch[NR];
+
+	/* spans the flush sweeps (GOM_SWEEP_OBJS), and room in x->objs */
+	KUNIT_ASSERT_GE(test, n, 128U);
+	KUNIT_ASSERT_LE(test, SPANS * n, 2U * GOM_MAX_SPAN_OBJS);
+	KUNIT_ASSERT_EQ(test, take_n(x->c, x->objs, SPANS * n),
+			(int)(SPANS * n));
+	for (k = 0; k < SPANS; k++) {
+		s[k] = gom_t_span_of(x->objs[k * n]);
+		KUNIT_ASSERT_PTR_EQ(test, gom_t_span_of(x->objs[k * n + n - 1]),
+				    s[k]);
+	}
+	/* object i of each span that has one, then object i + 1 */
+	for (i = 0; nb < NR; i++)
+		for (k = 0; k < SPANS; k++)
+			if (i < per_span[k])
+				batch[nb++] = x->objs[k * n + i];
+	give_back(batch, NR);
+	KUNIT_EXPECT_EQ(test, gom_t_dbl(), dbl);
+	for (k = 0; k < SPANS; k++) {
+		KUNIT_EXPECT_EQ_MSG(test, (unsigned int)s[k]->nfree,
+				    (unsigned int)per_span[k], "span %u", k);
+		/* the first per_span[k] objects are free, and only they */
+		for (i = 0; i < n; i++) {
+			bool freed = i < per_span[k];
+
+			if (gom_obj_is_free(s[k], i) != freed)
+				break;
+		}
+		KUNIT_EXPECT_EQ_MSG(test, i, n, "span %u: object %u", k, i);
+	}
+	expect_occ_consistent(test, x->c);
+
+	for (k = 0, nb = 0; k < SPANS; k++)
+		for (i = per_span[k]; i < n; i++)
+			x->again[nb++] = x->objs[k * n + i];
+	give_back(x->again, nb);
+	KUNIT_EXPECT_EQ(test, gom_t_dbl(), dbl);
+	KUNIT_EXPECT_EQ(test, gom_mcentral_inuse(x->c), 0UL);
+	gom_mcentral_trim(x->c, 0);
+}
+
 /* An object flushed twice is refused and counted; the span stays sane. */
 static void mcentral_double_free_at_flush(struct kunit *test)
 {
@@ -720,6 +776,7 @@ static struct kunit_case gomalloc_mcentral_cases[] = {
 	KUNIT_CASE(mcentral_occupancy_buckets),
 	KUNIT_CASE(mcentral_double_free_at_flush),
 	KUNIT_CASE(mcentral_flush_sweeps_spans),
+	KUNIT_CASE(mcentral_flush_scattered_batch),
 	KUNIT_CASE(mcentral_flush_refuses_claimed),
 	KUNIT_CASE(mcentral_flush_random_order),
 	KUNIT_CASE(mcentral_flush_mixed_nodes),
