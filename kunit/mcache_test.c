@@ -714,9 +714,10 @@ static void mcache_bulk_spread(struct kunit *test)
 /*
  * A spread class whose bulk allocation finds no new span -- mem_limit
  * keeps the heap from growing, and what it holds is in use -- takes the
- * objects its magazine holds after all, as gom_alloc() would. (Were the
- * magazine drained in the background meanwhile, the objects would come
- * back through their spans: the same ones.)
+ * objects its magazine holds after all, as gom_alloc() would. The failed
+ * allocation that found the heap full has every CPU drain its caches in
+ * the background; the test waits for that before it fills the magazine,
+ * which the drain would otherwise empty.
  */
 static void mcache_bulk_spread_spared(struct kunit *test)
 {
@@ -743,6 +744,8 @@ static void mcache_bulk_spread_spared(struct kunit *test)
 	KUNIT_EXPECT_GE(test, n, (unsigned int)NR);
 	if (n < NR || n == MAX)
 		goto out;
+	/* the drain the failed allocation queued: not of the objects below */
+	gom_shrink_wait();
 	for (i = 0; i < NR; i++) {
 		freed[i] = objs[--n];
 		gom_free(freed[i]);

@@ -903,6 +903,7 @@ void gom_heap_stats(struct gom_heap_stats *st);
 
 /* main.c: memory return */
 void gom_shrink_all(void);
+void gom_shrink_wait(void);
 unsigned long gom_reclaim(gfp_t gfp);
 
 /*

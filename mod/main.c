@@ -57,6 +57,20 @@ static void shrink_async(struct work_struct *work)
 static DECLARE_WORK(gom_shrink_work, shrink_async);
 
 /**
+ * gom_shrink_wait() - wait for the background shrink to finish
+ *
+ * gom_reclaim() and the shrinker have every CPU's caches drained in the
+ * background; the KUnit suites wait for that before they look at them.
+ *
+ * Context: process context; sleeps.
+ */
+void gom_shrink_wait(void)
+{
+	flush_work(&gom_shrink_work);
+}
+EXPORT_SYMBOL_GOM_INTERNAL(gom_shrink_wait);
+
+/**
  * gom_reclaim() - return cached memory for an allocation at mem_limit
  * @gfp: the allocation's context
  *
