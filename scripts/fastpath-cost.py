@@ -77,7 +77,8 @@ SLOW = {
     # mod/api.c and mod/mcache.c: the noinline miss, large, debug and
     # sampling paths; the magazine's refill and flush
     "gomalloc": {
-        "alloc_miss", "finish_slow", "init_object", "alloc_large",
+        "alloc_miss", "finish_slow", "finish_sample", "init_object",
+        "alloc_large",
         "alloc_debug", "alloc_remote", "alloc_error", "alloc_each",
         "free_slow", "free_one", "free_debug", "free_other", "free_run",
         "gom_mcache_refill", "gom_mcache_free_slow", "gom_mcentral_flush",
