@@ -1140,6 +1140,14 @@ static void hot_fill_fn(void *data)
 		gom_free_pages(runs[i]);
 }
 
+/* A 160-byte object into *@data from the magazine hot_fill_fn() filled. */
+static void memo_fn(void *data)
+{
+	void **objp = data;
+
+	*objp = gom_alloc(gom_classes[gom_size_class(160)].size, GFP_ATOMIC);
+}
+
 static unsigned int rc_count(unsigned int cpu)
 {
 	struct gom_mcache *mc = gom_mcache_of(cpu);
@@ -1158,6 +1166,7 @@ static void api_cpu_offline_drains(struct kunit *test)
 {
 	unsigned int cls = gom_size_class(160), cpu;
 	struct gom_mag *m;
+	void *obj = NULL;
 	int ret;
 
 	if (!IS_ENABLED(CONFIG_HOTPLUG_CPU) || num_online_cpus() < 2)
@@ -1171,11 +1180,20 @@ static void api_cpu_offline_drains(struct kunit *test)
 	KUNIT_EXPECT_GT(test, m->count, 0U);
 	KUNIT_EXPECT_NOT_NULL(test, m->span);
 	KUNIT_EXPECT_GT(test, rc_count(cpu), 0U);
+	/* the CPU's memo: the magazine it names is emptied below */
+	KUNIT_ASSERT_EQ(test, smp_call_function_single(cpu, memo_fn, &obj, 1),
+			0);
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	KUNIT_EXPECT_PTR_EQ(test, gom_mcache_of(cpu)->memo.obj,
+			    (const void *)obj);
 
 	ret = remove_cpu(cpu);
-	if (ret)
+	if (ret) {
+		gom_free(obj);
 		kunit_skip(test, "remove_cpu(%u) failed: %d", cpu, ret);
+	}
 	KUNIT_EXPECT_FALSE(test, cpu_online(cpu));
+	KUNIT_EXPECT_NULL(test, gom_mcache_of(cpu)->memo.obj);
 	/* the CPU is dead: its magazines are not touched concurrently */
 	for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
 		KUNIT_EXPECT_EQ_MSG(test, gom_mc_mag(gom_mcache_of(cpu), cls)->count,
@@ -1192,6 +1210,7 @@ static void api_cpu_offline_drains(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, smp_call_function_single(cpu, hot_fill_fn, &cls,
 						       1), 0);
 	KUNIT_EXPECT_GT(test, m->count, 0U);
+	gom_free(obj);
 }
 
 /* Frees every object left on the list; counts the corrupt ones. */

@@ -71,6 +71,181 @@ out:
 }
 
 /*
+ * The next allocation on this CPU of @size bytes, from the magazine: one
+ * object freed first makes sure the magazine has it. NULL if the heap
+ * could not grow.
+ */
+static void *alloc_from_mag(size_t size)
+{
+	void *p = gom_alloc(size, GFP_KERNEL);
+
+	if (p)
+		gom_free(p);
+	return gom_alloc(size, GFP_KERNEL);
+}
+
+/*
+ * The object the CPU handed out last is its memo (struct gom_memo); its
+ * free puts it back by the count alone: the magazine is as before the
+ * pair, the object on top and marked, each counter one up. A second free
+ * is refused as a double free and leaves the magazine alone.
+ */
+static void mcache_memo_put_back(struct kunit *test)
+{
+	unsigned int cls = gom_size_class(MK_SIZE), cpu, count;
+	unsigned long allocs, frees, rate;
+	struct gom_mcache *mc;
+	struct gom_mag *m;
+	void *p;
+	long dbl;
+
+	rate = READ_ONCE(gom_profile_rate);
+	gom_set_profile_rate(0);	/* a sample is never the memo */
+	migrate_disable();
+	cpu = smp_processor_id();
+	mc = gom_mcache_of(cpu);
+	m = mag_of(cpu, cls);
+	p = alloc_from_mag(MK_SIZE);
+	if (!p)
+		goto out;
+	KUNIT_EXPECT_PTR_EQ(test, mc->memo.obj, (const void *)p);
+	KUNIT_EXPECT_PTR_EQ(test, mc->memo.mag, m);
+	KUNIT_EXPECT_PTR_EQ(test, m->objs[m->count], p);
+	count = m->count;
+	allocs = m->allocs;
+	frees = m->frees;
+	gom_free(p);
+	KUNIT_EXPECT_NULL(test, mc->memo.obj);
+	KUNIT_EXPECT_EQ(test, m->count, count + 1);
+	KUNIT_EXPECT_PTR_EQ(test, m->objs[count], p);
+	KUNIT_EXPECT_TRUE(test, gom_obj_marked(p));
+	KUNIT_EXPECT_EQ(test, m->allocs, allocs);
+	KUNIT_EXPECT_EQ(test, m->frees, frees + 1);
+	dbl = gom_t_dbl();
+	gom_free(p);
+	KUNIT_EXPECT_EQ(test, gom_t_dbl(), dbl + 1);
+	KUNIT_EXPECT_EQ(test, m->count, count + 1);
+out:
+	migrate_enable();
+	gom_set_profile_rate(rate);
+	KUNIT_EXPECT_NOT_NULL(test, p);
+}
+
+/*
+ * Anything else that changes the magazines ends the memo: a free of
+ * another object, a bulk call, an allocation from the span, a heap
+ * profile sample. Every object then takes the page map's way back, and
+ * none is lost or put back twice.
+ */
+static void mcache_memo_ends(struct kunit *test)
+{
+	unsigned int cls = gom_size_class(MK_SIZE), cpu, count;
+	struct gom_mcache *mc;
+	struct gom_mag *m;
+	void *p, *q, *r, *objs[4];
+	unsigned long rate;
+
+	rate = READ_ONCE(gom_profile_rate);
+	gom_set_profile_rate(0);
+	migrate_disable();
+	cpu = smp_processor_id();
+	mc = gom_mcache_of(cpu);
+	m = mag_of(cpu, cls);
+	p = alloc_from_mag(MK_SIZE);
+	q = alloc_from_mag(MK_SIZE);
+	if (!p || !q)
+		goto out;
+	KUNIT_EXPECT_PTR_EQ(test, mc->memo.obj, (const void *)q);
+	count = m->count;
+	gom_free(p);			/* not the memo: pushed */
+	KUNIT_EXPECT_NULL(test, mc->memo.obj);
+	gom_free(q);			/* no memo left: pushed */
+	KUNIT_EXPECT_EQ(test, m->count, count + 2);
+	KUNIT_EXPECT_PTR_EQ(test, m->objs[count], p);
+	KUNIT_EXPECT_PTR_EQ(test, m->objs[count + 1], q);
+	r = gom_alloc(MK_SIZE, GFP_KERNEL);
+	KUNIT_EXPECT_PTR_EQ(test, r, q);
+	q = r;
+	r = gom_alloc(MK_SIZE, GFP_KERNEL);
+	KUNIT_EXPECT_PTR_EQ(test, r, p);
+	p = r;
+
+	/* a bulk call takes from the magazine: the memo ends */
+	KUNIT_EXPECT_PTR_EQ(test, mc->memo.obj, (const void *)p);
+	KUNIT_EXPECT_EQ(test, gom_alloc_bulk(MK_SIZE, GFP_KERNEL, 4, objs), 4);
+	KUNIT_EXPECT_NULL(test, mc->memo.obj);
+	gom_free_bulk(4, objs);
+
+	/* so does an allocation from the span, with the magazine empty */
+	gom_free(p);
+	gom_free(q);
+	gom_mcache_drain_local();
+	p = gom_alloc(MK_SIZE, GFP_KERNEL);
+	KUNIT_EXPECT_NULL(test, mc->memo.obj);
+	KUNIT_EXPECT_EQ(test, m->count, 0U);
+	gom_free(p);
+	KUNIT_EXPECT_EQ(test, m->count, 1U);
+
+	/* and a sample: its free must take it out of the profile */
+	gom_set_profile_rate(1);
+	p = gom_alloc(MK_SIZE, GFP_KERNEL);
+	KUNIT_EXPECT_NULL(test, mc->memo.obj);
+	gom_free(p);
+	p = NULL;
+	q = NULL;
+out:
+	migrate_enable();
+	gom_set_profile_rate(rate);
+	gom_free(p);
+	gom_free(q);
+}
+
+static void free_fn(void *obj)
+{
+	gom_free(obj);
+}
+
+/*
+ * The memo freed on another CPU, then freed again on its own: the mark
+ * the first free left refuses the second, which the memo did not spare
+ * the check.
+ */
+static void mcache_memo_freed_elsewhere(struct kunit *test)
+{
+	unsigned int cls = gom_size_class(MK_SIZE), cpu, other, count;
+	struct gom_mcache *mc;
+	unsigned long rate;
+	struct gom_mag *m;
+	void *p;
+	long dbl;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two online CPUs");
+	rate = READ_ONCE(gom_profile_rate);
+	gom_set_profile_rate(0);
+	migrate_disable();
+	cpu = smp_processor_id();
+	other = cpumask_any_but(cpu_online_mask, cpu);
+	mc = gom_mcache_of(cpu);
+	m = mag_of(cpu, cls);
+	p = alloc_from_mag(MK_SIZE);
+	if (!p)
+		goto out;
+	KUNIT_EXPECT_PTR_EQ(test, mc->memo.obj, (const void *)p);
+	count = m->count;
+	KUNIT_EXPECT_EQ(test, smp_call_function_single(other, free_fn, p, 1), 0);
+	KUNIT_EXPECT_TRUE(test, gom_obj_marked(p));
+	dbl = gom_t_dbl();
+	gom_free(p);
+	KUNIT_EXPECT_EQ(test, gom_t_dbl(), dbl + 1);
+	KUNIT_EXPECT_EQ(test, m->count, count);
+out:
+	migrate_enable();
+	gom_set_profile_rate(rate);
+	KUNIT_EXPECT_NOT_NULL(test, p);
+}
+
+/*
  * With an empty magazine, objects come from the CPU's span, in address
  * order within the word of its bitmap the CPU claimed, the next word
  * claimed when one is used up; the magazine stays empty.
@@ -889,6 +1064,9 @@ static void mcache_layout(struct kunit *test)
 static struct kunit_case gomalloc_mcache_cases[] = {
 	KUNIT_CASE(mcache_layout),
 	KUNIT_CASE(mcache_hit_returns_same_object),
+	KUNIT_CASE(mcache_memo_put_back),
+	KUNIT_CASE(mcache_memo_ends),
+	KUNIT_CASE(mcache_memo_freed_elsewhere),
 	KUNIT_CASE(mcache_alloc_in_address_order),
 	KUNIT_CASE(mcache_used_up_span_swapped),
 	KUNIT_CASE(mcache_flush_on_overflow),

@@ -677,6 +677,50 @@ static void mheap_destroy_releases_all(struct kunit *test)
 }
 
 /*
+ * Unmapping a span makes every CPU forget a memo (struct gom_memo) inside
+ * it, and only inside it: a free of that pointer must find the page map's
+ * answer once the memory can be reused. Interrupts are off while this
+ * CPU's memo holds the test's pointer, so nothing else sets or uses it.
+ */
+static void mheap_unmap_forgets_memo(struct kunit *test)
+{
+	struct mh_ctx *x = mh_ctx(test);
+	const void *inside, *after;
+	struct gom_mcache *mc;
+	struct gom_span *span;
+	unsigned long flags;
+	void *p;
+
+	span = kunit_kzalloc(test, sizeof(*span), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, span);
+	span->node = x->h->node;	/* the heap its free goes back to */
+	grow(test, x->h, MH_ORDER);
+
+	p = gom_mheap_alloc_run(x->h, 2, span);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	local_irq_save(flags);
+	mc = gom_mcache_of(smp_processor_id());
+	WRITE_ONCE(mc->memo.obj, p + PAGE_SIZE + 64);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 2, span), 0);
+	inside = READ_ONCE(mc->memo.obj);
+	local_irq_restore(flags);
+	KUNIT_EXPECT_NULL(test, inside);
+
+	p = gom_mheap_alloc_run(x->h, 2, span);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	local_irq_save(flags);
+	mc = gom_mcache_of(smp_processor_id());
+	WRITE_ONCE(mc->memo.obj, p + 2 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 2, span), 0);
+	after = READ_ONCE(mc->memo.obj);
+	WRITE_ONCE(mc->memo.obj, NULL);
+	local_irq_restore(flags);
+	KUNIT_EXPECT_PTR_EQ(test, after, (const void *)(p + 2 * PAGE_SIZE));
+	expect_unfragmented(test, x->h, MH_ORDER, 1);
+	gom_mheap_release(x->h, 0);
+}
+
+/*
  * The page map: a span pointer on every page of a small span, a tagged
  * head and tail marks for runs and free blocks, with the arena's order and
  * node; nothing for the pages of an arena that went back.
@@ -1541,6 +1585,7 @@ static struct kunit_case gomalloc_mheap_cases[] = {
 	KUNIT_CASE(mheap_destroy_releases_all),
 	KUNIT_CASE(mheap_grow_proportional),
 	KUNIT_CASE(mheap_pagemap_entries),
+	KUNIT_CASE(mheap_unmap_forgets_memo),
 	KUNIT_CASE(mheap_pagemap_foreign),
 	KUNIT_CASE(mheap_fallback_cap0),
 	KUNIT_CASE(mheap_fallback_cap1),

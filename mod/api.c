@@ -230,8 +230,11 @@ static __always_inline void *alloc_cached(u32 off, size_t size,
 		gom_mc_unlock(mc);
 		goto miss;
 	}
+	if (!fast)
+		gom_mc_forget(mc);	/* the debug options may withhold it */
 	how = how_init(init) | (fast ? GOM_FAST : 0);
 	if (unlikely(gom_mc_sample(mc, size))) {
+		gom_mc_forget(mc);	/* its free takes it out of the profile */
 		gom_mc_unlock(mc);
 		return finish_sample(obj, size, flags, caller, how);
 	}
@@ -531,6 +534,12 @@ static __always_inline void free_plain(const void *ptr, bool fast)
 	unsigned long e;
 
 	if (likely(gom_mc_trylock(&mc))) {
+		/* the memo is of this node; init_on_free needs the slow path */
+		if ((fast || !want_init_on_free()) &&
+		    likely(gom_mc_unpop(mc, ptr))) {
+			gom_mc_unlock(mc);
+			return;
+		}
 		e = gom_pm_get((unsigned long)ptr);
 		if (unlikely(!gom_pm_is_span(e))) {
 			/* a page run, or not gomalloc's: no section needed */

@@ -31,6 +31,7 @@
  *     -> queue_delayed_work() of the spare spans' trim (workqueue's locks)
  *     -> gom_mheap.lock	(irq-safe)
  *          -> queue_delayed_work() of the scavenger (workqueue's own locks)
+ *          -> every CPU's memo (gom_memo_forget(): a cmpxchg, no lock)
  *   gom_pm_lock		(irq-safe, leaf: page map leaves and root)
  *   gom_prof_lock		(irq-safe, leaf: heap profile tables)
  *   the unwinder's memo	(per CPU, task context with preemption
@@ -679,6 +680,35 @@ struct gom_mag {
 };
 
 /*
+ * struct gom_memo - the object this CPU's mcache handed out last
+ * @obj: that object while nothing else has been taken from or put in this
+ *	 CPU's magazines, so that it is still the pointer just above the
+ *	 top of its magazine; else NULL
+ * @mag: the magazine it came from
+ *
+ * gom_free() of @obj puts it back by raising @mag's count again: the
+ * pointer is known to be the start of a live object, and the page map
+ * lookup and the object index check have nothing to add. An object freed
+ * and allocated again at once, as a short-lived buffer is, pays for
+ * neither. The mark check stays: @obj may have been freed on another CPU.
+ *
+ * The mcache sets and clears @obj inside the CPU's section (mcache.h),
+ * and its hotplug teardown clears a dead CPU's. The mheap forgets an
+ * object whose span it unmaps (gom_memo_forget()): after a free on
+ * another CPU, the span may go back to the heap and its memory be reused,
+ * and a second free on this CPU must then meet the page map's refusal.
+ * That is the only code outside the mcache that touches it; it lives in
+ * struct gom_mcache, on the cache line of the section's busy flag, so
+ * that the fast paths reach it from the pointer the section gives them.
+ */
+struct gom_memo {
+	const void *obj;
+	struct gom_mag *mag;
+};
+
+void gom_memo_forget(unsigned long start, unsigned long end);
+
+/*
  * struct gom_mcache - the caches of one CPU, allocated on its node
  *
  * The magazines follow the structure, each as big as its class's
@@ -691,6 +721,7 @@ struct gom_mag {
  */
 struct gom_mcache {
 	u8 busy;			/* the section is held */
+	struct gom_memo memo;
 	int node;			/* the CPU's memory node */
 	long sample_left;		/* bytes to the next profile sample */
 	u64 sample_rnd;			/* draws the distance after that */
@@ -723,6 +754,7 @@ static __always_inline void gom_move_ptrs(void **dst, void *const *src,
 }
 
 DECLARE_PER_CPU(struct gom_mcache *, gom_mcache_pcpu);
+
 extern u16 gom_mag_offs[GOM_NR_CLASSES];
 extern u16 gom_small_mag_offs[GOM_SMALL_MAX >> GOM_SMALL_STEP_SHIFT];
 

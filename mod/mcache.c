@@ -12,7 +12,9 @@
  *
  * Frees go to a per-CPU magazine of the object's class, which allocation
  * uses first (LIFO, so the object is still in the cache) and which, when
- * full, goes back whole to the objects' spans in one batch. A
+ * full, goes back whole to the objects' spans in one batch. The free of
+ * the object the CPU handed out last (its memo, struct gom_memo) only
+ * raises the magazine's count again. A
  * free of another node's object goes straight back to its span, so a
  * CPU's caches only hold memory of its node.
  *
@@ -148,7 +150,7 @@ void *gom_mcache_refill(unsigned int cls, gfp_t gfp)
 	void *obj;
 	int node;
 
-	if (!gom_mc_trylock(&mc))
+	if (!gom_mc_trylock_mags(&mc))
 		return alloc_direct(cls, gfp, NUMA_NO_NODE);
 	m = gom_mc_mag(mc, cls);
 	obj = span_next(m->span);
@@ -171,7 +173,7 @@ void *gom_mcache_refill(unsigned int cls, gfp_t gfp)
 		return s;
 	/* The CPU may differ now; the span is ours alone until installed. */
 	obj = span_next(s);
-	if (gom_mc_trylock(&mc)) {
+	if (gom_mc_trylock_mags(&mc)) {
 		gom_mc_mag(mc, cls)->allocs++;
 		s = install(mc, cls, s);
 		gom_mc_unlock(mc);
@@ -238,7 +240,7 @@ bool gom_mcache_free_slow(const void *ptr)
 		gom_clear_on_free(obj, s->size);
 	gom_hook_free(obj, s->size);
 	gom_obj_mark(obj);
-	if (!gom_mc_trylock(&mc))
+	if (!gom_mc_trylock_mags(&mc))
 		mc = NULL;
 	if (mc && gom_numa_remote(mc, s)) {
 		gom_mc_mag(mc, s->cls)->frees++;
@@ -399,7 +401,7 @@ static bool take_spared(unsigned int cls, size_t nr, void **ptrs,
 {
 	struct gom_mcache *mc;
 
-	if (!gom_mc_trylock(&mc))
+	if (!gom_mc_trylock_mags(&mc))
 		return false;
 	__clear_bit(cls, mc->spread);
 	*done += take_bulk(mc, cls, ptrs + *done, nr - *done);
@@ -425,7 +427,7 @@ static noinline int alloc_bulk_slow(unsigned int cls, gfp_t gfp, size_t nr,
 		}
 		gom_obj_unmark(obj);
 		ptrs[done++] = obj;
-		if (done < nr && gom_mc_trylock(&mc)) {
+		if (done < nr && gom_mc_trylock_mags(&mc)) {
 			done += take_bulk(mc, cls, ptrs + done, nr - done);
 			gom_mc_unlock(mc);
 		}
@@ -453,7 +455,7 @@ int gom_mcache_alloc_bulk(unsigned int cls, size_t size, gfp_t gfp,
 	size_t done = 0;
 	int ret = 1;
 
-	if (likely(gom_mc_trylock(&mc))) {
+	if (likely(gom_mc_trylock_mags(&mc))) {
 		done = take_bulk(mc, cls, ptrs, nr);
 		if (likely(done == nr))
 			ret = bulk_countdown(mc, nr * size);
@@ -716,7 +718,7 @@ size_t gom_mcache_free_bulk(size_t nr, void **ptrs)
 	struct gom_mcache *mc;
 	size_t done, n = 0;
 
-	if (!gom_mc_trylock(&mc))
+	if (!gom_mc_trylock_mags(&mc))
 		return 0;
 	done = push_bulk(mc, nr, ptrs, &n);
 	gom_mc_unlock(mc);
@@ -749,7 +751,7 @@ static void drain_mcache(struct gom_mcache *mc, bool local)
 
 	for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
 		do {
-			if (local && !gom_mc_trylock(&mc))
+			if (local && !gom_mc_trylock_mags(&mc))
 				return;	/* cannot happen from task context */
 			n = drain_step(mc, cls, out, &span);
 			if (local)
@@ -770,6 +772,7 @@ static void drain_mcache(struct gom_mcache *mc, bool local)
  */
 void gom_mcache_drain_cpu(unsigned int cpu)
 {
+	WRITE_ONCE(gom_mcache_of(cpu)->memo.obj, NULL);
 	drain_mcache(gom_mcache_of(cpu), false);
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_drain_cpu);

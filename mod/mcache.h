@@ -13,6 +13,12 @@
  * Free objects carry a mark (see gom_obj_mark()): the free path refuses a
  * marked object and marks the one it takes, the allocation path clears
  * the mark of the object it hands out.
+ *
+ * The object last popped from a magazine is the CPU's memo (struct
+ * gom_memo) until the next change to its magazines: a free of it raises
+ * the count back, with no page map lookup. Paths that change the
+ * magazines otherwise enter the section with gom_mc_trylock_mags(),
+ * which ends the memo.
  */
 #ifndef _GOM_MCACHE_H
 #define _GOM_MCACHE_H
@@ -65,10 +71,29 @@ static __always_inline void gom_mc_unlock(struct gom_mcache *mc)
 	preempt_enable();
 }
 
+/* The memo (struct gom_memo) no longer holds; inside the section. */
+static __always_inline void gom_mc_forget(struct gom_mcache *mc)
+{
+	WRITE_ONCE(mc->memo.obj, NULL);
+}
+
+/*
+ * gom_mc_trylock() for a path that changes the magazines otherwise than
+ * by one pop or push: it forgets the memo.
+ */
+static __always_inline bool gom_mc_trylock_mags(struct gom_mcache **mcp)
+{
+	if (!gom_mc_trylock(mcp))
+		return false;
+	gom_mc_forget(*mcp);
+	return true;
+}
+
 /*
  * Take an object of the class whose magazine is at @off (gom_mag_off()),
  * still marked, into *@objp: the magazine first, then the owned span's
- * claimed word. False if both are empty.
+ * claimed word. False if both are empty. An object from the magazine is
+ * the CPU's memo until the next pop or push.
  */
 static __always_inline bool gom_mc_pop(struct gom_mcache *mc, u32 off,
 				       void **objp)
@@ -81,7 +106,10 @@ static __always_inline bool gom_mc_pop(struct gom_mcache *mc, u32 off,
 	if (likely(n)) {
 		m->count = n - 1;
 		*objp = m->objs[n - 1];
+		WRITE_ONCE(mc->memo.obj, *objp);
+		mc->memo.mag = m;
 	} else {
+		gom_mc_forget(mc);
 		s = m->span;
 		if (unlikely(!s || !s->cache))
 			return false;
@@ -164,10 +192,48 @@ static __always_inline bool gom_mc_push(struct gom_mcache *mc,
 		     gom_obj_marked(obj)))
 		return false;
 	gom_hook_free(obj, s->size);
+	gom_mc_forget(mc);
 	m->objs[n] = obj;
 	m->count = n + 1;
 	m->frees++;
 	gom_obj_mark(obj);
+	return true;
+}
+
+/*
+ * gom_hook_free() for the memo: only KASAN needs its slot size, and finds
+ * it through the page map rather than in a field of every magazine.
+ */
+static __always_inline void gom_mc_hook_memo(const void *obj)
+{
+	struct gom_span *s = NULL;
+
+	if (IS_ENABLED(CONFIG_KASAN_GENERIC))
+		s = (struct gom_span *)gom_pm_get((unsigned long)obj);
+	gom_hook_free(obj, s ? s->size : 0);
+}
+
+/*
+ * Put @obj back if it is this CPU's memo: the object just above the top
+ * of its magazine, which one more in the count takes back. False for any
+ * other pointer, and for a memo already freed on another CPU (marked),
+ * which gom_mc_push() refuses.
+ */
+static __always_inline bool gom_mc_unpop(struct gom_mcache *mc,
+					 const void *obj)
+{
+	struct gom_mag *m;
+
+	/* likely: gcc then keeps the other frees' path out of this one's */
+	if (!likely(obj == data_race(mc->memo.obj)) ||
+	    unlikely(gom_obj_marked(obj)))
+		return false;
+	m = mc->memo.mag;
+	gom_mc_hook_memo(obj);
+	gom_mc_forget(mc);
+	m->count++;
+	m->frees++;
+	gom_obj_mark((void *)obj);
 	return true;
 }
 

@@ -289,6 +289,8 @@ static int unmap_run(struct gom_mheap *h, unsigned long pfn,
 			return -EINVAL;
 		aorder = span->aorder;
 		gom_pm_fill(pfn, npages, tail_tag(h, aorder));
+		gom_memo_forget(span->base, span->base +
+				((unsigned long)npages << PAGE_SHIFT));
 		h->small_spans--;
 		return aorder;
 	}

@@ -23,6 +23,10 @@
  * are allocated when an arena first needs them and kept until unload: at
  * most one page per 2 MiB of memory the heap has ever used.
  *
+ * Each CPU also keeps a memo of the object its mcache handed out last
+ * (struct gom_memo), a page map lookup done in advance for its free; the
+ * mheap makes every CPU forget the objects of a span it unmaps.
+ *
  * Locking: readers take no lock; they run in an RCU read-side critical
  * section (a section with preemption disabled counts). Entries are
  * written by the mheap under its heap lock, and by the run cache with a
@@ -222,6 +226,36 @@ unsigned long gom_pm_lookup(const void *addr)
 	return gom_pm_get((unsigned long)addr);
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_pm_lookup);
+
+/**
+ * gom_memo_forget() - forget the memos of objects of an unmapped span
+ * @start: first byte of the span
+ * @end: byte after its last
+ *
+ * Every CPU whose struct gom_memo names an object from @start to @end
+ * forgets it, so that a free of that pointer goes through the page map.
+ * A CPU that sets its memo meanwhile names a live object, which cannot be
+ * in a span being unmapped.
+ *
+ * Context: any; the caller has unmapped the span.
+ */
+void gom_memo_forget(unsigned long start, unsigned long end)
+{
+	unsigned long obj;
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct gom_mcache *mc = gom_mcache_of(cpu);
+		struct gom_memo *m;
+
+		if (!mc)
+			continue;
+		m = &mc->memo;
+		obj = (unsigned long)READ_ONCE(m->obj);
+		if (obj >= start && obj < end)
+			cmpxchg(&m->obj, (const void *)obj, NULL);
+	}
+}
 
 /* One past the highest page of the nodes present. */
 static unsigned long present_pfns(void)

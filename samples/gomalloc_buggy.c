@@ -13,6 +13,8 @@
  *		again (with debug=P the allocation finds the damage)
  *   uaf-read	reads an object after freeing it (KASAN reports it)
  *   double	frees an object twice
+ *   double-remote frees an object on another CPU, then again on the CPU
+ *		that allocated it, where it is the CPU's memo
  *   leak	allocates 100 bytes and forgets the pointer (kmemleak); the
  *		module keeps it hidden, and frees it at unload (up to
  *		LEAK_MAX leaks; more are refused)
@@ -22,8 +24,12 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cpumask.h>
 #include <linux/module.h>
+#include <linux/preempt.h>
+#include <linux/smp.h>
 #include <linux/string.h>
+#include <linux/workqueue.h>
 #include <gomalloc.h>
 
 static noinline void buggy_none(void)
@@ -85,6 +91,35 @@ static noinline void buggy_double_free(void)
 	gom_free(p);		/* the bug */
 }
 
+static void free_there(struct work_struct *work);
+static DECLARE_WORK(free_work, free_there);
+static void *free_obj;
+
+static void free_there(struct work_struct *work)
+{
+	gom_free(free_obj);
+}
+
+static noinline void buggy_double_free_remote(void)
+{
+	unsigned int other;
+	void *p;
+
+	migrate_disable();
+	/* from the magazine, so that it is this CPU's memo */
+	p = gom_alloc(64, GFP_KERNEL);
+	gom_free(p);
+	p = gom_alloc(64, GFP_KERNEL);
+	other = cpumask_any_but(cpu_online_mask, smp_processor_id());
+	free_obj = p;
+	if (other < nr_cpu_ids && queue_work_on(other, system_wq, &free_work))
+		flush_work(&free_work);
+	else
+		gom_free(p);
+	gom_free(p);		/* the bug */
+	migrate_enable();
+}
+
 /*
  * The leaks' pointers, hidden from kmemleak (which scans this module's
  * data) so that the test can still free them at unload. A test leaks
@@ -144,6 +179,7 @@ static const struct {
 	{ "uaf", buggy_use_after_free },
 	{ "uaf-read", buggy_read_after_free },
 	{ "double", buggy_double_free },
+	{ "double-remote", buggy_double_free_remote },
 	{ "leak", buggy_leak },
 	{ "pop", buggy_frame_pop },
 	{ "none", buggy_none },
@@ -167,7 +203,7 @@ static const struct kernel_param_ops bug_ops = {
 	.set = bug_set,
 };
 module_param_cb(bug, &bug_ops, NULL, 0200);
-MODULE_PARM_DESC(bug, "Run a bug: overflow, uaf, uaf-read, double, leak, pop");
+MODULE_PARM_DESC(bug, "Run a bug: overflow, uaf, uaf-read, double, double-remote, leak, pop");
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("A gomalloc client with deliberate bugs (test only)");

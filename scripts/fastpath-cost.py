@@ -58,6 +58,7 @@ ROOT = os.path.dirname(HERE)
 OPS = [
     ("alloc", "gomalloc", "gom_alloc", ()),
     ("free", "gomalloc", "gom_free", ()),
+    ("free-other", "gomalloc", "gom_free", ()),
     ("alloc", "SLUB", "__kmalloc", ()),
     ("free", "SLUB", "kfree", ()),
     ("cache-alloc", "SLUB", "kmem_cache_alloc", ()),
@@ -69,6 +70,7 @@ OPS = [
     ("bulk-free", "SLUB", "kmem_cache_free_bulk", ()),
 ]
 PAIRS = [("pair", "alloc", "free"),
+         ("pair-other", "alloc", "free-other"),
          ("cache-pair", "cache-alloc", "cache-free"),
          ("bulk-pair", "bulk-alloc", "bulk-free")]
 
@@ -123,6 +125,13 @@ FACTS = [
     (re.compile(r"^cmp \$0x10,%\w+$"), (False, False),
      "a pointer, not ZERO_OR_NULL_PTR"),
 ]
+# FACTS of one op only. gom_free()'s hit path is the free of the object
+# the CPU handed out last (its memo, at offset 8 of struct gom_mcache),
+# as in the benchmark's hot pair; free-other frees any other object.
+OP_FACTS = {
+    "free-other": [(re.compile(r"^cmp 0x8\(%\w+\),%rdi$"), (False, False),
+                    "not the CPU's memo")],
+}
 # Conditional jumps decided by (ZF, CF).
 JCC = {"je": lambda z, c: z, "jz": lambda z, c: z,
        "jne": lambda z, c: not z, "jnz": lambda z, c: not z,
@@ -612,9 +621,10 @@ Step = collections.namedtuple("Step", "func ins cls note depth loop other "
 class Walker:
     """Hit paths of one image; a function's path is found once and reused."""
 
-    def __init__(self, img, slow, keys=None, extern=None):
+    def __init__(self, img, slow, keys=None, extern=None, facts=()):
         self.img = img
         self.extern = extern
+        self.facts = FACTS + list(facts)
         self.slow = set(slow)
         self.keys = keys or {}
         self.memo = {}
@@ -773,7 +783,7 @@ class Walker:
             return None
         flags = rax_flags(prev, rax)
         why = f"returned {rax:#x}" if flags is not None else ""
-        for rx, fflags, fwhy in FACTS:
+        for rx, fflags, fwhy in self.facts:
             if flags is None and rx.match(prev.text):
                 flags, why = fflags, fwhy
         if flags is None:
@@ -1134,9 +1144,9 @@ def analyse(imgs, keys):
     walkers = {}
     for op, alloc, entry, extra in OPS:
         img = imgs[alloc]
-        w = walkers.setdefault((alloc, extra), Walker(
+        w = walkers.setdefault((alloc, extra, op in OP_FACTS), Walker(
             img, slow_set(alloc, extra), keys,
-            kernel if alloc == "gomalloc" else None))
+            kernel if alloc == "gomalloc" else None, OP_FACTS.get(op, ())))
         steps = w.path(entry)
         if steps is None:
             raise Error(f"{entry}: no hit path found "

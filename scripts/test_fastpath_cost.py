@@ -12,6 +12,7 @@ usage: python3 scripts/test_fastpath_cost.py [-v]
 """
 
 import os
+import re
 import struct
 import sys
 import unittest
@@ -237,6 +238,22 @@ class TestWalk(unittest.TestCase):
         self.assertIn("returned 0x0: not taken", notes[0x12c])
         self.assertIn("static key dbg_key off: nop", notes[0x105])
         self.assertIn("alternative (not XENPV)", notes[0x0])
+
+    def test_op_fact_decides_a_branch(self):
+        img, keys, _ = image()
+        rx = re.compile(r"^test %rax,%rax$")
+        w = fc.Walker(img, {"f_slow"}, keys, facts=[(rx, (False, False),
+                                                      "not NULL")])
+        notes = {st.ins.addr: st.note for st in w.path("f")}
+        self.assertIn("not NULL: not taken", notes[0x123])
+        w = fc.Walker(img, {"f_slow"}, keys, facts=[(rx, (True, False),
+                                                      "NULL")])
+        self.assertIsNone(w.path("f"))
+
+    def test_free_other_fact(self):
+        rx = fc.OP_FACTS["free-other"][0][0]
+        self.assertTrue(rx.match(insn("cmp    0x8(%rax),%rdi").text))
+        self.assertFalse(rx.match(insn("cmp    0xc(%rax),%ecx").text))
 
     def test_key_on_takes_the_slow_path(self):
         self.assertIsNone(walk("f", key_on=True))

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# debug=: gomalloc reloaded with debug=FZPU finds the bugs of
-# samples/gomalloc_buggy.ko, reports each once naming the object, its
+# debug=: without it, the fast paths refuse the double frees of
+# samples/gomalloc_buggy.ko; reloaded with debug=FZPU, gomalloc finds its
+# bugs, reports each once naming the object, its
 # class, the buggy function, its module and both stacks, counts it in
 # debug_reports, and keeps the object out of use. A bad debug= letter is
 # refused at load. Contract: see run-tests.sh. Leaves gomalloc loaded
@@ -22,6 +23,18 @@ if [ ! -f /modules/gomalloc_buggy.ko ]; then
 	nok "gomalloc_buggy.ko present in the guest"
 	exit 0
 fi
+# Without debug= the fast paths run: the free-object mark refuses a double
+# free, also when the first free ran on another CPU and the object is the
+# allocating CPU's memo, whose free skips the page map.
+insmod /modules/gomalloc_buggy.ko
+for b in double double-remote; do
+	d0=$(cat $G/double_frees)
+	echo $b > $BUG
+	check "bug=$b without debug=: refused, counted in double_frees" \
+		test "$(cat $G/double_frees)" -eq $((d0 + 1))
+done
+rmmod gomalloc_buggy
+
 if ! rmmod gomalloc; then
 	nok "rmmod gomalloc to reload it with debug="
 	exit 0
