@@ -100,12 +100,12 @@ static __always_inline bool gom_mc_pop(struct gom_mcache *mc, u32 off,
 {
 	struct gom_mag *m = (void *)mc + off;
 	struct gom_span *s;
-	unsigned int n;
+	unsigned long n;
 
-	n = m->count;
-	if (likely(n)) {
-		m->count = n - 1;
-		*objp = m->objs[n - 1];
+	/* the borrow of n - 1 says whether it was empty: no test */
+	if (likely(!check_sub_overflow((unsigned long)m->count, 1UL, &n))) {
+		m->count = n;
+		*objp = m->objs[n];
 		WRITE_ONCE(mc->memo.obj, *objp);
 		mc->memo.mag = m;
 	} else {
