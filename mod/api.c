@@ -208,6 +208,9 @@ static noinline void *alloc_miss(size_t size, gfp_t flags,
 /*
  * An object of @size bytes' class, whose magazine is at @off, from this
  * CPU's caches, else the slow path.
+ * @caller: the return address the slow paths record; 0 from gom_alloc(),
+ * whose own is then read only on them: hoisted, the load cost the hit
+ * path an instruction.
  * @fast: called by gom_alloc() with gom_alloc_hook_key off, so the
  * tracepoint is off too.
  * @node: the heap node the object must be of, or NUMA_NO_NODE; for a
@@ -236,7 +239,7 @@ static __always_inline void *alloc_cached(u32 off, size_t size,
 	if (unlikely(gom_mc_sample(mc, size))) {
 		gom_mc_forget(mc);	/* its free takes it out of the profile */
 		gom_mc_unlock(mc);
-		return finish_sample(obj, size, flags, caller, how);
+		return finish_sample(obj, size, flags, caller ?: _RET_IP_, how);
 	}
 	gom_mc_unlock(mc);
 	return finish(obj, size, flags, caller, how);
@@ -244,7 +247,7 @@ miss:
 	/* for a node, the refill could run on another node's CPU */
 	if (node != NUMA_NO_NODE)
 		return ERR_PTR(-EAGAIN);
-	return alloc_miss(size, flags, caller, init);
+	return alloc_miss(size, flags, caller ?: _RET_IP_, init);
 }
 
 /* An order the run cache serves for a run of @npages, or -1. */
@@ -434,8 +437,7 @@ void *gom_alloc(size_t size, gfp_t flags)
 		off = gom_mag_off(gom_size_class(size));
 	else
 		return alloc_large(size, flags, NUMA_NO_NODE, _RET_IP_);
-	return alloc_cached(off, size, flags, _RET_IP_, true, true,
-			    NUMA_NO_NODE);
+	return alloc_cached(off, size, flags, 0, true, true, NUMA_NO_NODE);
 }
 EXPORT_SYMBOL_GPL(gom_alloc);
 
