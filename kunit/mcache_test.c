@@ -1055,7 +1055,7 @@ static void mcache_layout(struct kunit *test)
 		      struct_size_t(struct gom_mag, objs, gom_classes[cls].mag_cap);
 	}
 	KUNIT_EXPECT_LE(test, end, (size_t)SZ_16K + SZ_8K);
-	for (size = 1; size <= GOM_SMALL_MAX; size++)
+	for (size = 1; size <= GOM_DIRECT_MAX; size++)
 		KUNIT_EXPECT_EQ_MSG(test, gom_mag_off_small(size),
 				    gom_mag_off(gom_size_class(size)),
 				    "size %zu", size);

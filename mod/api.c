@@ -431,7 +431,7 @@ void *gom_alloc(size_t size, gfp_t flags)
 
 	if (static_branch_unlikely(&gom_alloc_hook_key))
 		return alloc_hooked(size, flags, _RET_IP_);
-	if (likely(size - 1 < GOM_SMALL_MAX))
+	if (likely(size - 1 < GOM_DIRECT_MAX))
 		off = gom_mag_off_small(size);
 	else if (size - 1 < GOM_MAX_SMALL_SIZE)
 		off = gom_mag_off(gom_size_class(size));

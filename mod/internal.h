@@ -756,7 +756,15 @@ static __always_inline void gom_move_ptrs(void **dst, void *const *src,
 DECLARE_PER_CPU(struct gom_mcache *, gom_mcache_pcpu);
 
 extern u16 gom_mag_offs[GOM_NR_CLASSES];
-extern u16 gom_small_mag_offs[GOM_SMALL_MAX >> GOM_SMALL_STEP_SHIFT];
+
+/*
+ * gom_alloc() finds the magazine of 1 to GOM_DIRECT_MAX bytes with one
+ * lookup in gom_small_mag_offs[], in 8-byte steps (1 KiB of table). The
+ * size classes are 128 bytes apart above GOM_SMALL_MAX, where going
+ * through the class would take a second lookup.
+ */
+#define GOM_DIRECT_MAX		4096
+extern u16 gom_small_mag_offs[GOM_DIRECT_MAX >> GOM_SMALL_STEP_SHIFT];
 
 /* Where class @cls's magazine is in a CPU's caches. */
 static __always_inline u32 gom_mag_off(unsigned int cls)
@@ -772,8 +780,8 @@ static __always_inline struct gom_mag *gom_mc_mag(struct gom_mcache *mc,
 }
 
 /*
- * gom_mag_off(gom_size_class_small(size)) for 1 to GOM_SMALL_MAX bytes,
- * from the size - 1 the caller's range test computed: one table lookup.
+ * gom_mag_off(gom_size_class(size)) for 1 to GOM_DIRECT_MAX bytes, from
+ * the size - 1 the caller's range test computed: one table lookup.
  */
 static __always_inline u32 gom_mag_off_small(size_t size)
 {

@@ -51,7 +51,7 @@ DEFINE_STATIC_KEY_FALSE(gom_numa_key);
 /* Where each class's magazine is in a CPU's caches; set at load. */
 u16 gom_mag_offs[GOM_NR_CLASSES] __read_mostly;
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mag_offs);
-u16 gom_small_mag_offs[GOM_SMALL_MAX >> GOM_SMALL_STEP_SHIFT] __read_mostly;
+u16 gom_small_mag_offs[GOM_DIRECT_MAX >> GOM_SMALL_STEP_SHIFT] __read_mostly;
 EXPORT_SYMBOL_GOM_INTERNAL(gom_small_mag_offs);
 static size_t gom_mcache_bytes __read_mostly;
 
@@ -943,7 +943,7 @@ static void layout(void)
 	}
 	for (i = 0; i < ARRAY_SIZE(gom_small_mag_offs); i++)
 		gom_small_mag_offs[i] =
-			gom_mag_off(gom_size_class_small((i << GOM_SMALL_STEP_SHIFT) + 1));
+			gom_mag_off(gom_size_class((i << GOM_SMALL_STEP_SHIFT) + 1));
 	gom_mcache_bytes = PAGE_ALIGN(off);
 }
 
