@@ -1184,7 +1184,7 @@ static void api_cpu_offline_drains(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, smp_call_function_single(cpu, memo_fn, &obj, 1),
 			0);
 	KUNIT_ASSERT_NOT_NULL(test, obj);
-	KUNIT_EXPECT_PTR_EQ(test, gom_mcache_of(cpu)->memo.obj,
+	KUNIT_EXPECT_PTR_EQ(test, gom_memo_obj(&gom_mcache_of(cpu)->memo),
 			    (const void *)obj);
 
 	ret = remove_cpu(cpu);
@@ -1193,7 +1193,7 @@ static void api_cpu_offline_drains(struct kunit *test)
 		kunit_skip(test, "remove_cpu(%u) failed: %d", cpu, ret);
 	}
 	KUNIT_EXPECT_FALSE(test, cpu_online(cpu));
-	KUNIT_EXPECT_NULL(test, gom_mcache_of(cpu)->memo.obj);
+	KUNIT_EXPECT_NULL(test, gom_memo_obj(&gom_mcache_of(cpu)->memo));
 	/* the CPU is dead: its magazines are not touched concurrently */
 	for (cls = 1; cls < GOM_NR_CLASSES; cls++) {
 		KUNIT_EXPECT_EQ_MSG(test, gom_mc_mag(gom_mcache_of(cpu), cls)->count,

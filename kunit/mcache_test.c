@@ -71,10 +71,18 @@ out:
 }
 
 /*
- * The next allocation on this CPU of @size bytes, from the magazine: one
- * object freed first makes sure the magazine has it. NULL if the heap
- * could not grow.
+ * The memo cases run on one CPU with the heap profile off (a sample is
+ * never the memo), from an object of MK_SIZE that the magazine gave: the
+ * CPU's memo. NULL if the heap could not grow; memo_end() undoes the rest.
  */
+struct memo_ctx {
+	unsigned long rate;
+	unsigned int cpu;
+	struct gom_mcache *mc;
+	struct gom_mag *m;
+};
+
+/* The next allocation of @size bytes on this CPU, from the magazine. */
 static void *alloc_from_mag(size_t size)
 {
 	void *p = gom_alloc(size, GFP_KERNEL);
@@ -82,6 +90,23 @@ static void *alloc_from_mag(size_t size)
 	if (p)
 		gom_free(p);
 	return gom_alloc(size, GFP_KERNEL);
+}
+
+static void *memo_begin(struct memo_ctx *x)
+{
+	x->rate = READ_ONCE(gom_profile_rate);
+	gom_set_profile_rate(0);
+	migrate_disable();
+	x->cpu = smp_processor_id();
+	x->mc = gom_mcache_of(x->cpu);
+	x->m = mag_of(x->cpu, gom_size_class(MK_SIZE));
+	return alloc_from_mag(MK_SIZE);
+}
+
+static void memo_end(struct memo_ctx *x)
+{
+	migrate_enable();
+	gom_set_profile_rate(x->rate);
 }
 
 /*
@@ -92,30 +117,25 @@ static void *alloc_from_mag(size_t size)
  */
 static void mcache_memo_put_back(struct kunit *test)
 {
-	unsigned int cls = gom_size_class(MK_SIZE), cpu, count;
-	unsigned long allocs, frees, rate;
-	struct gom_mcache *mc;
+	unsigned long allocs, frees;
+	struct memo_ctx x;
+	unsigned int count;
 	struct gom_mag *m;
 	void *p;
 	long dbl;
 
-	rate = READ_ONCE(gom_profile_rate);
-	gom_set_profile_rate(0);	/* a sample is never the memo */
-	migrate_disable();
-	cpu = smp_processor_id();
-	mc = gom_mcache_of(cpu);
-	m = mag_of(cpu, cls);
-	p = alloc_from_mag(MK_SIZE);
+	p = memo_begin(&x);
+	m = x.m;
 	if (!p)
 		goto out;
-	KUNIT_EXPECT_PTR_EQ(test, mc->memo.obj, (const void *)p);
-	KUNIT_EXPECT_PTR_EQ(test, mc->memo.mag, m);
+	KUNIT_EXPECT_PTR_EQ(test, gom_memo_obj(&x.mc->memo), (const void *)p);
+	KUNIT_EXPECT_PTR_EQ(test, x.mc->memo.mag, m);
 	KUNIT_EXPECT_PTR_EQ(test, m->objs[m->count], p);
 	count = m->count;
 	allocs = m->allocs;
 	frees = m->frees;
 	gom_free(p);
-	KUNIT_EXPECT_NULL(test, mc->memo.obj);
+	KUNIT_EXPECT_NULL(test, gom_memo_obj(&x.mc->memo));
 	KUNIT_EXPECT_EQ(test, m->count, count + 1);
 	KUNIT_EXPECT_PTR_EQ(test, m->objs[count], p);
 	KUNIT_EXPECT_TRUE(test, gom_obj_marked(p));
@@ -126,8 +146,7 @@ static void mcache_memo_put_back(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gom_t_dbl(), dbl + 1);
 	KUNIT_EXPECT_EQ(test, m->count, count + 1);
 out:
-	migrate_enable();
-	gom_set_profile_rate(rate);
+	memo_end(&x);
 	KUNIT_EXPECT_NOT_NULL(test, p);
 }
 
@@ -139,26 +158,21 @@ out:
  */
 static void mcache_memo_ends(struct kunit *test)
 {
-	unsigned int cls = gom_size_class(MK_SIZE), cpu, count;
-	struct gom_mcache *mc;
+	void *p, *q = NULL, *r, *objs[4];
+	struct memo_ctx x;
+	unsigned int count;
 	struct gom_mag *m;
-	void *p, *q, *r, *objs[4];
-	unsigned long rate;
 
-	rate = READ_ONCE(gom_profile_rate);
-	gom_set_profile_rate(0);
-	migrate_disable();
-	cpu = smp_processor_id();
-	mc = gom_mcache_of(cpu);
-	m = mag_of(cpu, cls);
-	p = alloc_from_mag(MK_SIZE);
-	q = alloc_from_mag(MK_SIZE);
+	p = memo_begin(&x);
+	m = x.m;
+	if (p)
+		q = alloc_from_mag(MK_SIZE);
 	if (!p || !q)
 		goto out;
-	KUNIT_EXPECT_PTR_EQ(test, mc->memo.obj, (const void *)q);
+	KUNIT_EXPECT_PTR_EQ(test, gom_memo_obj(&x.mc->memo), (const void *)q);
 	count = m->count;
 	gom_free(p);			/* not the memo: pushed */
-	KUNIT_EXPECT_NULL(test, mc->memo.obj);
+	KUNIT_EXPECT_NULL(test, gom_memo_obj(&x.mc->memo));
 	gom_free(q);			/* no memo left: pushed */
 	KUNIT_EXPECT_EQ(test, m->count, count + 2);
 	KUNIT_EXPECT_PTR_EQ(test, m->objs[count], p);
@@ -171,9 +185,9 @@ static void mcache_memo_ends(struct kunit *test)
 	p = r;
 
 	/* a bulk call takes from the magazine: the memo ends */
-	KUNIT_EXPECT_PTR_EQ(test, mc->memo.obj, (const void *)p);
+	KUNIT_EXPECT_PTR_EQ(test, gom_memo_obj(&x.mc->memo), (const void *)p);
 	KUNIT_EXPECT_EQ(test, gom_alloc_bulk(MK_SIZE, GFP_KERNEL, 4, objs), 4);
-	KUNIT_EXPECT_NULL(test, mc->memo.obj);
+	KUNIT_EXPECT_NULL(test, gom_memo_obj(&x.mc->memo));
 	gom_free_bulk(4, objs);
 
 	/* so does an allocation from the span, with the magazine empty */
@@ -181,7 +195,7 @@ static void mcache_memo_ends(struct kunit *test)
 	gom_free(q);
 	gom_mcache_drain_local();
 	p = gom_alloc(MK_SIZE, GFP_KERNEL);
-	KUNIT_EXPECT_NULL(test, mc->memo.obj);
+	KUNIT_EXPECT_NULL(test, gom_memo_obj(&x.mc->memo));
 	KUNIT_EXPECT_EQ(test, m->count, 0U);
 	gom_free(p);
 	KUNIT_EXPECT_EQ(test, m->count, 1U);
@@ -189,13 +203,12 @@ static void mcache_memo_ends(struct kunit *test)
 	/* and a sample: its free must take it out of the profile */
 	gom_set_profile_rate(1);
 	p = gom_alloc(MK_SIZE, GFP_KERNEL);
-	KUNIT_EXPECT_NULL(test, mc->memo.obj);
+	KUNIT_EXPECT_NULL(test, gom_memo_obj(&x.mc->memo));
 	gom_free(p);
 	p = NULL;
 	q = NULL;
 out:
-	migrate_enable();
-	gom_set_profile_rate(rate);
+	memo_end(&x);
 	gom_free(p);
 	gom_free(q);
 }
@@ -212,36 +225,27 @@ static void free_fn(void *obj)
  */
 static void mcache_memo_freed_elsewhere(struct kunit *test)
 {
-	unsigned int cls = gom_size_class(MK_SIZE), cpu, other, count;
-	struct gom_mcache *mc;
-	unsigned long rate;
-	struct gom_mag *m;
+	unsigned int other, count;
+	struct memo_ctx x;
 	void *p;
 	long dbl;
 
 	if (num_online_cpus() < 2)
 		kunit_skip(test, "needs two online CPUs");
-	rate = READ_ONCE(gom_profile_rate);
-	gom_set_profile_rate(0);
-	migrate_disable();
-	cpu = smp_processor_id();
-	other = cpumask_any_but(cpu_online_mask, cpu);
-	mc = gom_mcache_of(cpu);
-	m = mag_of(cpu, cls);
-	p = alloc_from_mag(MK_SIZE);
+	p = memo_begin(&x);
 	if (!p)
 		goto out;
-	KUNIT_EXPECT_PTR_EQ(test, mc->memo.obj, (const void *)p);
-	count = m->count;
+	other = cpumask_any_but(cpu_online_mask, x.cpu);
+	KUNIT_EXPECT_PTR_EQ(test, gom_memo_obj(&x.mc->memo), (const void *)p);
+	count = x.m->count;
 	KUNIT_EXPECT_EQ(test, smp_call_function_single(other, free_fn, p, 1), 0);
 	KUNIT_EXPECT_TRUE(test, gom_obj_marked(p));
 	dbl = gom_t_dbl();
 	gom_free(p);
 	KUNIT_EXPECT_EQ(test, gom_t_dbl(), dbl + 1);
-	KUNIT_EXPECT_EQ(test, m->count, count);
+	KUNIT_EXPECT_EQ(test, x.m->count, count);
 out:
-	migrate_enable();
-	gom_set_profile_rate(rate);
+	memo_end(&x);
 	KUNIT_EXPECT_NOT_NULL(test, p);
 }
 

@@ -700,9 +700,9 @@ static void mheap_unmap_forgets_memo(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	local_irq_save(flags);
 	mc = gom_mcache_of(smp_processor_id());
-	WRITE_ONCE(mc->memo.obj, p + PAGE_SIZE + 64);
+	WRITE_ONCE(mc->memo.mark, gom_obj_mark_of(p + PAGE_SIZE + 64));
 	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 2, span), 0);
-	inside = READ_ONCE(mc->memo.obj);
+	inside = gom_memo_obj(&mc->memo);
 	local_irq_restore(flags);
 	KUNIT_EXPECT_NULL(test, inside);
 
@@ -710,10 +710,10 @@ static void mheap_unmap_forgets_memo(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	local_irq_save(flags);
 	mc = gom_mcache_of(smp_processor_id());
-	WRITE_ONCE(mc->memo.obj, p + 2 * PAGE_SIZE);
+	WRITE_ONCE(mc->memo.mark, gom_obj_mark_of(p + 2 * PAGE_SIZE));
 	KUNIT_EXPECT_EQ(test, gom_mheap_free_run(p, 2, span), 0);
-	after = READ_ONCE(mc->memo.obj);
-	WRITE_ONCE(mc->memo.obj, NULL);
+	after = gom_memo_obj(&mc->memo);
+	WRITE_ONCE(mc->memo.mark, 0);
 	local_irq_restore(flags);
 	KUNIT_EXPECT_PTR_EQ(test, after, (const void *)(p + 2 * PAGE_SIZE));
 	expect_unfragmented(test, x->h, MH_ORDER, 1);

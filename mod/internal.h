@@ -681,10 +681,15 @@ struct gom_mag {
 
 /*
  * struct gom_memo - the object this CPU's mcache handed out last
- * @obj: that object while nothing else has been taken from or put in this
- *	 CPU's magazines, so that it is still the pointer just above the
- *	 top of its magazine; else NULL
+ * @mark: that object's free-object mark (gom_obj_mark_of()) while nothing
+ *	  else has been taken from or put in this CPU's magazines, so that
+ *	  it is still the pointer just above the top of its magazine; else 0
  * @mag: the magazine it came from
+ *
+ * The mark rather than the address: the allocation reads it from the
+ * object it pops, the free computes it for its check anyway, and 0 is
+ * the mark of no pointer but gom_free_key itself, where NULL as "none"
+ * would be the address gom_free(NULL) passes.
  *
  * gom_free() of @obj puts it back by raising @mag's count again: the
  * pointer is known to be the start of a live object, and the page map
@@ -702,11 +707,19 @@ struct gom_mag {
  * that the fast paths reach it from the pointer the section gives them.
  */
 struct gom_memo {
-	const void *obj;
+	unsigned long mark;
 	struct gom_mag *mag;
 };
 
 void gom_memo_forget(unsigned long start, unsigned long end);
+
+/* The object @memo names, or NULL. */
+static inline const void *gom_memo_obj(const struct gom_memo *memo)
+{
+	unsigned long mark = READ_ONCE(memo->mark);
+
+	return mark ? (const void *)(mark ^ gom_free_key) : NULL;
+}
 
 /*
  * struct gom_mcache - the caches of one CPU, allocated on its node

@@ -772,7 +772,7 @@ static void drain_mcache(struct gom_mcache *mc, bool local)
  */
 void gom_mcache_drain_cpu(unsigned int cpu)
 {
-	WRITE_ONCE(gom_mcache_of(cpu)->memo.obj, NULL);
+	WRITE_ONCE(gom_mcache_of(cpu)->memo.mark, 0);
 	drain_mcache(gom_mcache_of(cpu), false);
 }
 EXPORT_SYMBOL_GOM_INTERNAL(gom_mcache_drain_cpu);

@@ -74,7 +74,7 @@ static __always_inline void gom_mc_unlock(struct gom_mcache *mc)
 /* The memo (struct gom_memo) no longer holds; inside the section. */
 static __always_inline void gom_mc_forget(struct gom_mcache *mc)
 {
-	WRITE_ONCE(mc->memo.obj, NULL);
+	WRITE_ONCE(mc->memo.mark, 0);
 }
 
 /*
@@ -106,7 +106,8 @@ static __always_inline bool gom_mc_pop(struct gom_mcache *mc, u32 off,
 	if (likely(!check_sub_overflow((unsigned long)m->count, 1UL, &n))) {
 		m->count = n;
 		*objp = m->objs[n];
-		WRITE_ONCE(mc->memo.obj, *objp);
+		/* its mark: a load of the line the hand-out clears it in */
+		WRITE_ONCE(mc->memo.mark, gom_obj_word(*objp));
 		mc->memo.mag = m;
 	} else {
 		gom_mc_forget(mc);
@@ -222,18 +223,19 @@ static __always_inline void gom_mc_hook_memo(const void *obj)
 static __always_inline bool gom_mc_unpop(struct gom_mcache *mc,
 					 const void *obj)
 {
+	unsigned long mark = gom_obj_mark_of(obj);
 	struct gom_mag *m;
 
 	/* likely: gcc then keeps the other frees' path out of this one's */
-	if (!likely(obj == data_race(mc->memo.obj)) ||
-	    unlikely(gom_obj_marked(obj)))
+	if (!likely(mark == data_race(mc->memo.mark)) ||
+	    unlikely(gom_obj_word(obj) == mark))
 		return false;
 	m = mc->memo.mag;
 	gom_mc_hook_memo(obj);
 	gom_mc_forget(mc);
 	m->count++;
 	m->frees++;
-	gom_obj_mark((void *)obj);
+	gom_obj_set_word((void *)obj, mark);
 	return true;
 }
 

@@ -241,7 +241,7 @@ EXPORT_SYMBOL_GOM_INTERNAL(gom_pm_lookup);
  */
 void gom_memo_forget(unsigned long start, unsigned long end)
 {
-	unsigned long obj;
+	unsigned long mark, obj;
 	unsigned int cpu;
 
 	for_each_possible_cpu(cpu) {
@@ -251,9 +251,10 @@ void gom_memo_forget(unsigned long start, unsigned long end)
 		if (!mc)
 			continue;
 		m = &mc->memo;
-		obj = (unsigned long)READ_ONCE(m->obj);
-		if (obj >= start && obj < end)
-			cmpxchg(&m->obj, (const void *)obj, NULL);
+		mark = READ_ONCE(m->mark);
+		obj = mark ^ gom_free_key;
+		if (mark && obj >= start && obj < end)
+			cmpxchg(&m->mark, mark, 0);
 	}
 }
 

@@ -21,12 +21,15 @@
  *   pop	writes into stack memory after its frame was popped
  *   none	no bug: allocates 60 bytes, uses them and frees them
  *		(test-trace.sh, on kernels where a bug would be reported)
+ *   null	no bug: frees an object, then NULL and ZERO_SIZE_PTR, which
+ *		gom_free() ignores as kfree() does
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpumask.h>
 #include <linux/module.h>
 #include <linux/preempt.h>
+#include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/string.h>
 #include <linux/workqueue.h>
@@ -41,6 +44,13 @@ static noinline void buggy_none(void)
 	memset(p, 'a', 60);
 	OPTIMIZER_HIDE_VAR(p);
 	gom_free(p);
+}
+
+static noinline void buggy_null(void)
+{
+	gom_free(gom_alloc(60, GFP_KERNEL));
+	gom_free(NULL);
+	gom_free(ZERO_SIZE_PTR);
 }
 
 static noinline void buggy_overflow(void)
@@ -183,6 +193,7 @@ static const struct {
 	{ "leak", buggy_leak },
 	{ "pop", buggy_frame_pop },
 	{ "none", buggy_none },
+	{ "null", buggy_null },
 };
 
 static int bug_set(const char *val, const struct kernel_param *kp)

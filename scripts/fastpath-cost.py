@@ -126,11 +126,12 @@ FACTS = [
      "a pointer, not ZERO_OR_NULL_PTR"),
 ]
 # FACTS of one op only. gom_free()'s hit path is the free of the object
-# the CPU handed out last (its memo, at offset 8 of struct gom_mcache),
-# as in the benchmark's hot pair; free-other frees any other object.
+# the CPU handed out last (its memo: the object's mark, at offset 8 of
+# struct gom_mcache, compared with the pointer's), as in the benchmark's
+# hot pair; free-other frees any other object.
 OP_FACTS = {
-    "free-other": [(re.compile(r"^cmp 0x8\(%\w+\),%rdi$"), (False, False),
-                    "not the CPU's memo")],
+    "free-other": [(re.compile(r"^cmp 0x8\(%\w+\),%r\w+$"),
+                    (False, False), "not the CPU's memo")],
 }
 # Conditional jumps decided by (ZF, CF).
 JCC = {"je": lambda z, c: z, "jz": lambda z, c: z,

@@ -252,7 +252,7 @@ class TestWalk(unittest.TestCase):
 
     def test_free_other_fact(self):
         rx = fc.OP_FACTS["free-other"][0][0]
-        self.assertTrue(rx.match(insn("cmp    0x8(%rax),%rdi").text))
+        self.assertTrue(rx.match(insn("cmp    0x8(%rax),%rsi").text))
         self.assertFalse(rx.match(insn("cmp    0xc(%rax),%ecx").text))
 
     def test_key_on_takes_the_slow_path(self):

@@ -33,6 +33,10 @@ for b in double double-remote; do
 	check "bug=$b without debug=: refused, counted in double_frees" \
 		test "$(cat $G/double_frees)" -eq $((d0 + 1))
 done
+i0=$(cat $G/invalid_frees) d0=$(cat $G/double_frees)
+echo null > $BUG
+check "gom_free(NULL) and gom_free(ZERO_SIZE_PTR) after a free: ignored" \
+	test "$(cat $G/invalid_frees) $(cat $G/double_frees)" = "$i0 $d0"
 rmmod gomalloc_buggy
 
 if ! rmmod gomalloc; then
