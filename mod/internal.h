@@ -691,13 +691,14 @@ struct gom_mag {
  * the mark of no pointer but gom_free_key itself, where NULL as "none"
  * would be the address gom_free(NULL) passes.
  *
- * gom_free() of @obj puts it back by raising @mag's count again: the
- * pointer is known to be the start of a live object, and the page map
- * lookup and the object index check have nothing to add. An object freed
- * and allocated again at once, as a short-lived buffer is, pays for
- * neither. The mark check stays: @obj may have been freed on another CPU.
+ * gom_free() of that object puts it back by raising @mag's count again:
+ * the pointer is known to be the start of a live object, and the page map
+ * lookup and the object index check have nothing to add. An object
+ * allocated and freed at once, as a short-lived buffer is, pays for
+ * neither. The mark check stays: the object may have been freed on
+ * another CPU.
  *
- * The mcache sets and clears @obj inside the CPU's section (mcache.h),
+ * The mcache sets and clears @mark inside the CPU's section (mcache.h),
  * and its hotplug teardown clears a dead CPU's. The mheap forgets an
  * object whose span it unmaps (gom_memo_forget()): after a free on
  * another CPU, the span may go back to the heap and its memory be reused,
