@@ -241,20 +241,17 @@ EXPORT_SYMBOL_GOM_INTERNAL(gom_pm_lookup);
  */
 void gom_memo_forget(unsigned long start, unsigned long end)
 {
-	unsigned long mark, obj;
 	unsigned int cpu;
 
 	for_each_possible_cpu(cpu) {
 		struct gom_mcache *mc = gom_mcache_of(cpu);
-		struct gom_memo *m;
+		unsigned long obj;
 
 		if (!mc)
 			continue;
-		m = &mc->memo;
-		mark = READ_ONCE(m->mark);
-		obj = mark ^ gom_free_key;
-		if (mark && obj >= start && obj < end)
-			cmpxchg(&m->mark, mark, 0);
+		obj = (unsigned long)gom_memo_obj(&mc->memo);
+		if (obj >= start && obj < end)
+			cmpxchg(&mc->memo.mark, gom_obj_mark_of((void *)obj), 0);
 	}
 }
 
