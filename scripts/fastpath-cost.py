@@ -1145,7 +1145,8 @@ def analyse(imgs, keys):
     walkers = {}
     for op, alloc, entry, extra in OPS:
         img = imgs[alloc]
-        w = walkers.setdefault((alloc, extra, op in OP_FACTS), Walker(
+        facts_of = op if op in OP_FACTS else None
+        w = walkers.setdefault((alloc, extra, facts_of), Walker(
             img, slow_set(alloc, extra), keys,
             kernel if alloc == "gomalloc" else None, OP_FACTS.get(op, ())))
         steps = w.path(entry)
