@@ -1143,9 +1143,7 @@ static void hot_fill_fn(void *data)
 /* A 160-byte object into *@data from the magazine hot_fill_fn() filled. */
 static void memo_fn(void *data)
 {
-	void **objp = data;
-
-	*objp = gom_alloc(gom_classes[gom_size_class(160)].size, GFP_ATOMIC);
+	*(void **)data = gom_alloc(160, GFP_ATOMIC);
 }
 
 static unsigned int rc_count(unsigned int cpu)
