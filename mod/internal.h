@@ -773,11 +773,11 @@ extern u16 gom_mag_offs[GOM_NR_CLASSES];
 
 /*
  * gom_alloc() finds the magazine of 1 to GOM_DIRECT_MAX bytes with one
- * lookup in gom_small_mag_offs[], in 8-byte steps (1 KiB of table). The
+ * lookup in gom_small_mag_offs[], in 8-byte steps (2 KiB of table). The
  * size classes are 128 bytes apart above GOM_SMALL_MAX, where going
  * through the class would take a second lookup.
  */
-#define GOM_DIRECT_MAX		4096
+#define GOM_DIRECT_MAX		8192
 extern u16 gom_small_mag_offs[GOM_DIRECT_MAX >> GOM_SMALL_STEP_SHIFT];
 
 /* Where class @cls's magazine is in a CPU's caches. */
