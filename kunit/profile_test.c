@@ -346,6 +346,68 @@ static void prof_span_one(struct kunit *test)
 			gom_free(p[i]);
 }
 
+/* Not a tail call: the function's frame must be in the sample's stack. */
+static noinline void *prof_weigh(void *obj, size_t size)
+{
+	obj = gom_profile_alloc(obj, size, gom_size_class(size), _RET_IP_);
+	OPTIMIZER_HIDE_VAR(obj);
+	return obj;
+}
+
+/*
+ * Sample @obj of @size at @rate, as if the countdown had chosen it, and
+ * check the live bytes it stands for, @want to within 1%; then free it,
+ * which leaves its record as the CPU's spare for the next sample.
+ */
+static void prof_weigh_one(struct kunit *test, void *obj, size_t size,
+			   unsigned long rate, long want)
+{
+	unsigned long allocs;
+	long objs, bytes, off;
+
+	gom_set_profile_rate(rate);
+	obj = prof_weigh(obj, size);
+	prof_sum("prof_weigh", &objs, &bytes, &allocs, NULL);
+	off = abs(bytes - want);
+	KUNIT_EXPECT_LT_MSG(test, off * 100, want,
+			    "%zu bytes at rate %lu: %ld bytes live, not %ld",
+			    size, rate, bytes, want);
+	gom_set_profile_rate(0);
+	gom_free(obj);
+	prof_sum("prof_weigh", &objs, &bytes, &allocs, NULL);
+	KUNIT_EXPECT_EQ(test, bytes, 0);
+}
+
+/*
+ * A spare record keeps the weight of its last sample; one of another
+ * size, or at another rate, must get its own: size / (1 - exp(-size /
+ * rate)) bytes.
+ */
+static void prof_weight_kept(struct kunit *test)
+{
+	void *a, *b, *c, *d;
+
+	gom_set_profile_rate(0);
+	/*
+	 * On one CPU, whose memo (a free that looks for no sample) the last
+	 * pair ends: no CPU's memo holds a, b or c.
+	 */
+	migrate_disable();
+	a = gom_alloc(64, GFP_KERNEL);
+	b = gom_alloc(1000, GFP_KERNEL);
+	c = gom_alloc(1000, GFP_KERNEL);
+	d = gom_alloc(16, GFP_KERNEL);
+	gom_free(d);
+	migrate_enable();
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+
+	prof_weigh_one(test, a, 64, 4096, 4128);
+	prof_weigh_one(test, b, 1000, 4096, 4616);
+	prof_weigh_one(test, c, 1000, 8192, 8702);
+}
+
 static noinline bool prof_alloc_big(void **p, unsigned int n)
 {
 	unsigned int i;
@@ -541,6 +603,7 @@ static struct kunit_case prof_cases[] = {
 	KUNIT_CASE(prof_bulk),
 	KUNIT_CASE(prof_runs),
 	KUNIT_CASE(prof_span_one),
+	KUNIT_CASE(prof_weight_kept),
 	KUNIT_CASE(prof_estimate),
 	KUNIT_CASE(unwind_memo),
 	KUNIT_CASE(unwind_memo_irq),

@@ -124,6 +124,8 @@ struct gom_prof_sample {
 	struct gom_span *span;		/* NULL for a large run */
 	u64 weight;			/* objects it stands for, in 1/65536 */
 	u64 bytes;			/* bytes it stands for */
+	size_t size;			/* bytes asked for */
+	unsigned long rate;		/* profile_rate of the weight, 0: none */
 	unsigned long born;		/* jiffies */
 	unsigned int cls;		/* 0 for a large run */
 };
@@ -271,10 +273,12 @@ static void rearm_local(void)
 	preempt_enable();
 }
 
-/* Objects a sample of @size stands for, in 1/65536 (scaleHeapSample). */
-static u64 sample_weight(size_t size)
+/*
+ * Objects a sample of @size stands for at @rate, in 1/65536
+ * (scaleHeapSample).
+ */
+static u64 sample_weight(size_t size, unsigned long rate)
 {
-	unsigned long rate = READ_ONCE(gom_profile_rate);
 	u64 z, p;
 
 	if (rate <= 1)
@@ -283,6 +287,22 @@ static u64 sample_weight(size_t size)
 	z = mul_u64_u64_div_u64((u64)size << 16, 94548, (u64)rate << 16);
 	p = (1ULL << 32) - exp2_neg_q32(z);	/* 1 - exp(-size/rate) */
 	return p ? div64_u64(1ULL << 48, p) : U64_MAX >> 20;
+}
+
+/*
+ * Give @s the weight of a sample of @size at @rate. A record left spare
+ * by a sample's free keeps the weight it had: a loop that allocates one
+ * size pays for the arithmetic (some 30 instructions, two of them
+ * divisions) once.
+ */
+static void weigh(struct gom_prof_sample *s, size_t size, unsigned long rate)
+{
+	if (s->size == size && s->rate == rate)
+		return;
+	s->size = size;
+	s->rate = rate;
+	s->weight = sample_weight(size, rate);
+	s->bytes = (s->weight * size) >> 16;
 }
 
 /*
@@ -490,25 +510,26 @@ noinline void *gom_profile_alloc(void *obj, size_t size, unsigned int cls,
 				 unsigned long caller)
 {
 	const gfp_t gfp = GFP_NOWAIT | __GFP_NOWARN;
+	unsigned long rate = READ_ONCE(gom_profile_rate);
 	struct gom_prof_sample *s;
 	depot_stack_handle_t stack;
 
 	rearm_local();
-	if (!READ_ONCE(gom_profile_rate) ||
-	    (IS_ENABLED(CONFIG_PREEMPT_RT) && !preemptible()))
+	if (!rate || (IS_ENABLED(CONFIG_PREEMPT_RT) && !preemptible()))
 		return obj;
 	stack = save_stack(gfp, &caller);
 	if (!stack)
 		return obj;
 	s = this_cpu_xchg(gom_prof_spare, NULL);
-	if (!s)
+	if (!s) {
 		s = kmalloc(sizeof(*s), gfp);
-	if (!s)
-		return obj;
+		if (!s)
+			return obj;
+		s->rate = 0;
+	}
 	s->obj = obj;
 	s->cls = cls;
-	s->weight = sample_weight(size);
-	s->bytes = (s->weight * size) >> 16;
+	weigh(s, size, rate);
 	s->born = jiffies;
 	/* a page map reader: preemption off makes it an RCU one (pagemap.c) */
 	preempt_disable();
