@@ -214,7 +214,8 @@ static const struct kernel_param_ops bug_ops = {
 	.set = bug_set,
 };
 module_param_cb(bug, &bug_ops, NULL, 0200);
-MODULE_PARM_DESC(bug, "Run a bug: overflow, uaf, uaf-read, double, double-remote, leak, pop");
+MODULE_PARM_DESC(bug,
+		 "Run a bug: overflow, uaf, uaf-read, double, double-remote, leak, pop; or none, null (no bug)");
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("A gomalloc client with deliberate bugs (test only)");

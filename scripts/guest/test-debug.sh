@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # debug=: without it, the fast paths refuse the double frees of
 # samples/gomalloc_buggy.ko; reloaded with debug=FZPU, gomalloc finds its
-# bugs, reports each once naming the object, its
-# class, the buggy function, its module and both stacks, counts it in
-# debug_reports, and keeps the object out of use. A bad debug= letter is
+# bugs, reports each once naming the object, its class, the buggy
+# function, its module and both stacks, counts it in debug_reports, and
+# keeps the object out of use. A bad debug= letter is
 # refused at load. Contract: see run-tests.sh. Leaves gomalloc loaded
 # without options, as it found it.
 
