@@ -389,8 +389,10 @@ static void prof_weight_kept(struct kunit *test)
 
 	gom_set_profile_rate(0);
 	/*
-	 * On one CPU, whose memo (a free that looks for no sample) the last
-	 * pair ends: no CPU's memo holds a, b or c.
+	 * A CPU's memo is freed without a look for a sample, and only a
+	 * sample taken by gom_alloc() ends it, not gom_profile_alloc()
+	 * called as below: a, b and c come from one CPU, whose memo the
+	 * last pair ends.
 	 */
 	migrate_disable();
 	a = gom_alloc(64, GFP_KERNEL);
