@@ -12,8 +12,12 @@
 
 #include <linux/types.h>
 
-/* Allocations above this size get fewer iterations, see gom_bench_iters(). */
-#define GOM_BENCH_SCALE_BYTES	1024
+/*
+ * Allocations above these sizes get fewer iterations, see gom_bench_iters():
+ * the first with init_on_alloc=1, the second without.
+ */
+#define GOM_BENCH_SCALE_BYTES		1024
+#define GOM_BENCH_SCALE_BYTES_NOINIT	8192
 #define GOM_BENCH_MIN_ITERS	16U
 
 /* Case flags. */

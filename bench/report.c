@@ -12,6 +12,7 @@
 #include <linux/debugfs.h>
 #include <linux/ktime.h>
 #include <linux/math64.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/prandom.h>
 #include <linux/sched.h>
@@ -216,19 +217,26 @@ int gom_bench_run_pair(struct gom_bench_ctx *ctx, struct gom_bench_pair *pair,
  * @ctx: run parameters
  * @bytes: size of each allocation
  *
- * Up to GOM_BENCH_SCALE_BYTES the base count; above, proportionally fewer,
- * so that clearing memory (init_on_alloc=1 costs one instruction per byte
- * under icount, as rep stosb counts each iteration) keeps every figure's
- * run time bounded.
+ * Up to a scale size the base count; above, proportionally fewer. With
+ * init_on_alloc=1 the scale is GOM_BENCH_SCALE_BYTES, so that clearing
+ * memory (one instruction per byte under icount, as rep stosb counts
+ * each iteration) keeps every figure's run time bounded. Without it,
+ * GOM_BENCH_SCALE_BYTES_NOINIT: each repetition of a figure on 8 KiB or
+ * more then allocates 160 MiB at the base count, some 300 heap profile
+ * samples at the default rate, so that the count a repetition draws
+ * moves its figure little, and the fastest repetition, which a figure
+ * reports, is not the one that drew a few samples less than the others.
  *
  * Return: at least GOM_BENCH_MIN_ITERS.
  */
 unsigned int gom_bench_iters(const struct gom_bench_ctx *ctx, size_t bytes)
 {
+	size_t scale = want_init_on_alloc(GFP_KERNEL) ?
+		       GOM_BENCH_SCALE_BYTES : GOM_BENCH_SCALE_BYTES_NOINIT;
 	u64 n = ctx->iters;
 
-	if (bytes > GOM_BENCH_SCALE_BYTES)
-		n = div64_u64(n * GOM_BENCH_SCALE_BYTES, bytes);
+	if (bytes > scale)
+		n = div64_u64(n * scale, bytes);
 	return max_t(u64, n, min(ctx->iters, GOM_BENCH_MIN_ITERS));
 }
 
