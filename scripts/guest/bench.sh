@@ -29,6 +29,9 @@
 #   gombench.rate=N      profile_rate of the profile case's "on" run
 #                        (default: gomalloc's; 1 makes every allocation a
 #                        sample, so that on minus off is a sample's cost)
+#   gombench.profile_rate=N  gomalloc's profile_rate at every load, for
+#                        every case (default: its own, 524288); the
+#                        profile case's "on" run takes it too
 #
 # SLUB's footprint is the change of SUnreclaim in /proc/meminfo (after a
 # vm stat_refresh, so per-CPU counter deltas are folded in), with empty
@@ -49,6 +52,7 @@ reps=
 do_mem=1
 debug_opts=FZPUQ
 prof_rate=
+gom_param=
 for a in $(cat /proc/cmdline); do
 	case $a in
 	gombench.mode=*) mode=${a#*=} ;;
@@ -58,6 +62,7 @@ for a in $(cat /proc/cmdline); do
 	gombench.mem=*) do_mem=${a#*=} ;;
 	gombench.debug=*) debug_opts=${a#*=} ;;
 	gombench.rate=*) prof_rate=${a#*=} ;;
+	gombench.profile_rate=*) gom_param=profile_rate=${a#*=} ;;
 	esac
 done
 
@@ -66,6 +71,13 @@ if [ -z "$reps" ] && [ "${mode#wall}" != "$mode" ]; then
 fi
 
 M=/modules
+
+# load_gom [PARAM...]: insmod gomalloc, with gombench.profile_rate's rate
+# (a later profile_rate= in PARAM wins)
+load_gom() {
+	# shellcheck disable=SC2086 # $gom_param is empty or one word
+	insmod $M/gomalloc.ko $gom_param "$@"
+}
 DBG=/sys/kernel/debug/gomalloc_bench
 GOM=/sys/kernel/gomalloc
 REPLAY=/guest/replay.txt
@@ -189,7 +201,7 @@ mem_case() {
 # replay_mem: the replay held at its peak of live bytes, SLUB then
 # gomalloc, each from a fresh gomalloc and shrunk slabs.
 replay_mem() {
-	rmmod gomalloc && insmod $M/gomalloc.ko || return 1
+	rmmod gomalloc && load_gom || return 1
 	insmod $M/gomalloc_bench.ko cases=none || return 1
 	if ! cat $REPLAY > $DBG/replay; then
 		rmmod gomalloc_bench
@@ -255,7 +267,7 @@ combine() {
 cost_cases() {
 	T=/tmp/cost
 	mkdir -p $T
-	rmmod gomalloc && insmod $M/gomalloc.ko || return 1
+	rmmod gomalloc && load_gom || return 1
 	rate=$(cat $GOM/profile_rate)
 	pc=hot
 	with=
@@ -282,21 +294,21 @@ cost_cases() {
 		x=${opts%"${opts#?}"}
 		opts=${opts#?}
 		rmmod gomalloc || return 1
-		if ! insmod $M/gomalloc.ko debug="$x" profile_rate=0; then
+		if ! load_gom debug="$x" profile_rate=0; then
 			note "insmod gomalloc.ko debug=$x profile_rate=0 failed"
-			insmod $M/gomalloc.ko
+			load_gom
 			return 1
 		fi
 		hot_run "$T/debug-$x.json" &&
 			combine "debug-$x" hot "$T/debug-$x.json" $T/profile-off.json "debug off"
 	done
-	rmmod gomalloc && insmod $M/gomalloc.ko
+	rmmod gomalloc && load_gom
 }
 
 note "mode=$mode cases=$cases iters=${iters:-default} reps=${reps:-default} cpus=$(grep -c ^processor /proc/cpuinfo) kernel=$(uname -r)"
 note "cmdline: $(cat /proc/cmdline)"
 note "version: $(uname -v)"
-insmod $M/gomalloc.ko || { note "insmod gomalloc.ko failed"; exit 1; }
+load_gom || { note "insmod gomalloc.ko $gom_param failed"; exit 1; }
 
 [ -r $REPLAY ] || note "no $REPLAY: no replay figures"
 [ "$do_mem" = 0 ] || mem_case
