@@ -18,7 +18,7 @@
  */
 #define GOM_BENCH_SCALE_BYTES		1024
 #define GOM_BENCH_SCALE_BYTES_NOINIT	8192
-#define GOM_BENCH_MIN_ITERS	16U
+#define GOM_BENCH_MIN_ITERS		16U
 
 /* Case flags. */
 #define GOM_BENCH_SMP		BIT(0)	/* needs two online CPUs */
