@@ -11,7 +11,14 @@
 # forgotten from all those contexts while the profile is read and its
 # rate changed: once everything is freed, the profile must estimate
 # nothing live, exactly (the first round checks that too, at the default
-# rate). Leaves gomalloc loaded, as it found it, with its rate.
+# rate).
+#
+# A third round reloads gomalloc with every debug option (debug=FZPQU):
+# each object then has a trailer and a red zone, and every free is checked
+# and goes through the quarantine, from all those contexts. Correct use
+# must draw no report, from gomalloc or (on the debug kernel) from KASAN,
+# whose poison the checks read. Leaves gomalloc loaded, as it found it,
+# with its rate.
 
 KO=/modules/gomalloc_torture.ko
 P=/sys/module/gomalloc_torture/parameters
@@ -92,4 +99,18 @@ rate=$(cat $G/profile_rate)
 round "rate $rate" 25 0
 echo 1 > $G/profile_rate
 round "rate 1" 10 1
+
+if rmmod gomalloc && insmod /modules/gomalloc.ko debug=FZPQU; then
+	round "debug=FZPQU" 10 0
+	n=$(cat $G/debug_reports)
+	if [ "$n" -eq 0 ]; then
+		ok "debug=FZPQU: correct use draws no report"
+	else
+		nok "debug=FZPQU: correct use draws no report ($n reports)"
+	fi
+	rmmod gomalloc
+else
+	nok "reload gomalloc.ko with debug=FZPQU"
+fi
+grep -q '^gomalloc ' /proc/modules || insmod /modules/gomalloc.ko
 echo "$rate" > $G/profile_rate
