@@ -15,6 +15,8 @@
 #                      and 6.12-rt kernels from bookworm-backports
 #   make demo          setup, build, boot, load, show statistics
 #   make bench         benchmarks in QEMU, results in build/bench/
+#   make soak          a 5-minute soak in QEMU (scripts/soak.sh); SOAK=
+#                      gives its arguments, e.g. SOAK="debug 600 debug=FZPQU"
 #   make lint          checkpatch, kernel-doc, ABI docs
 #   make setup         install packages, fetch kernels and headers
 #   make compile-6.12  compile test against the 6.12 headers from
@@ -30,7 +32,7 @@ export GOM_CACHE
 
 .PHONY: all modules kdir-check clean install check kunit kunit-selftest \
 	demo bench lint setup compile-6.12 compile-6.12-rt integration \
-	integration-6.12 integration-6.12-rt integration-debug
+	integration-6.12 integration-6.12-rt integration-debug soak
 
 all: modules
 
@@ -92,6 +94,9 @@ demo:
 
 bench:
 	scripts/bench.sh
+
+soak:
+	scripts/soak.sh $(SOAK)
 
 lint:
 	scripts/lint.sh

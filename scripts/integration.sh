@@ -29,19 +29,8 @@ source "$(dirname "$0")/lib.sh"
 FL=${1:-6.1}
 DEBUG_TESTS=(test-module test-sample test-torture test-trace test-fault
 	     test-kmemleak)
-if [[ $FL == debug ]]; then
-	KDIR=$(gom_debug_kdir)
-	KERNEL=$KDIR/arch/x86/boot/bzImage
-	[[ -f $KERNEL && -f $KDIR/Module.symvers ]] ||
-		"$GOM_ROOT/scripts/setup.sh"	# packages, source, debug kernel
-	KVER="debug $(cat "$KDIR/include/config/kernel.release")"
-else
-	gom_is_flavour "$FL" || usage
-	gom_ready "$FL" || "$GOM_ROOT/scripts/setup.sh" --no-kernel "$FL"
-	KVER=$(gom_kver "$FL")
-	KDIR=$(gom_headers "$FL")
-	KERNEL=$(gom_kernel "$FL")
-fi
+[[ $FL == debug ]] || gom_is_flavour "$FL" || usage
+gom_target "$FL"
 
 OUT=$GOM_ROOT/build/integration/$FL
 BUILD=$GOM_ROOT/build/$FL

@@ -95,6 +95,24 @@ gom_debug_kdir() {
 	"$GOM_ROOT/scripts/build-kernel.sh" --print-dir
 }
 
+# gom_target KERNEL: for one of the flavours or "debug", set KDIR (the
+# headers, or the debug kernel's build dir), KERNEL (the image to boot) and
+# KVER (its release), running setup.sh first if it has not set it up.
+gom_target() {
+	if [[ $1 == debug ]]; then
+		KDIR=$(gom_debug_kdir)
+		KERNEL=$KDIR/arch/x86/boot/bzImage
+		[[ -f $KERNEL && -f $KDIR/Module.symvers ]] ||
+			"$GOM_ROOT/scripts/setup.sh"	# packages, source, kernel
+		KVER="debug $(cat "$KDIR/include/config/kernel.release")"
+		return
+	fi
+	gom_ready "$1" || "$GOM_ROOT/scripts/setup.sh" --no-kernel "$1"
+	KVER=$(gom_kver "$1")
+	KDIR=$(gom_headers "$1")
+	KERNEL=$(gom_kernel "$1")
+}
+
 # gom_ticker_start WHAT [STATUS_CMD]: until gom_ticker_stop, print
 # "<script>: WHAT: <elapsed>[, <STATUS_CMD's output>]" on stderr every
 # $GOM_PROGRESS_EVERY seconds (default 30), so that long steps are not
