@@ -102,14 +102,14 @@ struct slot {
 	bool run;		/* from gom_alloc_pages() */
 };
 
-/* Count @p and fill it; @size is what was asked, or 0 for its usable size. */
+/* Count @p and fill its @size bytes. */
 static void *got(void *p, size_t size)
 {
 	if (!p) {
 		WRITE_ONCE(failures, failures + 1);
 		return NULL;
 	}
-	fill(p, size ?: gom_usable_size(p));
+	fill(p, size);
 	WRITE_ONCE(allocs, allocs + 1);
 	return p;
 }
@@ -161,8 +161,8 @@ static void replace(struct slot *s, struct rnd_state *rnd)
 				      numa_node_id());
 	else
 		s->p = gom_alloc(size, GFP_KERNEL | __GFP_NOWARN);
-	s->p = got(s->p, 0);
 	s->size = s->p ? gom_usable_size(s->p) : 0;
+	got(s->p, s->size);
 }
 
 /* Swap an object into hand-off slot @i; free what was there. */
