@@ -22,7 +22,7 @@ gom_target "$FL"
 
 OUT=$GOM_ROOT/build/soak/$FL
 BUILD=$GOM_ROOT/build/$FL
-mkdir -p "$OUT/out"
+mkdir -p "$OUT"
 # one soak at a time per tree and kernel
 exec 8>"$OUT.lock"
 flock 8
@@ -30,12 +30,11 @@ flock 8
 printf 'DURATION=%s\nGOM_PARAMS="%s"\n' "$SECS" "$*" > "$OUT/soak.env"
 
 ARGS=(--kernel "$KERNEL" --cpus 2 --mem 1G --quiet
-      --timeout $((SECS + 600)) --log "$OUT/console.log" --out "$OUT/out"
+      --timeout $((SECS + 600)) --log "$OUT/console.log"
       --script "$GOM_ROOT/scripts/guest/soak.sh"
       --file "$OUT/soak.env:/guest/soak.env"
       --file "$BUILD/mod/gomalloc.ko:/modules/gomalloc.ko"
-      --file "$BUILD/samples/gomalloc_torture.ko:/modules/gomalloc_torture.ko"
-      --file "$GOM_ROOT/scripts/gomstat:/usr/bin/gomstat")
+      --file "$BUILD/samples/gomalloc_torture.ko:/modules/gomalloc_torture.ko")
 # as in integration.sh
 [[ $FL == debug ]] && ARGS+=(--append "random.trust_cpu=on")
 [[ $FL == 6.12-rt ]] && ARGS+=(--tcg-single)

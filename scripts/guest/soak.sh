@@ -43,14 +43,13 @@ step() {
 	0|1) echo $(($(cat $G/bytes_heap) * (4 + RANDOM % 4) / 8)) > $G/mem_limit
 	     squeezes=$((squeezes + 1)) ;;
 	2) echo 0 > $G/mem_limit ;;
-	3) echo 1 > $G/shrink ;;
+	3|7) echo 1 > $G/shrink ;;
 	4) pick "0 1 4 16" > $M/empty_spans
 	   pick "0 1 50 1000" > $M/empty_delay_ms ;;
 	5) pick "0 1 2" > $M/reserve_arenas
 	   pick "0 5 100" > $M/scavenge_delay_ms ;;
 	6) pick "0 2 4 9" > $M/arena_min_order 2>/dev/null
 	   pick "3 5 10" > $M/grow_max_order 2>/dev/null ;;
-	7) echo 1 > $G/shrink ;;
 	esac
 }
 
