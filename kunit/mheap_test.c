@@ -1570,6 +1570,111 @@ static void mheap_limit_concurrent(struct kunit *test)
 	gom_t_expect_consistent(test, "after freeing everything");
 }
 
+struct lim_flipper {
+	struct task_struct *task;
+	struct completion done;
+	unsigned long flips;
+	bool stop;
+};
+
+/*
+ * Set mem_limit to what the heaps hold, which leaves no room for a page,
+ * and lift it, over and over, until told to stop.
+ */
+static int flip_fn(void *data)
+{
+	struct lim_flipper *f = data;
+	unsigned long limit;
+
+	while (!READ_ONCE(f->stop)) {
+		limit = f->flips++ & 1 ? 0 : max(gom_heap_bytes(), 1L);
+		WRITE_ONCE(gom_mem_limit, limit);
+		if (f->flips % 256 == 0)
+			cond_resched();
+	}
+	kthread_complete_and_exit(&f->done, 0);
+}
+
+#define FLIP_GROWS	2000
+
+/*
+ * Whether to grow once more: FLIP_GROWS times, then on, up to eight times
+ * as many, until both sides of the flip have been met (the host may have
+ * held the flipper's vCPU back for a while).
+ */
+static bool flip_more(unsigned int i, unsigned long grown,
+		      unsigned long refused)
+{
+	if (i < FLIP_GROWS)
+		return true;
+	return (!grown || !refused) && i < 8 * FLIP_GROWS;
+}
+
+/*
+ * mem_limit set and lifted on another CPU while this one grows the heap
+ * by a page at a time: a growth the limit refused fails with -EDQUOT, the
+ * error the callers reclaim and retry on, whatever the limit is by the
+ * time it returns; -ENOMEM, and a grow failure in the heap's statistics,
+ * are for the page allocator's failures alone. A soak once saw
+ * GFP_KERNEL allocations fail with -ENOMEM that way: the refusal was
+ * read again after the limit had been lifted.
+ */
+static void mheap_limit_moving(struct kunit *test)
+{
+	struct mh_ctx *x = mh_ctx(test);
+	struct gom_mheap *h = x->h;
+	unsigned long grown = 0, refused = 0, nomem = 0, failures;
+	struct lim_flipper f = { };
+	unsigned int cpu, other, i;
+	long base;
+	int err;
+
+	migrate_disable();
+	cpu = smp_processor_id();
+	other = cpumask_any_but(cpu_online_mask, cpu);
+	if (other >= nr_cpu_ids) {
+		migrate_enable();
+		kunit_skip(test, "needs a second online CPU to move the limit");
+	}
+	set_cap(0);
+	base = gom_heap_bytes();
+	failures = READ_ONCE(h->grow_failures);
+	init_completion(&f.done);
+	f.task = kthread_create(flip_fn, &f, "gom_flip/%u", other);
+	if (IS_ERR(f.task)) {
+		migrate_enable();
+		KUNIT_FAIL(test, "kthread_create: %ld", PTR_ERR(f.task));
+		return;
+	}
+	kthread_bind(f.task, other);
+	wake_up_process(f.task);
+	for (i = 0; flip_more(i, grown, refused); i++) {
+		err = gom_mheap_grow(h, 0, GFP_KERNEL);
+		if (!err) {
+			grown++;
+			gom_mheap_release(h, 0);
+		} else if (err == -EDQUOT) {
+			refused++;
+		} else {
+			nomem++;
+		}
+	}
+	WRITE_ONCE(f.stop, true);
+	wait_for_completion(&f.done);
+	migrate_enable();
+	mh_restore();
+
+	kunit_info(test, "%u growths: %lu grew, %lu refused, %lu failed; %lu flips on CPU %u\n",
+		   i, grown, refused, nomem, f.flips, other);
+	KUNIT_EXPECT_EQ(test, nomem, 0UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(h->grow_failures), failures);
+	/* both sides of the flip were met, or the case proved nothing */
+	KUNIT_EXPECT_GT(test, grown, 0UL);
+	KUNIT_EXPECT_GT(test, refused, 0UL);
+	gom_shrink_all();
+	KUNIT_EXPECT_EQ(test, gom_t_settle_heap_bytes(base), base);
+}
+
 static struct kunit_case gomalloc_mheap_cases[] = {
 	KUNIT_CASE(mheap_held_heap_has_nothing),
 	KUNIT_CASE(mheap_grow_adds_one_arena),
@@ -1594,6 +1699,7 @@ static struct kunit_case gomalloc_mheap_cases[] = {
 	/* last: a limit step-down makes the next second's growth start lower */
 	KUNIT_CASE(mheap_limit_refuses_crossing),
 	KUNIT_CASE(mheap_limit_concurrent),
+	KUNIT_CASE(mheap_limit_moving),
 	{}
 };
 

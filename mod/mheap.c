@@ -425,6 +425,13 @@ static unsigned int grow_start(struct gom_mheap *h, unsigned int want,
 	return max(o, min_order);
 }
 
+/*
+ * A block of @want down to @min_order pages, charged to the limit; its
+ * order in @orderp. ERR_PTR(-EDQUOT) if the limit refused @min_order,
+ * ERR_PTR(-ENOMEM) if the page allocator had no such block. The refusal
+ * is told here, as it happened: read again later, the limit may have
+ * moved and made it look like a failure of the page allocator.
+ */
 static struct page *alloc_block(struct gom_mheap *h, unsigned int *orderp,
 				unsigned int want, unsigned int min_order,
 				gfp_t gfp)
@@ -436,8 +443,11 @@ static struct page *alloc_block(struct gom_mheap *h, unsigned int *orderp,
 	for (o = start; o >= min_order && o <= GOM_MAX_ORDER; o--) {
 		last = o == min_order;
 		/* __GFP_NOFAIL passes the limit with the block it needs only */
-		if (!limit_charge(PAGE_SIZE << o, last ? gfp : gfp & ~__GFP_NOFAIL))
+		if (!limit_charge(PAGE_SIZE << o, last ? gfp : gfp & ~__GFP_NOFAIL)) {
+			if (last)
+				return ERR_PTR(-EDQUOT);
 			continue;
+		}
 		page = alloc_pages_node(h->node, last ? need_gfp(gfp) :
 					spare_gfp(gfp), o);
 		if (page) {
@@ -451,10 +461,8 @@ static struct page *alloc_block(struct gom_mheap *h, unsigned int *orderp,
 		}
 		atomic_long_sub(PAGE_SIZE << o, &gom_arena_bytes);
 		failed = true;
-		if (last)
-			break;
 	}
-	return NULL;
+	return ERR_PTR(-ENOMEM);
 }
 
 static void count_failure(struct gom_mheap *h)
@@ -515,12 +523,10 @@ static int grow(struct gom_mheap *heap, unsigned int min_order, gfp_t gfp,
 	}
 	want = grow_want(heap, min_order);
 	page = alloc_block(heap, &order, want, min_order, gfp);
-	if (!page) {
-		if (limited(min_order, gfp))
-			return -EDQUOT;
-		if (!spare)
+	if (IS_ERR(page)) {
+		if (page == ERR_PTR(-ENOMEM) && !spare)
 			count_failure(heap);
-		return -ENOMEM;
+		return PTR_ERR(page);
 	}
 	pfn = page_to_pfn(page);
 	if (gom_pm_prepare(pfn, 1UL << order, gfp)) {
