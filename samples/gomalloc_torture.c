@@ -8,17 +8,17 @@
  * One kthread per online CPU (not bound, so the scheduler moves them)
  * keeps a window of live objects of random sizes, small and large, and
  * replaces a random one at every step: most with gom_alloc(), some with
- * gom_alloc_node() for the CPU's node, some as page runs of 1 to 8 pages
- * (gom_alloc_pages(), the CPU's run cache), and now and then a round of
- * the bulk calls. A timer allocates and frees with GFP_ATOMIC every jiffy
- * (softirq context, or the timer thread on PREEMPT_RT), and without
- * PREEMPT_RT a hard-interrupt hrtimer does too, so that interrupts land
- * inside the CPUs' sections; they take page runs too, and free the
- * objects the kthreads leave in a hand-off table, allocated in a task on
- * whatever CPU. Every object is filled up to its gom_usable_size() with a
- * pattern derived from its address and size and checked before it is
- * freed; a mismatch is counted in the corrupt parameter and reported
- * once.
+ * gom_alloc_node() for the CPU's node or another, some as page runs of 1
+ * to 8 pages (gom_alloc_pages(), the CPU's run cache), and now and then a
+ * round of the bulk calls. A timer allocates and frees with GFP_ATOMIC
+ * every jiffy (softirq context, or the timer thread on PREEMPT_RT), and
+ * without PREEMPT_RT a hard-interrupt hrtimer does too, so that
+ * interrupts land inside the CPUs' sections; they take page runs too, and
+ * free the objects the kthreads leave in a hand-off table, allocated in a
+ * task on whatever CPU. Every object is filled up to its
+ * gom_usable_size() with a pattern derived from its address and size and
+ * checked before it is freed; a mismatch is counted in the corrupt
+ * parameter and reported once.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -141,9 +141,24 @@ static void put(struct slot *s)
 	s->p = NULL;
 }
 
+/* The CPU's node half the time, else any node with memory, from @r. */
+static int pick_node(u32 r)
+{
+	u32 k = (r >> 1) % num_node_state(N_MEMORY);
+	int nid;
+
+	if (r & 1)
+		return numa_node_id();
+	for_each_node_state(nid, N_MEMORY)
+		if (!k--)
+			return nid;
+	return numa_node_id();
+}
+
 /*
- * Replace @s: a page run one time in 16, an object of the CPU's node one
- * in 16, else gom_alloc(); filled to its usable size.
+ * Replace @s: a page run one time in 16, an object of a given node (the
+ * CPU's or another) one in 16, else gom_alloc(); filled to its usable
+ * size.
  */
 static void replace(struct slot *s, struct rnd_state *rnd)
 {
@@ -158,7 +173,7 @@ static void replace(struct slot *s, struct rnd_state *rnd)
 	s->run = false;
 	if (r % 16 == 1)
 		s->p = gom_alloc_node(size, GFP_KERNEL | __GFP_NOWARN,
-				      numa_node_id());
+				      pick_node(r >> 4));
 	else
 		s->p = gom_alloc(size, GFP_KERNEL | __GFP_NOWARN);
 	s->size = s->p ? gom_usable_size(s->p) : 0;
