@@ -2,8 +2,12 @@
 # Soak gomalloc under QEMU: churn from every context while its settings,
 # CPU hotplug, mem_limit and fault injection change at random.
 #
-# usage: scripts/soak.sh [6.1 | 6.12 | 6.12-rt | debug] [SECONDS] [PARAM...]
-#   Boots the kernel (default 6.1) with 2 vCPUs, loads gomalloc.ko with the
+# usage: scripts/soak.sh [--numa] [6.1 | 6.12 | 6.12-rt | debug] [SECONDS]
+#                        [PARAM...]
+#   Boots the kernel (default 6.1) with 2 vCPUs (with --numa, on two NUMA
+#   nodes of one vCPU and half the memory each, so that the churn frees
+#   objects of the other node and asks for its memory; CPU 1's hotplug
+#   then leaves node 1 without a CPU), loads gomalloc.ko with the
 #   module parameters PARAM... (for example profile_rate=1 debug=FZPQU)
 #   and samples/gomalloc_torture.ko, and runs scripts/guest/soak.sh for
 #   SECONDS (default 300). Not part of make check: a soak looks for what a
@@ -13,6 +17,11 @@
 set -euo pipefail
 
 source "$(dirname "$0")/lib.sh"
+NUMA=()
+if [[ ${1:-} == --numa ]]; then
+	NUMA=(--numa)
+	shift
+fi
 FL=${1:-6.1}
 SECS=${2:-300}
 shift $(( $# < 2 ? $# : 2 ))
@@ -29,7 +38,7 @@ flock 8
 "$GOM_ROOT/scripts/build-modules.sh" "$KDIR" "$BUILD"
 printf 'DURATION=%s\nGOM_PARAMS="%s"\n' "$SECS" "$*" > "$OUT/soak.env"
 
-ARGS=(--kernel "$KERNEL" --cpus 2 --mem 1G --quiet
+ARGS=(--kernel "$KERNEL" --cpus 2 --mem 1G --quiet "${NUMA[@]}"
       --timeout $((SECS + 600)) --log "$OUT/console.log"
       --script "$GOM_ROOT/scripts/guest/soak.sh"
       --file "$OUT/soak.env:/guest/soak.env"
@@ -39,7 +48,7 @@ ARGS=(--kernel "$KERNEL" --cpus 2 --mem 1G --quiet
 [[ $FL == debug ]] && ARGS+=(--append "random.trust_cpu=on")
 [[ $FL == 6.12-rt ]] && ARGS+=(--tcg-single)
 
-echo "soak: $FL for ${SECS}s, gomalloc.ko $*"
+echo "soak: $FL${NUMA:+ (NUMA)} for ${SECS}s, gomalloc.ko $*"
 vmrc=0
 "$GOM_ROOT/scripts/vm-run" "${ARGS[@]}" 2>"$OUT/vm-run.err" || vmrc=$?
 pass=0 fail=0
