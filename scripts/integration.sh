@@ -13,7 +13,8 @@
 #   and gomstat tests take too long under KASAN in TCG (test-frag alone
 #   outruns its 5 minutes there).
 #   Builds the modules against that kernel's headers (build/<kernel>/),
-#   boots its stock vmlinuz with 2 vCPUs, and runs scripts/guest/run-tests.sh:
+#   boots its stock vmlinuz with 2 vCPUs (the debug kernel on two NUMA
+#   nodes, one vCPU each), and runs scripts/guest/run-tests.sh:
 #   load gomalloc.ko, every scripts/guest/test-*.sh, unload, load + unload
 #   again, dmesg check. Each "ok"/"not ok" line from the guest is a test;
 #   the VM run itself (no kernel splat from scripts/splat-patterns in the
@@ -64,6 +65,11 @@ ARGS=(--kernel "$KERNEL" --cpus 2 --mem 1G --quiet
 # CPU's RDRAND, %p would print "(____ptrval____)" and the trace test
 # could not match an object's address between its events.
 [[ $FL == debug ]] && ARGS+=(--append "random.trust_cpu=on")
+# The debug kernel boots two NUMA nodes of one vCPU each, so that KASAN
+# and lockdep watch the torture free other nodes' objects and ask for
+# their memory, and CPU 1's hotplug leave node 1 without a CPU; the stock
+# kernels keep one node, where gom_free() takes its inline fast path.
+[[ $FL == debug ]] && ARGS+=(--numa)
 # The RT kernel dies under TCG's threads when it patches its own text
 # (scripts/vm-run, TCG_SINGLE); the other kernels keep two vCPUs that
 # really run at once.
