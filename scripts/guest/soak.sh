@@ -54,10 +54,11 @@ step() {
 	esac
 }
 
-# kmemleak's findings so far (0 without kmemleak)
-# A kmemleak scan walks its object list in one RCU read-side section: at
-# the churn's priority, preempted for seconds at a time under KASAN in
-# TCG, it stalled RCU past the debug kernel's 21 s. It runs at nice -20.
+# Have kmemleak scan and add its findings to leaks (none without
+# kmemleak). A scan walks kmemleak's object list in one RCU read-side
+# section: at the churn's priority, preempted for seconds at a time under
+# KASAN in TCG, it stalled RCU past the debug kernel's 21 s, so the shell
+# that asks for it runs at nice -20.
 scan() {
 	[ -w $KL ] || return 0
 	# shellcheck disable=SC2016 # $$ is the inner shell's
