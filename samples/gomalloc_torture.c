@@ -144,11 +144,12 @@ static void put(struct slot *s)
 /* The CPU's node half the time, else any node with memory, from @r. */
 static int pick_node(u32 r)
 {
-	u32 k = (r >> 1) % num_node_state(N_MEMORY);
+	u32 k;
 	int nid;
 
 	if (r & 1)
 		return numa_node_id();
+	k = (r >> 1) % num_node_state(N_MEMORY);
 	for_each_node_state(nid, N_MEMORY)
 		if (!k--)
 			return nid;
