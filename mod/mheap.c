@@ -443,7 +443,8 @@ static struct page *alloc_block(struct gom_mheap *h, unsigned int *orderp,
 	for (o = start; o >= min_order && o <= GOM_MAX_ORDER; o--) {
 		last = o == min_order;
 		/* __GFP_NOFAIL passes the limit with the block it needs only */
-		if (!limit_charge(PAGE_SIZE << o, last ? gfp : gfp & ~__GFP_NOFAIL)) {
+		if (!limit_charge(PAGE_SIZE << o,
+				  last ? gfp : gfp & ~__GFP_NOFAIL)) {
 			if (last)
 				return ERR_PTR(-EDQUOT);
 			continue;
