@@ -1643,6 +1643,7 @@ static void mheap_limit_moving(struct kunit *test)
 	f.task = kthread_create(flip_fn, &f, "gom_flip/%u", other);
 	if (IS_ERR(f.task)) {
 		migrate_enable();
+		mh_restore();
 		KUNIT_FAIL(test, "kthread_create: %ld", PTR_ERR(f.task));
 		return;
 	}
